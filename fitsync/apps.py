@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class FitsyncConfig(AppConfig):
+    name = "fitsync"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (post_migrate: the schedules)

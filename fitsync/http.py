@@ -1,0 +1,87 @@
+"""The one place outbound HTTP goes through: timeouts, User-Agent, logging without secrets, and
+the mapping of failures onto `fitsync.errors` (so every client classifies errors the same way).
+
+Clients call `request(provider, method, url, ...)`; tests fake upstreams behind it with `responses`.
+"""
+
+import logging
+import threading
+import time
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from .errors import TransientError, from_status, parse_retry_after
+
+log = logging.getLogger("fitsync.http")
+USER_AGENT = "fitsync/1.0 (self-hosted fitness sync)"
+_local = threading.local()
+
+
+def timeouts() -> tuple[float, float]:
+    return (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
+
+
+def session() -> requests.Session:
+    """A per-thread pooled session (requests.Session is not safe to share between threads)."""
+    if getattr(_local, "session", None) is None:
+        s = requests.Session()
+        s.headers["User-Agent"] = USER_AGENT
+        s.mount("https://", HTTPAdapter(pool_maxsize=16))
+        s.mount("http://", HTTPAdapter(pool_maxsize=16))
+        _local.session = s
+    return _local.session
+
+
+def request(provider: str, method: str, url: str, **kwargs) -> requests.Response:
+    """Send one request; return the response if it is a success, else raise an UpstreamError."""
+    kwargs.setdefault("timeout", timeouts())
+    where = f"{method} {urlsplit(url).netloc}{urlsplit(url).path}"  # never the query: it may hold a token
+    started = time.monotonic()
+    try:
+        response = session().request(method, url, **kwargs)
+    except requests.Timeout:
+        log.warning("%s %s timed out", provider, where)
+        raise TransientError(f"{provider_label(provider)} did not answer in time", provider=provider)
+    except requests.ConnectionError:
+        log.warning("%s %s connection failed", provider, where)
+        raise TransientError(f"Could not reach {provider_label(provider)}", provider=provider)
+    elapsed = (time.monotonic() - started) * 1000
+    log.info("%s %s -> %s in %.0f ms", provider, where, response.status_code, elapsed)
+    if response.status_code >= 400:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise from_status(provider, response.status_code, error_message(response), retry_after)
+    return response
+
+
+def json_of(response: requests.Response, provider: str):
+    """The JSON body, or a transient error: a truncated or garbled body is worth a retry."""
+    try:
+        return response.json()
+    except ValueError:
+        raise TransientError(f"{provider_label(provider)} sent a malformed answer", provider=provider)
+
+
+def error_message(response: requests.Response) -> str:
+    """A short human-readable reason from an error response of any shape."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()[:200]
+        return f"HTTP {response.status_code}" + (f": {text}" if text else "")
+    if isinstance(body, dict):
+        for key in ("error", "message", "detail"):
+            if isinstance(body.get(key), str) and body[key]:
+                return f"HTTP {response.status_code}: {body[key][:200]}"
+    return f"HTTP {response.status_code}"
+
+
+def provider_label(provider: str) -> str:
+    from .models import Provider
+
+    try:
+        return Provider(provider).label
+    except ValueError:
+        return provider

@@ -1,0 +1,32 @@
+"""After migrations: make sure the periodic schedules exist (idempotent, keeps their next run)."""
+
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+from django.utils import timezone
+
+CORE_SCHEDULES = [
+    ("fitsync: dispatch due items", "fitsync.tasks.dispatch", 1),
+    ("fitsync: worker heartbeat", "fitsync.tasks.heartbeat", 1),
+]
+
+
+def ensure_schedules() -> None:
+    from django_q.models import Schedule
+
+    from .pipelines import SCHEDULES
+
+    for name, func, minutes in CORE_SCHEDULES + list(SCHEDULES):
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+            create_defaults={
+                "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1,
+                "next_run": timezone.now(),
+            },
+        )
+
+
+@receiver(post_migrate)
+def _schedules_after_migrate(sender, **kwargs):
+    if sender.name == "fitsync":
+        ensure_schedules()

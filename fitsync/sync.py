@@ -1,0 +1,267 @@
+"""The sync engine: claim -> (route: fetch, map, push) -> record. It names no service.
+
+Every job is safe to run twice: an item is claimed with a conditional UPDATE (a lease), upstream
+calls happen outside any transaction, and the outcome is written in one short UPDATE that only
+the lease owner can make. Routes write to destinations idempotently (upserts, content hashes).
+"""
+
+import logging
+import os
+import random
+import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.utils import timezone
+
+from .errors import AuthExpired, UpstreamError
+from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
+from .tokens import lease_owner
+
+log = logging.getLogger("fitsync.sync")
+ACTIVE = (ItemStatus.PENDING, ItemStatus.RUNNING)
+
+
+@dataclass
+class SyncResult:
+    """What a route did with one item."""
+
+    status: str = ItemStatus.SYNCED  # synced, skipped or held
+    action: str = "unchanged"  # created, updated, deleted, unchanged, skipped, held
+    destination_id: str = ""
+    content_hash: str = ""
+    sent: dict = field(default_factory=dict)
+    note: str = ""  # the reason for a skip or a hold, shown on the dashboard
+
+
+@dataclass
+class SyncContext:
+    item: SyncItem
+    source: ConnectedAccount
+    destination: ConnectedAccount
+
+
+class WaitingForAccount(Exception):
+    """The destination account is missing or needs re-authentication: wait, burn no attempt."""
+
+
+def crash_point(name: str) -> None:
+    """Test hook: SIGKILL this process at a named point when FITSYNC_CRASH_POINT says so."""
+    if settings.FITSYNC_CRASH_POINT and settings.FITSYNC_CRASH_POINT == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --- queueing ------------------------------------------------------------------------------------
+def enqueue(item_ids, *, stale_after: int | None = None) -> int:
+    """Queue a job per item unless one is already queued (so 20 clicks make one job).
+
+    A queued mark older than `stale_after` seconds is taken as a lost task (Redis drops tasks of a
+    killed worker) and queued again. Jobs are sent after the surrounding transaction commits.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"] if stale_after is None else stale_after)
+    claimable = SyncItem.objects.filter(pk__in=list(item_ids), status__in=ACTIVE)
+    claimable = claimable.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
+    ids = list(claimable.values_list("pk", flat=True))
+    won = [pk for pk in ids if _mark_queued(pk, stale, now)]
+    if won:
+        transaction.on_commit(lambda: _send(won))
+    return len(won)
+
+
+def _mark_queued(pk: int, stale, now) -> bool:
+    free = Q(queued_at__isnull=True) | Q(queued_at__lt=stale)
+    return SyncItem.objects.filter(Q(pk=pk) & free).update(queued_at=now) == 1
+
+
+def _send(item_ids: list[int]) -> None:
+    from django_q.tasks import async_task
+
+    for pk in item_ids:
+        async_task("fitsync.tasks.sync_item", pk, task_name=f"sync item {pk}", group="sync")
+
+
+def upsert_item(account: ConnectedAccount, route: str, source_id: str, **fields) -> tuple[SyncItem, bool]:
+    """Create the item as pending, or mark an existing one for another run. Call inside a transaction."""
+    defaults = {"status": ItemStatus.PENDING, "next_attempt_at": timezone.now(), **fields}
+    item, created = SyncItem.objects.get_or_create(account=account, route=route, source_id=source_id, defaults=defaults)
+    if created:
+        return item, True
+    changes = {k: v for k, v in fields.items()}
+    if item.status == ItemStatus.RUNNING:
+        changes["rerun"] = True  # the running job records, then runs again with the new data
+    elif item.status != ItemStatus.HELD or fields.get("status"):
+        changes.update(status=fields.get("status", ItemStatus.PENDING), next_attempt_at=timezone.now())
+    SyncItem.objects.filter(pk=item.pk).update(updated_at=timezone.now(), **changes)
+    item.refresh_from_db()
+    return item, False
+
+
+# --- running one item ---------------------------------------------------------------------------
+def claim(item_id: int, owner: str) -> SyncItem | None:
+    """Take the item's lease if it is due and free (or its lease expired); None if someone else has it."""
+    now = timezone.now()
+    due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=ItemStatus.RUNNING, lease_expires_at__lt=now
+    )
+    lease_until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    won = SyncItem.objects.filter(Q(pk=item_id) & due).update(
+        status=ItemStatus.RUNNING, lease_owner=owner, lease_expires_at=lease_until, queued_at=None, rerun=False
+    )
+    if not won:
+        SyncItem.objects.filter(pk=item_id, status__in=(ItemStatus.SYNCED, ItemStatus.FAILED)).update(queued_at=None)
+        return None
+    return SyncItem.objects.select_related("account", "account__owner").get(pk=item_id)
+
+
+def run_item(item_id: int) -> str:
+    """Claim, sync through the item's route and record the outcome. Returns a short summary."""
+    from .pipelines import route_for
+
+    owner = lease_owner()
+    item = claim(item_id, owner)
+    if item is None:
+        return f"item {item_id}: not due or taken by another worker"
+    attempt = SyncAttempt.objects.create(item=item, outcome="running")
+    try:
+        route = route_for(item.route)
+        context = SyncContext(item, item.account, destination_account(item, route.destination))
+        result = route.sync(context)
+    except WaitingForAccount as exc:
+        return _release_waiting(item, owner, attempt, str(exc))
+    except UpstreamError as exc:
+        return record_failure(item, owner, attempt, exc)
+    except Exception as exc:  # a bug must not leave the item running forever
+        log.exception("sync of item %s crashed", item_id)
+        return record_failure(item, owner, attempt, UpstreamError(f"Internal error: {exc.__class__.__name__}"))
+    return record_success(item, owner, attempt, result)
+
+
+def destination_account(item: SyncItem, provider: str) -> ConnectedAccount:
+    account = ConnectedAccount.objects.filter(owner_id=item.account.owner_id, provider=provider).first()
+    if account is None:
+        raise WaitingForAccount(f"Connect {provider_label(provider)} to sync this item.")
+    if not account.is_connected:
+        raise WaitingForAccount(f"{provider_label(provider)} needs to be reconnected; this item waits.")
+    return account
+
+
+def provider_label(provider: str) -> str:
+    from .http import provider_label as label
+
+    return label(provider)
+
+
+def record_success(item: SyncItem, owner: str, attempt: SyncAttempt, result: SyncResult) -> str:
+    now = timezone.now()
+    crash_point("after_write")
+    with transaction.atomic():
+        updated = SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
+            status=Case(When(rerun=True, then=Value(ItemStatus.PENDING)), default=Value(result.status)),
+            destination_id=result.destination_id or item.destination_id,
+            content_hash=result.content_hash or item.content_hash,
+            sent=result.sent or item.sent,
+            last_error=result.note[:500],
+            attempts=F("attempts") + 1,
+            lease_owner="",
+            lease_expires_at=None,
+            force=False,
+            rerun=False,  # SET reads the old row, so the Case above still saw rerun=True
+            synced_at=now if result.status == ItemStatus.SYNCED else item.synced_at,
+            next_attempt_at=now,
+            updated_at=now,
+        )
+        _finish_attempt(attempt, result.action, result.note)
+        if updated and SyncItem.objects.filter(pk=item.pk, status=ItemStatus.PENDING).exists():
+            enqueue([item.pk], stale_after=0)
+    crash_point("after_record")
+    if updated:
+        item.account.mark_success()
+    return f"item {item.pk}: {result.action}"
+
+
+def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: UpstreamError) -> str:
+    now = timezone.now()
+    message = str(exc)[:500]
+    if isinstance(exc, AuthExpired):
+        _mark_account_for(item, exc).mark_needs_reauth(reauth_message(exc))
+        return _release_waiting(item, owner, attempt, message)
+    attempts = item.attempts + 1
+    gives_up = exc.permanent or attempts >= settings.SYNC_MAX_ATTEMPTS
+    status = ItemStatus.FAILED if gives_up else ItemStatus.PENDING
+    retry_at = now + timedelta(seconds=backoff_seconds(attempts, exc.retry_after))
+    with transaction.atomic():
+        SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
+            status=status, attempts=attempts, last_error=message, next_attempt_at=retry_at,
+            lease_owner="", lease_expires_at=None, updated_at=now,
+        )
+        _finish_attempt(attempt, "failed" if gives_up else "retrying", message)
+    item.account.mark_error(message)
+    return f"item {item.pk}: {'failed' if gives_up else 'will retry'}: {message}"
+
+
+def _release_waiting(item: SyncItem, owner: str, attempt: SyncAttempt, message: str) -> str:
+    """Back to pending without burning an attempt; the dispatcher picks it up once the account is fixed."""
+    with transaction.atomic():
+        SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
+            status=ItemStatus.PENDING, last_error=message[:500], lease_owner="", lease_expires_at=None,
+            updated_at=timezone.now(),
+        )
+        _finish_attempt(attempt, "waiting", message)
+    return f"item {item.pk}: waiting: {message}"
+
+
+def _mark_account_for(item: SyncItem, exc: UpstreamError) -> ConnectedAccount:
+    if exc.provider and exc.provider != item.account.provider:
+        account = ConnectedAccount.objects.filter(owner_id=item.account.owner_id, provider=exc.provider).first()
+        if account:
+            return account
+    return item.account
+
+
+def reauth_message(exc: UpstreamError) -> str:
+    return f"{provider_label(exc.provider)} rejected fitsync's credentials ({exc}). Reconnect the account."
+
+
+def _finish_attempt(attempt: SyncAttempt, outcome: str, error: str = "") -> None:
+    SyncAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, error=error[:500], finished_at=timezone.now())
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter, capped; never earlier than the upstream's Retry-After."""
+    base = min(settings.SYNC_BACKOFF_MAX, settings.SYNC_BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    delay = base * random.uniform(0.75, 1.0)
+    return max(delay, retry_after or 0.0)
+
+
+# --- the dispatcher -------------------------------------------------------------------------------
+def due_items(limit: int = 500):
+    """Pending items that are due, and running items whose lease expired, on connected accounts."""
+    from .pipelines import ROUTES
+
+    now = timezone.now()
+    due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=ItemStatus.RUNNING, lease_expires_at__lt=now
+    )
+    items = SyncItem.objects.filter(due, account__status=AccountStatus.CONNECTED)
+    ready = Q()
+    for route in ROUTES.values():
+        destination_ok = ConnectedAccount.objects.filter(
+            owner_id=OuterRef("account__owner_id"), provider=route.destination, status=AccountStatus.CONNECTED
+        )
+        ready |= Q(route=route.name) & Q(Exists(destination_ok))
+    return items.filter(ready).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+
+
+def dispatch_due(limit: int = 500) -> int:
+    """Re-queue due work and expired leases: the backstop for lost tasks and killed workers."""
+    with transaction.atomic():
+        return enqueue(list(due_items(limit)))
+
+
+def start_run(trigger: str, *, account: ConnectedAccount | None = None, route: str = "", total: int = 0) -> SyncRun:
+    owner = account.owner if account else None
+    return SyncRun.objects.create(trigger=trigger, account=account, owner=owner, route=route, total=total)

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+dashboard = ([path("", views.overview, name="overview")], "dashboard")
+
+urlpatterns = [
+    path("", include(dashboard)),
+    path("health", views.health, name="health"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("integrations.hevy.urls")),
+    path("", include("integrations.intervals.urls")),
+    path("", include("integrations.withings.urls")),
+    path("", include("integrations.garmin.urls")),
+]

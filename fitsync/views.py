@@ -1,0 +1,42 @@
+"""Core pages: health, and the dashboard overview (the dashboard package grows from here)."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.utils import DatabaseError
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from django.conf import settings
+
+from .models import ConnectedAccount, Heartbeat, ItemStatus, SyncItem
+from .tasks import WORKER_HEARTBEAT
+
+
+@login_not_required
+@never_cache
+@require_GET
+def health(request):
+    """Database reachable, backlog, worker heartbeat age; 503 when something needs attention."""
+    try:
+        connection.ensure_connection()
+        backlog = SyncItem.objects.filter(status=ItemStatus.PENDING, next_attempt_at__lte=timezone.now()).count()
+        beat = Heartbeat.objects.filter(name=WORKER_HEARTBEAT).values_list("beat_at", flat=True).first()
+    except DatabaseError as exc:
+        return JsonResponse({"status": "error", "database": f"unreachable: {exc.__class__.__name__}"}, status=503)
+    age = (timezone.now() - beat).total_seconds() if beat else None
+    worker_ok = age is not None and age <= settings.HEARTBEAT_STALE_SECONDS
+    body = {
+        "status": "ok" if worker_ok else "worker silent",
+        "database": "ok",
+        "backlog": backlog,
+        "worker_heartbeat_age_seconds": round(age, 1) if age is not None else None,
+    }
+    return JsonResponse(body, status=200 if worker_ok else 503)
+
+
+def overview(request):
+    accounts = {a.provider: a for a in ConnectedAccount.objects.filter(owner=request.user)}
+    return render(request, "fitsync/overview.html", {"accounts": accounts})

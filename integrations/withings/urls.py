@@ -1,0 +1,2 @@
+app_name = "withings"
+urlpatterns: list = []

@@ -1,0 +1,47 @@
+"""Fixtures shared by every test package."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_fixture(name: str):
+    """A realistic upstream payload from tests/fixtures/<service>/<endpoint>.json (or raw text)."""
+    path = FIXTURES / name
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else text
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("ada", password="correct horse battery staple")
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def make_account(user):
+    """Create a connected account (and its credential) for `user`."""
+    from fitsync.models import ConnectedAccount, Credential
+
+    def make(provider: str, owner=None, **credential_fields):
+        account = ConnectedAccount.objects.create(owner=owner or user, provider=provider, display_name=provider)
+        Credential.objects.create(account=account, **credential_fields)
+        return account
+
+    return make
+
+
+@pytest.fixture
+def sent_jobs(monkeypatch):
+    """Capture the item ids handed to django-q instead of queueing them."""
+    sent: list[int] = []
+    monkeypatch.setattr("fitsync.sync._send", lambda ids: sent.extend(ids))
+    return sent

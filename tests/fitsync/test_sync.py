@@ -1,0 +1,168 @@
+"""The engine's state machine, with a scripted route standing in for a real one."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from fitsync import sync
+from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError
+from fitsync.models import AccountStatus, ItemStatus, SyncItem
+from fitsync.pipelines import ROUTES, Route
+
+pytestmark = pytest.mark.django_db
+
+
+class ScriptedRoute:
+    """Plays a list of outcomes (exceptions or results), one per call, recording each call."""
+
+    def __init__(self, *outcomes):
+        self.outcomes = list(outcomes)
+        self.calls = 0
+        self.writes = 0
+
+    def __call__(self, context):
+        self.calls += 1
+        outcome = self.outcomes.pop(0) if self.outcomes else sync.SyncResult(action="created", destination_id="d1")
+        if isinstance(outcome, Exception):
+            raise outcome
+        self.writes += outcome.action in ("created", "updated")
+        return outcome
+
+
+@pytest.fixture
+def route(monkeypatch):
+    script = ScriptedRoute()
+    monkeypatch.setitem(ROUTES, "test_route", Route("test_route", "Test", "hevy", "intervals", script))
+    return script
+
+
+@pytest.fixture
+def item(make_account):
+    source = make_account("hevy")
+    make_account("intervals")
+    return SyncItem.objects.create(account=source, route="test_route", source_id="w1", title="Leg day")
+
+
+def run(item):
+    sync.run_item(item.pk)
+    item.refresh_from_db()
+    return item
+
+
+def test_it_syncs_a_pending_item(route, item):
+    item = run(item)
+    assert (item.status, item.destination_id, item.attempts, item.lease_owner) == ("synced", "d1", 1, "")
+    assert item.attempt_log.get().outcome == "created"
+
+
+def test_it_retries_transient_errors_with_backoff(route, item, settings):
+    settings.SYNC_BACKOFF_BASE = 30
+    route.outcomes = [TransientError("HTTP 503", provider="intervals")]
+    before = timezone.now()
+    item = run(item)
+    assert (item.status, item.attempts, item.last_error) == ("pending", 1, "HTTP 503")
+    assert before + timedelta(seconds=22) <= item.next_attempt_at <= before + timedelta(seconds=31)
+    assert sync.run_item(item.pk).endswith("not due or taken by another worker")  # not before the backoff
+
+
+def test_it_respects_retry_after(route, item, settings):
+    settings.SYNC_BACKOFF_BASE = 1
+    route.outcomes = [RateLimited("HTTP 429", provider="intervals", retry_after=600)]
+    before = timezone.now()
+    item = run(item)
+    assert item.next_attempt_at >= before + timedelta(seconds=600)
+
+
+def test_it_bounds_the_backoff(settings):
+    settings.SYNC_BACKOFF_BASE, settings.SYNC_BACKOFF_MAX = 30, 3600
+    assert all(sync.backoff_seconds(n) <= 3600 for n in range(1, 40))
+    assert sync.backoff_seconds(3) > sync.backoff_seconds(1)
+
+
+def test_it_gives_up_after_max_attempts(route, item, settings):
+    settings.SYNC_MAX_ATTEMPTS = 2
+    route.outcomes = [TransientError("down"), TransientError("still down")]
+    item = run(item)
+    SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now())
+    item = run(item)
+    assert (item.status, item.attempts, item.last_error) == ("failed", 2, "still down")
+
+
+def test_it_fails_permanent_errors_at_once_with_the_message(route, item):
+    route.outcomes = [PermanentError("Intervals.icu: HTTP 422: Name is too long")]
+    item = run(item)
+    assert (item.status, item.attempts) == ("failed", 1)
+    assert "Name is too long" in item.last_error
+
+
+def test_it_marks_the_account_on_auth_errors_and_burns_no_attempt(route, item):
+    route.outcomes = [AuthExpired("HTTP 401", provider="intervals")]
+    item = run(item)
+    destination = item.account.owner.accounts.get(provider="intervals")
+    assert destination.status == AccountStatus.NEEDS_REAUTH
+    assert "Reconnect" in destination.status_message
+    assert (item.status, item.attempts) == ("pending", 0)
+    assert list(sync.due_items()) == []  # waits until the account is reconnected
+    destination.mark_connected()
+    assert list(sync.due_items()) == [item.pk]
+
+
+def test_it_waits_when_the_destination_is_not_connected(route, make_account):
+    item = SyncItem.objects.create(account=make_account("hevy"), route="test_route", source_id="w2")
+    item = run(item)
+    assert (item.status, item.attempts, route.calls) == ("pending", 0, 0)
+    assert "Connect Intervals.icu" in item.last_error
+
+
+def test_a_job_run_twice_runs_once(route, item):
+    sync.run_item(item.pk)
+    sync.run_item(item.pk)
+    assert route.calls == 1
+
+
+def test_it_does_not_claim_an_item_leased_by_another_worker(route, item):
+    assert sync.claim(item.pk, "other-worker") is not None
+    assert sync.run_item(item.pk).endswith("taken by another worker")
+    assert route.calls == 0
+
+
+def test_the_dispatcher_recovers_an_expired_lease(route, item, sent_jobs, django_capture_on_commit_callbacks):
+    sync.claim(item.pk, "worker-that-died")
+    SyncItem.objects.filter(pk=item.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync.dispatch_due() == 1
+    assert sent_jobs == [item.pk]
+    item = run(item)
+    assert item.status == "synced" and route.calls == 1
+
+
+def test_enqueue_sends_one_job_per_item_however_often_it_is_asked(item, sent_jobs, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = [sync.enqueue([item.pk]) for _ in range(20)]
+    assert queued == [1] + [0] * 19
+    assert sent_jobs == [item.pk]
+
+
+def test_enqueue_requeues_a_task_the_broker_lost(item, sent_jobs, django_capture_on_commit_callbacks, settings):
+    SyncItem.objects.filter(pk=item.pk).update(queued_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync.enqueue([item.pk]) == 1
+
+
+def test_new_data_during_a_run_triggers_another_run(route, item, sent_jobs, django_capture_on_commit_callbacks):
+    def sync_and_receive_an_edit(context):
+        sync.upsert_item(context.item.account, "test_route", "w1", title="Leg day (edited)")
+        return sync.SyncResult(action="created", destination_id="d1")
+
+    ROUTES["test_route"] = Route("test_route", "Test", "hevy", "intervals", sync_and_receive_an_edit)
+    with django_capture_on_commit_callbacks(execute=True):
+        item = run(item)
+    assert (item.status, item.title, item.rerun) == ("pending", "Leg day (edited)", False)
+    assert sent_jobs == [item.pk]
+
+
+def test_a_crashing_route_fails_the_attempt_instead_of_leaving_it_running(route, item):
+    route.outcomes = [ZeroDivisionError()]
+    item = run(item)
+    assert item.status == "pending" and "Internal error" in item.last_error and item.lease_owner == ""
