@@ -16,6 +16,9 @@ class Route:
     source: str  # provider of SyncItem.account
     destination: str  # provider of the account the route writes to
     sync: Callable  # (SyncContext) -> SyncResult; raises fitsync.errors
+    # Dotted path of a django-q2 task taking (source_account_id, run_id) that pulls recent source data
+    # now: the dashboard's "Sync now" button. Empty while the route has none.
+    sync_now_task: str = ""
 
 
 ROUTES = {
