@@ -113,6 +113,13 @@ class GarminSsoMixin:
                 if token.email == email:
                     token.expires_at = self.clock() - 1
 
+    def tokens_for(self, email: str, client_id: str = DI_CLIENT_IDS[0]) -> str:
+        """Fresh tokens as `client.dumps()` writes them: lets unit tests skip the login dance."""
+        issued = self._issue_tokens(email.lower(), client_id, None)
+        return json.dumps(
+            {"di_token": issued["access_token"], "di_refresh_token": issued["refresh_token"], "di_client_id": client_id}
+        )
+
     def refresh_calls(self) -> list[LedgerEntry]:
         return [e for e in self.calls("POST", DI_TOKEN_PATH) if e.form().get("grant_type") == "refresh_token"]
 

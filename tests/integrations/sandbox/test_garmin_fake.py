@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import responses
 import time_machine
 from garminconnect import (
     Garmin,
@@ -17,6 +18,7 @@ from garminconnect import (
 from integrations.garmin.fit import WeightRecord, encode_weight_file
 from integrations.sandbox.garmin import EU_CONSENT_MESSAGE, GarminFake, point_at
 from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
+from integrations.sandbox.mock import mount
 from integrations.sandbox.server import SandboxServer
 from tests.conftest import load_fixture
 
@@ -175,6 +177,19 @@ def test_it_refuses_api_calls_with_revoked_tokens(fake, garmin):
     fake.revoke_tokens(EMAIL)
     with pytest.raises(GarminConnectAuthenticationError):
         garmin.get_daily_weigh_ins("2026-01-15")
+
+
+def test_it_serves_api_calls_through_responses_with_seeded_tokens(fake):
+    # Login needs real HTTP (curl_cffi ignores requests mocks); API calls go through plain requests.
+    base = "https://connectapi.garmin.test"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mount(rsps, fake, base)
+        client = point_at(Garmin(retry_attempts=0), base)
+        client.login(fake.tokens_for(EMAIL))
+        upload(client, weight_file(WeightRecord(LATE_EVENING_UTC, 80.35)))
+        entries = client.get_daily_weigh_ins("2026-01-15")["dateWeightList"]
+    assert client.display_name == "ada.l"
+    assert [e["weight"] for e in entries] == [80350]
 
 
 # --- weigh-ins -------------------------------------------------------------------------------------
