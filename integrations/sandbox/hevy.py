@@ -6,7 +6,7 @@ Options cover the spots where upstream behaviour is unconfirmed, so clients can 
 variant: `wrap_single`, `legacy_supersets_key`, `collapse_events` and `page_past_end`.
 """
 
-# Reference: /work/shared/docs/upstream-apis.md section 1 (Hevy public API v1) and section 6
+# Reference: docs/upstream-apis.md section 1 (Hevy public API v1) and section 6 (fake-server checklist).
 
 import copy
 import math

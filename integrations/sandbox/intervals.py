@@ -6,7 +6,7 @@ missing or malformed parameter) Spring-style as `{"timestamp", "status", "error"
 Options: `rate_limit_per_s` (off by default) and `bulk_upsert` (upstream-unconfirmed for API keys).
 """
 
-# Reference: /work/shared/docs/upstream-apis.md section 2 (Intervals.icu API) and section 6
+# Reference: docs/upstream-apis.md section 2 (Intervals.icu API) and section 6 (fake-server checklist).
 
 import base64
 import itertools
