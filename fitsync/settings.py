@@ -27,7 +27,14 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"{_site.scheme
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_TZ = True
 LANGUAGE_CODE = "en-us"
+# The first admin user, created by `manage.py ensure_admin` (./fitsync.sh run); a password is generated
+# and printed once when FITSYNC_ADMIN_PASSWORD is empty.
+FITSYNC_ADMIN_USERNAME = env.str("FITSYNC_ADMIN_USERNAME", default="admin")
+FITSYNC_ADMIN_EMAIL = env.str("FITSYNC_ADMIN_EMAIL", default="")
+FITSYNC_ADMIN_PASSWORD = env.str("FITSYNC_ADMIN_PASSWORD", default="")
 DATA_DIR = Path(env.str("FITSYNC_DATA_DIR", default=str(BASE_DIR / "data")))
+# The dashboard warns when a source account has sent no new data for this many days.
+FITSYNC_STALE_DAYS = env.int("FITSYNC_STALE_DAYS", default=3)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

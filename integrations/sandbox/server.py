@@ -81,7 +81,7 @@ class SandboxServer:
 
     def __init__(self, mounts: dict[str, FakeService], host: str = "127.0.0.1", port: int = 0):
         self._server = _Server((host, port), mounts)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:

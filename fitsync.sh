@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# fitsync: one command to set up and run, one to test.
+#
+#   ./fitsync.sh run     set up everything (virtualenv, packages, database, static files, admin user)
+#                        and run the web server and the worker together; Ctrl-C stops both
+#   ./fitsync.sh test    set up, start PostgreSQL/Redis if DATABASE_URL/REDIS_URL name local ones, run the tests
+#   ./fitsync.sh demo    run fitsync against the sandbox upstreams with seeded demo data
+#   ./fitsync.sh setup   only the set-up steps of `run`
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=${FITSYNC_VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'fitsync: %s\n' "$*" >&2; exit 1; }
+
+is_modern_python() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }
+
+# A Python >= 3.12: $FITSYNC_PYTHON, then python3.x on PATH, then pyenv's versions (whose shims
+# refuse to run unless that version is selected, so we call the interpreters directly).
+find_python() {
+  local candidate
+  for candidate in "${FITSYNC_PYTHON:-}" python3.14 python3.13 python3.12 python3 \
+      $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do
+    [ -n "$candidate" ] || continue
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if is_modern_python "$candidate"; then command -v "$candidate"; return 0; fi
+  done
+  die "no Python >= 3.12 found: install one, or set FITSYNC_PYTHON=/path/to/python3.12"
+}
+
+ensure_venv() {
+  local requirements=$1
+  if [ ! -x "$PY" ] || ! is_modern_python "$PY"; then
+    local python; python=$(find_python)
+    say "creating virtualenv with $python"
+    rm -rf "$VENV"; "$python" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(basename "$requirements")"
+  local digest; digest=$(cat requirements.txt "$requirements" | sha256sum | cut -c1-16)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+    say "installing $requirements"
+    "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$PY" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$digest" > "$stamp"
+  fi
+}
+
+# A .env with fresh secrets on first run; never overwritten.
+ensure_env_file() {
+  local file=${FITSYNC_ENV_FILE:-$ROOT/.env}
+  [ -f "$file" ] && return 0
+  say "writing $file with new secrets"
+  mkdir -p "$(dirname "$file")"
+  "$PY" - "$file" <<'EOF'
+import secrets, sys
+from cryptography.fernet import Fernet
+with open(sys.argv[1], "w") as f:
+    f.write(f"SECRET_KEY={secrets.token_urlsafe(50)}\n")
+    f.write(f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n")
+    f.write("DEBUG=0\nSITE_URL=http://127.0.0.1:8000\n")
+EOF
+  chmod 600 "$file"
+}
+
+setup() {
+  ensure_venv requirements.txt
+  ensure_env_file
+  say "migrating the database"
+  "$PY" manage.py migrate --noinput
+  "$PY" manage.py createcachetable
+  "$PY" manage.py collectstatic --noinput --verbosity 0
+  "$PY" manage.py ensure_admin
+}
+
+# Start the web server and the worker; stop both when either ends or on Ctrl-C.
+serve() {
+  local bind=${FITSYNC_BIND:-127.0.0.1:8000}
+  say "fitsync on http://$bind (web + worker); Ctrl-C stops both"
+  "$VENV/bin/gunicorn" fitsync.wsgi --bind "$bind" --workers "${WEB_CONCURRENCY:-2}" --threads 4 \
+      --access-logfile - &
+  local web=$!
+  "$PY" manage.py qcluster &
+  local worker=$!
+  trap 'kill -TERM $web $worker 2>/dev/null; wait $web $worker 2>/dev/null; exit 0' INT TERM
+  wait -n $web $worker || true
+  kill -TERM $web $worker 2>/dev/null || true
+  wait $web $worker 2>/dev/null || true
+}
+
+is_local_url() { [[ "$1" =~ @?(127\.0\.0\.1|localhost)(:|/|$) ]]; }
+
+ensure_services() {
+  if [[ "${DATABASE_URL:-}" == postgres* ]] && is_local_url "$DATABASE_URL" && ! pg_isready -q -h 127.0.0.1; then
+    say "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+  fi
+  if [ -n "${REDIS_URL:-}" ] && is_local_url "$REDIS_URL" && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+    say "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+        --dir /tmp --logfile /tmp/fitsync-redis.log
+  fi
+  if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || say "could not install chromium: browser tests will be skipped"
+  fi
+}
+
+run_tests() {
+  ensure_venv requirements-dev.txt
+  ensure_services
+  "$PY" -m pytest "$@"
+}
+
+demo() {
+  export FITSYNC_ENV_FILE=$ROOT/data/demo.env
+  ensure_venv requirements.txt
+  ensure_env_file
+  "$PY" manage.py demo_env "$FITSYNC_ENV_FILE"
+  setup
+  "$PY" manage.py sandbox_serve --seed &
+  local sandbox=$!
+  trap 'kill $sandbox 2>/dev/null' EXIT
+  "$PY" manage.py seed_demo
+  serve
+}
+
+case "${1:-}" in
+  run) setup; serve ;;
+  setup) setup ;;
+  test) shift; run_tests "$@" ;;
+  demo) demo ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
