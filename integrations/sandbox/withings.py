@@ -128,7 +128,8 @@ class WithingsFake(MeasurementHelpers, FakeService):
         height_m: Decimal | float | None = None,
     ) -> int:
         with self.lock:
-            userid = userid if userid is not None else next(self._userids)
+            if userid is None:
+                userid = next(i for i in self._userids if i not in self.users)
             self.users[userid] = FakeUser(userid, email or f"user{userid}@example.com", timezone)
         if height_m is not None:
             self.add_height(userid, height_m)
@@ -190,7 +191,11 @@ class WithingsFake(MeasurementHelpers, FakeService):
         return results
 
     def step_on_scale(
-        self, userid: int, when: datetime | None = None, retries: int = 2, backoff: float = 0.05,
+        self,
+        userid: int,
+        when: datetime | None = None,
+        retries: int = 2,
+        backoff: float = 0.05,
         **body_composition: Decimal | float | int | None,
     ) -> int:
         """Add a weigh-in (weight defaults to the user's last) and notify appli 1 subscribers."""

@@ -198,7 +198,7 @@ def daily_weigh_in_times(days: int, end: datetime, rng: random.Random) -> list[d
     for back in range(days - 1, -1, -1):
         jitter = timedelta(minutes=rng.randint(-45, 90), seconds=rng.randint(0, 59))
         times.append(end_day - timedelta(days=back) + jitter)
-    return [t for t in times if t <= end]
+    return [min(t, end) for t in times]  # today's weigh-in cannot be later than `end`
 
 
 class MeasurementHelpers:
@@ -227,7 +227,7 @@ class MeasurementHelpers:
     ) -> int:
         # Height typed in at sign-up: attrib 4, "manual entry at account creation".
         when = when or datetime.fromtimestamp(self.now(), timezone.utc)
-        return self._store_group(userid, when, [measure(HEIGHT, height_m, HEIGHT_UNIT)], 4, 1, None)
+        return self._store_group(userid, when, [measure(HEIGHT, height_m, HEIGHT_UNIT)], 4, 1, when)
 
     def _store_group(self, userid, when, measures, attrib, category, created) -> int:
         if userid not in self.users:
