@@ -2,10 +2,11 @@
 
 One fake answers for both Withings hosts, the account host (`/oauth2_user/authorize2`) and the
 API host (`/v2/oauth2`, `/measure`, `/notify`), whose paths do not collide. Errors come the
-Withings way: HTTP 200 with a non-zero `status` in the JSON body.
+Withings way: HTTP 200 with a non-zero `status` in the JSON body. Parts live in withings_oauth
+(codes, rotating tokens), withings_pages (HTML), withings_measures and withings_notify.
+"""
 
 # Reference: docs/upstream-apis.md section 3 (Withings) and section 6 (fake-server checklist).
-"""
 
 import itertools
 import threading

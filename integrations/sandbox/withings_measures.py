@@ -1,6 +1,6 @@
 """Withings measure groups for the fake: value x 10^unit, getmeas filtering, seeded history.
 
-# Reference: docs/upstream-apis.md section 3.3 (Measure - Getmeas).
+As described in docs/upstream-apis.md section 3.3 (Measure - Getmeas).
 """
 
 import hashlib

@@ -1,6 +1,6 @@
 """Notification subscriptions of the Withings fake: callback URL rules, the HEAD probe, delivery.
 
-# Reference: docs/upstream-apis.md section 3.4 (Notify) and docs/reliability.md (sender facts).
+As described in docs/upstream-apis.md section 3.4 (Notify) and docs/reliability.md (sender facts).
 """
 
 import ipaddress
