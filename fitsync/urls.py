@@ -4,10 +4,8 @@ from django.urls import include, path
 
 from . import views
 
-dashboard = ([path("", views.overview, name="overview")], "dashboard")
-
 urlpatterns = [
-    path("", include(dashboard)),
+    path("", include("fitsync.dashboard.urls")),
     path("health", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,17 +1,16 @@
-"""Core pages: health, and the dashboard overview (the dashboard package grows from here)."""
+"""Core pages: health. The dashboard lives in `fitsync/dashboard/`."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from django.conf import settings
 
-from .models import ConnectedAccount, Heartbeat, ItemStatus, SyncItem
+from .models import Heartbeat, ItemStatus, SyncItem
 from .tasks import WORKER_HEARTBEAT
 
 
@@ -35,8 +34,3 @@ def health(request):
         "worker_heartbeat_age_seconds": round(age, 1) if age is not None else None,
     }
     return JsonResponse(body, status=200 if worker_ok else 503)
-
-
-def overview(request):
-    accounts = {a.provider: a for a in ConnectedAccount.objects.filter(owner=request.user)}
-    return render(request, "fitsync/overview.html", {"accounts": accounts})

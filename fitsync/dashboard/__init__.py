@@ -1,0 +1,1 @@
+"""The dashboard: overview, item lists and detail, sync runs, charts. Server-rendered, works without JS."""

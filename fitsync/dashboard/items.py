@@ -1,0 +1,109 @@
+"""Workouts and Weights lists, the item detail page, and the per-item and bulk actions."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from ..models import SyncItem
+from ..pipelines import ROUTES
+from . import actions
+from .forms import ItemFilterForm
+from .summary import LIST_URLS, WEIGHTS, WORKOUTS, destination_url, flatten, summarize
+
+PAGE_SIZE = 25
+LIST_COLUMNS = ("pk", "route", "source_id", "status", "attempts", "title", "occurred_at", "snapshot",
+                "destination_id", "last_error", "account_id")
+ATTEMPTS_SHOWN = 50
+
+
+def items_of(user):
+    return SyncItem.objects.filter(account__owner=user)
+
+
+@require_GET
+def workouts(request):
+    return item_list(request, WORKOUTS, "Workouts")
+
+
+@require_GET
+def weights(request):
+    return item_list(request, WEIGHTS, "Weights")
+
+
+def item_list(request, route: str, heading: str):
+    form = ItemFilterForm(request.GET or None)
+    items = form.apply(items_of(request.user).filter(route=route)).only(*LIST_COLUMNS)
+    page = Paginator(items.order_by("-occurred_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(item, summarize(item), destination_url(item)) for item in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"heading": heading, "route": route, "form": form, "page": page, "rows": rows,
+               "query": query.urlencode(), "is_weights": route == WEIGHTS}
+    return render(request, "fitsync/item_list.html", context)
+
+
+@require_GET
+def item_detail(request, pk: int):
+    item = get_object_or_404(items_of(request.user).select_related("account"), pk=pk)
+    context = {
+        "item": item,
+        "summary": summarize(item),
+        "destination_url": destination_url(item),
+        "route_label": ROUTES[item.route].label if item.route in ROUTES else item.route,
+        "source_rows": flatten(item.snapshot),
+        "sent_rows": flatten(item.sent),
+        "attempts": item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN],
+        "list_url": LIST_URLS.get(item.route, "dashboard:workouts"),
+    }
+    return render(request, "fitsync/item_detail.html", context)
+
+
+ITEM_ACTIONS = {
+    "resync": (actions.requeue, "Resync queued."),
+    "force-resync": (actions.force_requeue, "Force resync queued: the destination copy will be replaced."),
+    "skip": (actions.skip, "Item skipped."),
+}
+NOTHING_DONE = "Nothing to do: the item is already queued or syncing right now."
+
+
+@require_POST
+def item_action(request, pk: int, action: str):
+    if action not in ITEM_ACTIONS:
+        raise Http404("No such action")
+    items = items_of(request.user).filter(pk=pk)
+    if not items.exists():
+        raise Http404("No such item")
+    run, done_message = ITEM_ACTIONS[action]
+    messages.success(request, done_message if run(items) else NOTHING_DONE)
+    return redirect("dashboard:item", pk=pk)
+
+
+@require_POST
+def bulk_resync_failed(request):
+    queued = actions.resync_failed(routed(request, items_of(request.user)))
+    messages.success(request, f"{queued} failed item(s) queued for another try.")
+    return redirect(back(request))
+
+
+@require_POST
+def bulk_upload_held(request):
+    queued = actions.upload_held(routed(request, items_of(request.user)))
+    messages.success(request, f"{queued} held item(s) queued for upload.")
+    return redirect(back(request))
+
+
+def back(request) -> str:
+    """The page the button was on, when it is one of ours."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("dashboard:overview")
+
+
+def routed(request, items):
+    route = request.POST.get("route", "")
+    return items.filter(route=route) if route in ROUTES else items

@@ -1,0 +1,35 @@
+"""The overview page and its "Sync now" buttons."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from ..models import ConnectedAccount, SyncRun
+from ..pipelines import ROUTES
+from . import actions, status
+
+RECENT_RUNS = 5
+
+
+@require_GET
+def overview(request):
+    cards = status.service_cards(request.user)
+    panels = status.route_panels(cards, status.item_counts(request.user))
+    runs = SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS]
+    context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
+    return render(request, "fitsync/overview.html", context)
+
+
+@require_POST
+def sync_now(request, route: str):
+    if route not in ROUTES:
+        raise Http404("No such route")
+    route = ROUTES[route]
+    account = ConnectedAccount.objects.filter(owner=request.user, provider=route.source).first()
+    if not route.sync_now_task or account is None or not account.is_connected:
+        messages.error(request, f"{route.label} cannot be synced now: connect both services first.")
+        return redirect("dashboard:overview")
+    run = actions.sync_now(route, account)
+    messages.success(request, f"{route.label}: sync started (run #{run.pk}).")
+    return redirect("dashboard:run", pk=run.pk)

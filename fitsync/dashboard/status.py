@@ -1,0 +1,205 @@
+"""The overview's data: one card per service, one panel per route, and the alerts on top.
+
+Everything comes from a handful of grouped queries whatever the number of items. Secrets are never
+read: token expiry comes from `Credential.values()` on non-secret columns.
+
+Non-secret per-service data read from `ConnectedAccount.meta` (written by the integrations):
+`webhook_url` (a URL the user pastes into the service: shown with a copy button) and `subscription`
+(`{"state": "active"|"missing"|"error", "message", "checked_at", "callback_url_shown"}`).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from ..models import AccountStatus, ConnectedAccount, Credential, ItemStatus, Provider, SyncItem
+from ..pipelines import ROUTES
+from .summary import LIST_URLS
+
+RETRYING_AFTER = 3  # attempts after which a still-pending item counts as "keeps failing"
+
+
+def connect_url(provider: str) -> str:
+    """The service's connect page, or "" while that integration has not registered it."""
+    try:
+        return reverse(f"{provider}:connect")
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass
+class Advice:
+    text: str
+    action: str = ""
+    url: str = ""
+
+
+@dataclass
+class ServiceCard:
+    provider: str
+    label: str
+    account: ConnectedAccount | None
+    connect_url: str
+    expires_at: datetime | None = None
+    advice: Advice | None = None
+
+    @property
+    def status_label(self) -> str:
+        return self.account.get_status_display() if self.account else "Not connected"
+
+    @property
+    def status_class(self) -> str:
+        return self.account.status if self.account else "absent"
+
+    @property
+    def webhook_url(self) -> str:
+        return str(self.account.meta.get("webhook_url") or "") if self.account else ""
+
+    @property
+    def subscription(self) -> dict:
+        found = self.account.meta.get("subscription") if self.account else None
+        if not isinstance(found, dict):
+            return {}
+        return {**found, "checked_at": parse_datetime(str(found.get("checked_at") or ""))}
+
+
+def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
+    """The last problem in plain words, with the action that fixes it."""
+    label = account.get_provider_display()
+    if account.status == AccountStatus.NEEDS_REAUTH:
+        text = account.status_message or f"{label} rejected fitsync's credentials."
+        return Advice(text, f"Reconnect {label}", url)
+    if account.status == AccountStatus.DISABLED:
+        return Advice(f"Syncing with {label} is turned off.", f"Open {label} settings", url)
+    recent_error = account.last_error and (not account.last_success_at or account.last_error_at > account.last_success_at)
+    if not recent_error:
+        return None
+    if "429" in account.last_error or "rate" in account.last_error.lower():
+        return Advice(f"{label} asked fitsync to slow down: {account.last_error}", "Nothing to do: fitsync retries later")
+    return Advice(account.last_error, "See the failed items and resync them", failed_items_url(account.provider))
+
+
+def failed_items_url(provider: str) -> str:
+    for route in ROUTES.values():
+        if provider in (route.source, route.destination) and route.name in LIST_URLS:
+            return reverse(LIST_URLS[route.name]) + "?status=failed"
+    return ""
+
+
+def service_cards(user) -> list[ServiceCard]:
+    accounts = {a.provider: a for a in ConnectedAccount.objects.filter(owner=user)}
+    expiries = dict(Credential.objects.filter(account__owner=user).values_list("account__provider", "expires_at"))
+    cards = []
+    for provider in Provider:
+        account, url = accounts.get(provider.value), connect_url(provider.value)
+        card = ServiceCard(provider.value, provider.label, account, url, expiries.get(provider.value))
+        card.advice = advice_for(account, url) if account else None
+        cards.append(card)
+    return cards
+
+
+@dataclass
+class RoutePanel:
+    name: str
+    label: str
+    source: ServiceCard
+    destination: ServiceCard
+    sync_now_task: str
+    counts: dict = field(default_factory=dict)
+    last_item_at: datetime | None = None
+
+    @property
+    def can_sync_now(self) -> bool:
+        return bool(self.sync_now_task and self.source.account and self.source.account.is_connected)
+
+    @property
+    def sync_now_blocker(self) -> str:
+        if not self.sync_now_task:
+            return "Manual sync is not available for this route yet."
+        if not self.source.account:
+            return f"Connect {self.source.label} first."
+        if not self.source.account.is_connected:
+            return f"Reconnect {self.source.label} first."
+        return ""
+
+
+def item_counts(user) -> dict[str, dict]:
+    """Per route: pending, held, failed and "keeps failing" counts, and when the newest item arrived."""
+    rows = (
+        SyncItem.objects.filter(account__owner=user)
+        .values("route")
+        .annotate(
+            pending=Count("pk", filter=Q(status__in=(ItemStatus.PENDING, ItemStatus.RUNNING))),
+            held=Count("pk", filter=Q(status=ItemStatus.HELD)),
+            failed=Count("pk", filter=Q(status=ItemStatus.FAILED)),
+            retrying=Count("pk", filter=Q(status=ItemStatus.PENDING, attempts__gte=RETRYING_AFTER)),
+            last_item_at=Max("created_at"),
+        )
+    )
+    return {row.pop("route"): row for row in rows}
+
+
+def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[RoutePanel]:
+    by_provider = {card.provider: card for card in cards}
+    panels = []
+    for route in ROUTES.values():
+        row = dict(counts.get(route.name) or dict(pending=0, held=0, failed=0, retrying=0, last_item_at=None))
+        last = row.pop("last_item_at")
+        panel = RoutePanel(route.name, route.label, by_provider[route.source], by_provider[route.destination],
+                           route.sync_now_task, row, last)
+        panels.append(panel)
+    return panels
+
+
+@dataclass
+class Alert:
+    text: str
+    level: str = "warn"
+    action: str = ""
+    url: str = ""
+    post: bool = False  # the action is a state change: a form with a button, not a link
+    route: str = ""  # what a posted bulk action is limited to
+
+
+def alerts(cards: list[ServiceCard], panels: list[RoutePanel]) -> list[Alert]:
+    found = [
+        Alert(card.advice.text, "bad", card.advice.action, card.advice.url)
+        for card in cards
+        if card.account and card.account.status == AccountStatus.NEEDS_REAUTH
+    ]
+    for panel in panels:
+        found += panel_alerts(panel)
+    return found
+
+
+def panel_alerts(panel: RoutePanel) -> list[Alert]:
+    found, counts = [], panel.counts
+    if counts["held"]:
+        text = f"{counts['held']} item(s) of {panel.label} are held back by the upload safety cap."
+        found.append(Alert(text, "warn", "Upload held weights", reverse("dashboard:bulk_upload_held"),
+                           post=True, route=panel.name))
+    if counts["failed"]:
+        text = f"{counts['failed']} item(s) of {panel.label} failed after retries."
+        found.append(Alert(text, "bad", "Resync all failed", reverse("dashboard:bulk_resync_failed"),
+                           post=True, route=panel.name))
+    if counts["retrying"]:
+        found.append(Alert(f"{counts['retrying']} item(s) of {panel.label} keep failing; fitsync is still retrying."))
+    stale = stale_alert(panel)
+    return found + ([stale] if stale else [])
+
+
+def stale_alert(panel: RoutePanel) -> Alert | None:
+    """No new data from a connected source for FITSYNC_STALE_DAYS days (and the account is older than that)."""
+    account, days = panel.source.account, settings.FITSYNC_STALE_DAYS
+    if not account or not account.is_connected:
+        return None
+    since = timezone.now() - timedelta(days=days)
+    if account.created_at > since or (panel.last_item_at and panel.last_item_at > since):
+        return None
+    text = f"No data received from {panel.source.label} for {days} days or more. Check its webhook or subscription."
+    return Alert(text, "warn", f"Open {panel.source.label}", panel.source.connect_url)

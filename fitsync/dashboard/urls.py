@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import chart_views, items, overview, runs
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", overview.overview, name="overview"),
+    path("sync-now/<str:route>/", overview.sync_now, name="sync_now"),
+    path("workouts/", items.workouts, name="workouts"),
+    path("weights/", items.weights, name="weights"),
+    path("items/<int:pk>/", items.item_detail, name="item"),
+    path("items/<int:pk>/<str:action>/", items.item_action, name="item_action"),
+    path("bulk/resync-failed/", items.bulk_resync_failed, name="bulk_resync_failed"),
+    path("bulk/upload-held/", items.bulk_upload_held, name="bulk_upload_held"),
+    path("runs/", runs.run_list, name="runs"),
+    path("runs/<int:pk>/", runs.run_detail, name="run"),
+    path("runs/<int:pk>/progress/", runs.run_progress, name="run_progress"),
+    path("charts/", chart_views.chart_page, name="charts"),
+]
