@@ -1,0 +1,145 @@
+"""The Withings API calls fitsync makes: OAuth2 tokens, getmeas and notify.
+
+Withings answers HTTP 200 for almost everything and puts the real outcome in the JSON `status`
+(401 bad token, 601 too many requests, 2xx/5xx "invalid params" ...), so every body is checked here
+and turned into a `fitsync.errors` class once. No ORM in this module.
+
+# Reference: https://developer.withings.com/api-reference (docs/upstream-apis.md section 3)
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from fitsync.errors import UpstreamError, from_status
+from fitsync.http import json_of, request
+
+from . import ratelimit
+
+PROVIDER = "withings"
+RATE_WINDOW_SECONDS = 60  # 120 requests per minute per application: after 601, wait out the minute
+AUTH_FAILURES = {100, 101, 102, 200, 401}
+RETRYABLE = {522, 215, 219, 222, 2551, 2552, 2556, 2557, 2558, 2559, 9000, 10000}
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    userid: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scope: str
+
+
+@dataclass(frozen=True)
+class MeasurePage:
+    groups: list[dict]
+    more: bool
+    offset: int
+    timezone: str
+    updatetime: int
+
+
+@dataclass(frozen=True)
+class Subscription:
+    appli: int
+    callbackurl: str
+    comment: str = ""
+
+
+def error_for(status: int, message: str) -> UpstreamError:
+    """Withings' body `status` as a fitsync error (its codes are not HTTP codes)."""
+    text = f"Withings status {status}: {message or 'no message'}"
+    if status in AUTH_FAILURES:
+        return from_status(PROVIDER, 401, text)
+    if status == 601:
+        return from_status(PROVIDER, 429, text, retry_after=RATE_WINDOW_SECONDS)
+    if status in RETRYABLE or status >= 3000:
+        return from_status(PROVIDER, 503, text)
+    return from_status(PROVIDER, 400, text)  # the many "invalid params" statuses
+
+
+def call(path: str, data: dict, access_token: str = "") -> dict:
+    """POST a form to the API host and return `body`; raises fitsync.errors on any failure."""
+    ratelimit.acquire()
+    headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+    response = request(PROVIDER, "POST", f"{settings.WITHINGS_API_URL}{path}", data=data, headers=headers)
+    payload = json_of(response, PROVIDER)
+    if not isinstance(payload, dict) or not isinstance(payload.get("status"), int):
+        raise from_status(PROVIDER, 502, "Withings sent an answer without a status")
+    if payload["status"] != 0:
+        raise error_for(payload["status"], str(payload.get("error", ""))[:200])
+    body = payload.get("body")
+    return body if isinstance(body, dict) else {}
+
+
+# --- OAuth2 -------------------------------------------------------------------------------------
+def _token_set(body: dict) -> TokenSet:
+    try:
+        return TokenSet(
+            userid=str(body["userid"]),  # an int in the spec, a string in some clients
+            access_token=str(body["access_token"]),
+            refresh_token=str(body["refresh_token"]),
+            expires_in=int(body.get("expires_in") or 10800),
+            scope=str(body.get("scope", "")),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise from_status(PROVIDER, 502, "Withings sent a token answer without tokens")
+
+
+def request_token(code: str, redirect_uri: str) -> TokenSet:
+    """Exchange an authorization code (valid for 30 seconds, usable once) for tokens."""
+    data = {
+        "action": "requesttoken", "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+        "client_id": settings.WITHINGS_CLIENT_ID, "client_secret": settings.WITHINGS_CLIENT_SECRET,
+    }
+    return _token_set(call("/v2/oauth2", data))
+
+
+def refresh_token(token: str) -> TokenSet:
+    """A new token pair; Withings rotates the refresh token on every call."""
+    data = {
+        "action": "requesttoken", "grant_type": "refresh_token", "refresh_token": token,
+        "client_id": settings.WITHINGS_CLIENT_ID, "client_secret": settings.WITHINGS_CLIENT_SECRET,
+    }
+    return _token_set(call("/v2/oauth2", data))
+
+
+# --- Measure ------------------------------------------------------------------------------------
+def get_measures(access_token: str, meastypes: list[int], offset: int = 0, **window: int) -> MeasurePage:
+    """One page of real measures (category 1); `window` is lastupdate=... or startdate/enddate=..."""
+    data = {"action": "getmeas", "category": 1, "meastypes": ",".join(map(str, meastypes)), **window}
+    if offset:
+        data["offset"] = offset
+    body = call("/measure", data, access_token)
+    groups = body.get("measuregrps")
+    if not isinstance(groups, list):
+        raise from_status(PROVIDER, 502, "Withings sent a getmeas answer without measuregrps")
+    return MeasurePage(
+        groups=[g for g in groups if isinstance(g, dict)],
+        more=bool(body.get("more")),  # 0/1 in the spec, a bool in some clients
+        offset=int(body.get("offset") or 0),
+        timezone=str(body.get("timezone") or "UTC"),
+        updatetime=int(body.get("updatetime") or 0),
+    )
+
+
+# --- Notify -------------------------------------------------------------------------------------
+def subscribe(access_token: str, callbackurl: str, appli: int, comment: str = "fitsync") -> None:
+    """Withings HEAD-probes `callbackurl` before it answers; the URL must answer 2xx."""
+    call("/notify", {"action": "subscribe", "callbackurl": callbackurl, "appli": appli, "comment": comment},
+         access_token)
+
+
+def list_subscriptions(access_token: str, appli: int | None = None) -> list[Subscription]:
+    data = {"action": "list", **({"appli": appli} if appli is not None else {})}
+    profiles = call("/notify", data, access_token).get("profiles") or []
+    return [
+        Subscription(int(p.get("appli", 0)), str(p.get("callbackurl", "")), str(p.get("comment") or ""))
+        for p in profiles
+        if isinstance(p, dict)
+    ]
+
+
+def revoke_subscription(access_token: str, callbackurl: str, appli: int) -> None:
+    call("/notify", {"action": "revoke", "callbackurl": callbackurl, "appli": appli}, access_token)

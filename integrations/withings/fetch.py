@@ -1,0 +1,105 @@
+"""Pull measure groups from Withings and hand the weigh-ins to the Garmin route.
+
+Incremental fetches read everything modified after the account's `lastupdate` cursor, which moves
+forward only once every page was read and ingested. Window fetches (the "last 7 days" button,
+`manage.py sync_withings --days N`) read by measurement date and leave the cursor alone.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from fitsync.errors import TransientError
+from fitsync.models import ConnectedAccount, SyncRun
+from fitsync.pipelines.withings_to_garmin import ingest_measurements
+from fitsync.records import BodyMeasurement
+
+from . import auth, client, mapping
+from .account_meta import update_meta
+
+log = logging.getLogger("fitsync.withings")
+FIRST_LOOKBACK = timedelta(days=1)  # a new account's first incremental fetch starts this far back
+CURSOR_OVERLAP = 60  # seconds re-read on the next fetch: stored-while-answering groups are not lost
+MAX_PAGES = 200
+
+
+@dataclass
+class Fetched:
+    groups: list[dict]
+    timezone: str
+    updatetime: int
+
+
+def read_all_pages(account: ConnectedAccount, **window: int) -> Fetched:
+    """Every page of getmeas for `window`, following more/offset; a stuck offset is an error."""
+    groups, offset, page = [], 0, None
+    for _ in range(MAX_PAGES):
+        page = auth.with_token(account, lambda token: client.get_measures(token, mapping.MEASTYPES, offset, **window))
+        groups.extend(page.groups)
+        if not page.more:
+            return Fetched(groups, page.timezone, page.updatetime)
+        if page.offset <= offset:
+            raise TransientError(f"Withings paging did not advance (offset {page.offset})", provider="withings")
+        offset = page.offset
+    raise TransientError(f"Withings still had more after {MAX_PAGES} pages", provider="withings")
+
+
+def measurements_from(account: ConnectedAccount, fetched: Fetched) -> list[BodyMeasurement]:
+    """Weigh-ins with BMI from the newest height known (this fetch or an earlier one)."""
+    height = _remember_height(account, fetched.groups)
+    candidates = (mapping.measurement_from_group(g, fetched.timezone, height) for g in mapping.newest_groups(fetched.groups))
+    return [m for m in candidates if m is not None]
+
+
+def _remember_height(account: ConnectedAccount, groups: list[dict]) -> Decimal | None:
+    stored_at, stored = int(account.meta.get("height_at") or 0), account.meta.get("height_m")
+    newest = mapping.latest_height(groups)
+    if newest and newest[0] >= stored_at:
+        update_meta(account, height_m=str(newest[1]), height_at=newest[0])
+        return newest[1]
+    return Decimal(stored) if stored else None
+
+
+def fetch_new(account: ConnectedAccount, run: SyncRun) -> dict:
+    """Everything modified since the cursor; the cursor moves only after the items are stored."""
+    fetched = read_all_pages(account, lastupdate=_cursor(account))
+    counts = _ingest(account, fetched, run, lift_cap=False)
+    _advance_cursor(account, fetched.updatetime - CURSOR_OVERLAP)
+    return counts
+
+
+def fetch_window(account: ConnectedAccount, run: SyncRun, days: int, *, lift_cap: bool = False) -> dict:
+    """Weigh-ins measured in the last `days` days (a manual sync or backfill)."""
+    end = int(time.time())
+    fetched = read_all_pages(account, startdate=end - days * 86400, enddate=end)
+    return _ingest(account, fetched, run, lift_cap=lift_cap)
+
+
+def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_cap: bool) -> dict:
+    if fetched.timezone and account.meta.get("timezone") != fetched.timezone:
+        update_meta(account, timezone=fetched.timezone)
+    measurements = measurements_from(account, fetched)
+    SyncRun.objects.filter(pk=run.pk).update(total=len(measurements))
+    counts = ingest_measurements(account, measurements, run, lift_cap=lift_cap)
+    log.info("withings account %s: %s groups read, %s", account.pk, len(fetched.groups), counts)
+    return counts
+
+
+def _cursor(account: ConnectedAccount) -> int:
+    if account.cursor.isdigit():
+        return int(account.cursor)
+    return int((timezone.now() - FIRST_LOOKBACK).timestamp())
+
+
+def _advance_cursor(account: ConnectedAccount, position: int) -> None:
+    """Forward only: a slower, older fetch finishing last must not move the cursor back."""
+    with transaction.atomic():
+        current = ConnectedAccount.objects.select_for_update().values_list("cursor", flat=True).get(pk=account.pk)
+        if position > 0 and (not current.isdigit() or position > int(current)):
+            ConnectedAccount.objects.filter(pk=account.pk).update(cursor=str(position))
+            account.cursor = str(position)

@@ -1,0 +1,93 @@
+"""POST /webhooks/withings/<token>/: Withings' form-encoded notifications.
+
+Withings signs nothing; the unguessable token in the URL is the proof, checked before parsing.
+It wants 200 within 2 s, and a 4xx for a well-formed notification counts as a failed delivery
+(repeated failures remove the subscription), so anything well-formed gets a 200.
+"""
+
+import logging
+import time
+from urllib.parse import parse_qs
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from fitsync.crypto import digest
+from fitsync.models import ConnectedAccount, InboundEvent, Provider
+
+from . import jobs
+
+log = logging.getLogger("fitsync.webhooks")
+unsupported = logging.getLogger("fitsync.webhooks.unsupported")
+BODY_LIMIT = 4096
+WEIGHT_APPLI = 1
+# Withings retries at +10 s and +1 min: copies within one bucket are one event. A later edit of the
+# same weigh-in (same startdate/enddate) lands in another bucket and is fetched again.
+DEDUPE_BUCKET_SECONDS = 300
+
+
+def answer(status: int, text: str = "") -> HttpResponse:
+    response = HttpResponse(text, status=status, content_type="text/plain")
+    response._has_been_logged = True  # Django's request log would print the path, token included
+    return response
+
+
+def parse(body: bytes) -> dict[str, int] | None:
+    """userid, appli and (for measure applis) startdate/enddate as ints; None if malformed."""
+    try:
+        fields = {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
+    except (UnicodeDecodeError, ValueError):
+        return None
+    names = ("userid", "appli") + (("startdate", "enddate") if fields.get("appli") == str(WEIGHT_APPLI) else ())
+    values = {name: fields.get(name, "").strip() for name in names}
+    if not all(v.isdigit() and len(v) <= 20 for v in values.values()):
+        return None
+    parsed = {name: int(v) for name, v in values.items()}
+    if parsed.get("startdate", 0) > parsed.get("enddate", 0):
+        return None
+    return parsed
+
+
+def _declared_length(request) -> int:
+    value = request.headers.get("Content-Length") or "0"
+    return int(value) if value.isdigit() else BODY_LIMIT + 1
+
+
+@csrf_exempt
+@login_not_required
+def receive(request, token: str):
+    account = ConnectedAccount.objects.filter(provider=Provider.WITHINGS, webhook_digest=digest(token)).first()
+    if account is None:
+        log.info("withings webhook: unknown token")
+        return answer(404)
+    if request.method in ("HEAD", "GET"):
+        return answer(200)  # Withings probes the URL with HEAD before subscribing it
+    if request.method != "POST":
+        return answer(405)
+    if _declared_length(request) > BODY_LIMIT or len(request.body) > BODY_LIMIT:
+        return answer(400, "too large")
+    notification = parse(request.body)
+    if notification is None:
+        return answer(400, "malformed notification")
+    if str(notification["userid"]) != account.external_user_id or notification["appli"] != WEIGHT_APPLI:
+        unsupported.info("withings account %s: ignored appli %s for user %s", account.pk,
+                         notification["appli"], notification["userid"])
+        return answer(200, "ignored")
+    return answer(200, accept(account, notification, request.body))
+
+
+def accept(account: ConnectedAccount, notification: dict[str, int], body: bytes) -> str:
+    """Record the event and queue one fetch for the account, both in one short transaction."""
+    bucket = int(time.time() // DEDUPE_BUCKET_SECONDS)
+    key = "withings:{userid}:{appli}:{startdate}:{enddate}".format(**notification) + f":{bucket}"
+    try:
+        with transaction.atomic():
+            InboundEvent.objects.create(
+                source=Provider.WITHINGS, account=account, dedupe_key=key, payload=InboundEvent.bounded(body)
+            )
+            jobs.queue("fetch_new", account.pk)
+    except IntegrityError:
+        return "duplicate"
+    return "ok"
