@@ -203,6 +203,8 @@ WITHINGS_ACCOUNT_URL = env.str("WITHINGS_ACCOUNT_URL", default="https://account.
 WITHINGS_CLIENT_ID = env.str("WITHINGS_CLIENT_ID", default="")
 WITHINGS_CLIENT_SECRET = env.str("WITHINGS_CLIENT_SECRET", default="")
 WITHINGS_INCLUDE_AMBIGUOUS = env.bool("WITHINGS_INCLUDE_AMBIGUOUS", default=False)
+# The whole app shares this budget (Withings allows 120 requests/minute per application).
+WITHINGS_REQUESTS_PER_MINUTE = env.int("WITHINGS_REQUESTS_PER_MINUTE", default=120)
 
 # --- Garmin Connect --------------------------------------------------------------------------
 GARMIN_SSO_URL = env.str("GARMIN_SSO_URL", default="https://sso.garmin.com").rstrip("/")
