@@ -1,9 +1,73 @@
-"""Hevy workouts -> Intervals.icu activities."""
+"""Hevy workouts -> Intervals.icu activities: the one job per item, and the periodic jobs it needs.
 
-from fitsync.errors import PermanentError
+One workout becomes one WeightTraining activity, written through `activities/manual/bulk`, which
+upserts on `external_id` (the Hevy workout id): a retry or a replay updates, it never duplicates.
+The backfill of a whole history lives in `hevy_to_intervals_backfill.py`.
+"""
 
-SCHEDULES: list[tuple[str, str, int]] = []
+from django.conf import settings
+from django.db.models import Q
+
+from integrations.hevy.auth import api_key_of
+from integrations.hevy.client import HevyClient
+from integrations.hevy.mapping import snapshot_of
+from integrations.intervals import auth as intervals_auth
+from integrations.intervals.mapping import activity_from_workout, content_hash
+
+from ..errors import NotFound
+from ..models import ItemStatus, SyncItem
+from ..records import Workout
+from ..sync import SyncContext, SyncResult, crash_point
+
+ROUTE = "hevy_intervals"
+DELETED_HASH = "deleted"  # so a workout that somehow comes back is written again, not taken as unchanged
+
+SCHEDULES: list[tuple[str, str, int]] = [
+    ("hevy: poll workout edits and deletions", "integrations.hevy.tasks.poll_events",
+     settings.HEVY_EVENTS_POLL_MINUTES),
+    ("intervals: refresh athlete timezones", "integrations.intervals.tasks.refresh_timezones", 24 * 60),
+]
 
 
-def sync_workout(context):
-    raise PermanentError("The Hevy → Intervals.icu route is not built yet")
+def sync_workout(context: SyncContext) -> SyncResult:
+    """Fetch the workout from Hevy, map it, and upsert the activity unless its content is unchanged."""
+    item = context.item
+    if item.operation == SyncItem.Operation.DELETE:
+        return delete_activity(context)
+    try:
+        workout = HevyClient(api_key_of(context.source)).workout(item.source_id)
+    except NotFound:
+        note = "Hevy has no workout with this id (deleted since, or a test delivery)."
+        return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    remember(item, workout)
+    intervals = intervals_auth.client_for(context.destination)
+    activity = activity_from_workout(workout, intervals_auth.timezone_of(context.destination, intervals))
+    digest = content_hash(activity)
+    if digest == item.content_hash and item.destination_id and not item.force:
+        return SyncResult(action="unchanged", destination_id=item.destination_id, content_hash=digest)
+    crash_point("before_write")
+    saved = intervals.upsert_activities([activity])[0]
+    action = "updated" if item.destination_id else "created"
+    return SyncResult(action=action, destination_id=str(saved["id"]), content_hash=digest, sent=activity)
+
+
+def delete_activity(context: SyncContext) -> SyncResult:
+    """Delete only the activity fitsync created for this workout (the item knows its id)."""
+    item = context.item
+    if not item.destination_id:
+        note = "Deleted in Hevy; fitsync never created an activity for it, so nothing was deleted."
+        return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    crash_point("before_write")
+    try:
+        intervals_auth.client_for(context.destination).delete_activity(item.destination_id)
+    except NotFound:
+        pass  # already gone (deleted by hand, or by an earlier run that crashed before recording)
+    return SyncResult(action="deleted", destination_id=item.destination_id, content_hash=DELETED_HASH)
+
+
+def remember(item: SyncItem, workout: Workout) -> None:
+    """Title, start and snapshot for the dashboard, written by the lease owner before the upload."""
+    fields = {"title": workout.title[:200], "occurred_at": workout.start, "snapshot": snapshot_of(workout)}
+    SyncItem.objects.filter(Q(pk=item.pk) & Q(lease_owner=item.lease_owner)).update(**fields)
+    for name, value in fields.items():
+        setattr(item, name, value)

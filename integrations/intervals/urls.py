@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "intervals"
-urlpatterns: list = []
+urlpatterns = [
+    path("intervals/", views.connect, name="connect"),
+]

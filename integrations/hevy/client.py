@@ -1,0 +1,118 @@
+"""Hevy public API v1: one method per endpoint fitsync calls, parsed into records at the edge."""
+
+# Reference: https://api.hevyapp.com/docs (see /work/shared/docs/upstream-apis.md section 1)
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+
+from fitsync import http
+from fitsync.errors import NotFound, RateLimited
+from fitsync.records import Workout
+
+from .mapping import parse_time, workout_from_hevy
+from .throttle import Throttle
+
+PROVIDER = "hevy"
+MAX_PAGE_SIZE = 10  # the API answers 400 "Invalid page size" above this
+_throttle: Throttle | None = None
+
+
+@dataclass(frozen=True)
+class HevyUser:
+    id: str
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class WorkoutPage:
+    page: int
+    page_count: int
+    workouts: list[Workout]
+
+
+@dataclass(frozen=True)
+class WorkoutEvent:
+    """An entry of /v1/workouts/events: `workout` is set for "updated", None for "deleted"."""
+
+    kind: str
+    workout_id: str
+    at: datetime
+    workout: Workout | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    page: int
+    page_count: int
+    events: list[WorkoutEvent]
+
+
+def throttle() -> Throttle:
+    global _throttle
+    if _throttle is None or _throttle.per_second != settings.HEVY_REQUESTS_PER_SECOND:
+        _throttle = Throttle(settings.HEVY_REQUESTS_PER_SECOND)
+    return _throttle
+
+
+class HevyClient:
+    def __init__(self, api_key: str, base_url: str | None = None):
+        self.api_key = api_key
+        self.base_url = (base_url or settings.HEVY_API_URL).rstrip("/")
+
+    def _get(self, path: str, **params):
+        throttle().wait()
+        try:
+            response = http.request(
+                PROVIDER, "GET", self.base_url + path, params=params or None,
+                headers={"api-key": self.api_key, "Accept": "application/json"},
+            )
+        except RateLimited as exc:
+            throttle().pause(exc.retry_after or 1.0)  # every thread of this process backs off
+            raise
+        return http.json_of(response, PROVIDER)
+
+    def user_info(self) -> HevyUser:
+        """GET /v1/user/info: also the check that an API key works."""
+        data = (self._get("/v1/user/info") or {}).get("data") or {}
+        return HevyUser(str(data.get("id") or ""), data.get("name") or "", data.get("url") or "")
+
+    def workout(self, workout_id: str) -> Workout:
+        """GET /v1/workouts/{id}; raises NotFound when Hevy has no such workout (any more)."""
+        return workout_from_hevy(self._get(f"/v1/workouts/{workout_id}"))
+
+    def workout_count(self) -> int:
+        return int((self._get("/v1/workouts/count") or {}).get("workout_count") or 0)
+
+    def workouts_page(self, page: int, page_size: int = MAX_PAGE_SIZE) -> WorkoutPage:
+        """GET /v1/workouts (newest first). A page past the end is empty, whether Hevy says 404 or not."""
+        try:
+            data = self._get("/v1/workouts", page=page, pageSize=page_size)
+        except NotFound:
+            if page == 1:
+                raise
+            return WorkoutPage(page, page - 1, [])
+        workouts = [workout_from_hevy(w) for w in data.get("workouts") or []]
+        return WorkoutPage(int(data.get("page") or page), int(data.get("page_count") or 0), workouts)
+
+    def events_page(self, since: str, page: int, page_size: int = MAX_PAGE_SIZE) -> EventPage:
+        """GET /v1/workouts/events?since= (newest first): what changed or was deleted after `since`."""
+        try:
+            data = self._get("/v1/workouts/events", since=since, page=page, pageSize=page_size)
+        except NotFound:
+            if page == 1:
+                raise
+            return EventPage(page, page - 1, [])
+        events = [event for event in map(_event_from_hevy, data.get("events") or []) if event]
+        return EventPage(int(data.get("page") or page), int(data.get("page_count") or 0), events)
+
+
+def _event_from_hevy(data: dict) -> WorkoutEvent | None:
+    if data.get("type") == "updated" and isinstance(data.get("workout"), dict):
+        workout = workout_from_hevy(data["workout"])
+        return WorkoutEvent("updated", workout.source_id, workout.updated_at or workout.end, workout)
+    if data.get("type") == "deleted" and data.get("id"):
+        return WorkoutEvent("deleted", str(data["id"]), parse_time(data.get("deleted_at") or "1970-01-01T00:00:00Z"))
+    return None  # an event type fitsync does not know: skipped rather than failing the whole poll

@@ -1,0 +1,75 @@
+"""django-q2 entry points for Hevy: primitive ids in, a short summary out."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from fitsync.errors import AuthExpired, UpstreamError
+from fitsync.models import AccountStatus, ConnectedAccount, Provider, SyncRun
+from fitsync.sync import reauth_message
+
+from .events import poll_account
+
+log = logging.getLogger("fitsync.hevy")
+
+
+def poll_events() -> str:
+    """Every HEVY_EVENTS_POLL_MINUTES: queue edits, deletions and missed webhooks of every account."""
+    accounts = ConnectedAccount.objects.filter(provider=Provider.HEVY, status=AccountStatus.CONNECTED)
+    return "; ".join(poll_one(account)[1] for account in accounts) or "no Hevy accounts"
+
+
+def poll_one(account: ConnectedAccount) -> tuple[bool, str]:
+    """(succeeded, summary); errors are recorded on the account, never raised to the queue."""
+    try:
+        summary = poll_account(account)
+    except AuthExpired as exc:
+        account.mark_needs_reauth(reauth_message(exc))
+        return False, f"Hevy account {account.pk}: {reauth_message(exc)}"
+    except UpstreamError as exc:  # the watermark did not move: the next poll repeats this one
+        account.mark_error(str(exc))
+        return False, f"Hevy account {account.pk}: {exc}"
+    account.mark_success()
+    return True, f"Hevy account {account.pk}: {summary}"
+
+
+def sync_now(account_id: int, run_id: int) -> str:
+    """The dashboard's "Sync now": poll the events feed at once, reporting into the run."""
+    account = ConnectedAccount.objects.get(pk=account_id)
+    run = SyncRun.objects.get(pk=run_id)
+    succeeded, summary = poll_one(account)
+    run.finish(error="" if succeeded else summary)
+    return summary
+
+
+def backfill(account_id: int, run_id: int) -> str:
+    """The dashboard's history import: the same backfill as `manage.py backfill_hevy`."""
+    from fitsync.pipelines.hevy_to_intervals_backfill import BackfillError, BackfillOptions, backfill
+
+    account = ConnectedAccount.objects.get(pk=account_id)
+    run = SyncRun.objects.get(pk=run_id)
+    try:
+        report = backfill(account, BackfillOptions(), run=run)
+    except (BackfillError, UpstreamError) as exc:
+        run.finish(error=str(exc))
+        return f"backfill failed: {exc}"
+    run.finish(error="; ".join(report.errors[:5]))
+    return f"backfill: {report.created} created, {report.updated} updated, {report.failed} failed"
+
+
+def start_backfill(account: ConnectedAccount) -> SyncRun | None:
+    """Create the run and queue the task, unless a backfill of this account is still running."""
+    from django_q.tasks import async_task
+
+    from fitsync.pipelines.hevy_to_intervals import ROUTE
+
+    recent = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    running = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL,
+                                     finished_at__isnull=True, started_at__gte=recent)
+    if running.exists():
+        return None
+    run = SyncRun.objects.create(trigger=SyncRun.Trigger.BACKFILL, account=account, owner=account.owner, route=ROUTE)
+    async_task("integrations.hevy.tasks.backfill", account.pk, run.pk, task_name=f"hevy backfill {account.pk}")
+    return run

@@ -1,0 +1,63 @@
+"""The Hevy page: connect with an API key, the webhook values to paste into Hevy, history import."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from fitsync.models import ConnectedAccount, Credential, Provider, SyncRun
+
+from . import auth, tasks
+from .forms import ApiKeyForm
+
+
+@require_http_methods(["GET", "POST"])
+def connect(request):
+    account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.HEVY).first()
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            auth.connect(request.user, form.cleaned_data["api_key"])
+        except auth.ConnectError as exc:
+            form.add_error("api_key", str(exc))
+        else:
+            messages.success(request, "Hevy is connected. Now paste the webhook values below into Hevy.")
+            return redirect("hevy:connect")
+    return render(request, "hevy/account_connect.html", page_context(account, form))
+
+
+def page_context(account: ConnectedAccount | None, form: ApiKeyForm) -> dict:
+    secret = ""
+    if account is not None:
+        secret = Credential.objects.filter(account=account).values_list("webhook_secret", flat=True).first() or ""
+    last_backfill = None
+    if account is not None:
+        last_backfill = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL).order_by("-pk").first()
+    return {"account": account, "form": form, "webhook_url": auth.webhook_url(), "webhook_secret": secret,
+            "last_backfill": last_backfill}
+
+
+@require_POST
+def rotate_secret(request):
+    account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.HEVY).first()
+    if account is None:
+        messages.error(request, "Connect Hevy first.")
+    else:
+        auth.rotate_webhook_secret(account)
+        messages.success(request, "New webhook secret made. Paste it into Hevy now: the old one no longer works.")
+    return redirect("hevy:connect")
+
+
+@require_POST
+def backfill(request):
+    """Start importing the whole Hevy history (a task; progress shows in the run's total/done)."""
+    account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.HEVY).first()
+    intervals = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.INTERVALS).first()
+    if account is None or intervals is None or not (account.is_connected and intervals.is_connected):
+        messages.error(request, "Connect both Hevy and Intervals.icu before importing your history.")
+        return redirect("hevy:connect")
+    run = tasks.start_backfill(account)
+    if run is None:
+        messages.info(request, "A history import is already running.")
+        return redirect("hevy:connect")
+    messages.success(request, f"History import started (run #{run.pk}).")
+    return redirect("dashboard:run", pk=run.pk)

@@ -1,0 +1,108 @@
+"""POST /webhooks/hevy/: Hevy's "workout saved" webhook. It only records and queues work.
+
+Hevy sends `{"id": "<event uuid>", "payload": {"workoutId": "<uuid>"}}` with the Authorization value
+configured in its developer settings, and re-sends when the answer takes more than a few seconds
+(section 1.4), so: authenticate, cap, parse, one short transaction, 200. No upstream call here.
+"""
+
+import hmac
+import json
+import logging
+import re
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from fitsync import crypto, sync
+from fitsync.models import ConnectedAccount, Credential, InboundEvent, Provider, SyncItem
+from fitsync.pipelines import routes_from
+
+log = logging.getLogger("fitsync.webhooks.hevy")
+unsupported = logging.getLogger("fitsync.webhooks.unsupported")
+MAX_BODY_BYTES = 64 * 1024
+BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
+SOURCE_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
+
+
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def receive(request):
+    if request.method != "POST":  # a probe: say what lives here, without touching anything
+        return HttpResponse("fitsync: Hevy webhook endpoint. Hevy POSTs workout events here.\n",
+                            content_type="text/plain")
+    account = authenticated_account(request.headers.get("Authorization", ""))
+    if account is None:
+        log.info("Hevy webhook with a missing or unknown Authorization value")
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    body = bounded_body(request)
+    if body is None:
+        return JsonResponse({"error": "body too large"}, status=413)
+    event_id, workout_id = parse_delivery(body)
+    if workout_id is None:
+        return JsonResponse({"error": "expected JSON with payload.workoutId"}, status=400)
+    outcome = record_delivery(account, event_id, workout_id, body)
+    return JsonResponse({"ok": True, "outcome": outcome})
+
+
+def authenticated_account(header: str) -> ConnectedAccount | None:
+    """The account whose webhook secret was presented, raw or as `Bearer <secret>`; else None."""
+    for presented in {header.strip(), BEARER.sub("", header.strip())}:
+        if not presented:
+            continue
+        account = ConnectedAccount.objects.filter(
+            provider=Provider.HEVY, webhook_digest=crypto.digest(presented)
+        ).first()
+        if account is None:
+            continue
+        secret = Credential.objects.filter(account=account).values_list("webhook_secret", flat=True).first()
+        if secret and hmac.compare_digest(secret.encode(), presented.encode()):
+            return account
+    return None
+
+
+def bounded_body(request) -> bytes | None:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return None
+    body = request.read(MAX_BODY_BYTES + 1)  # not request.body: that would buffer up to 1 MB first
+    return None if len(body) > MAX_BODY_BYTES else body
+
+
+def parse_delivery(body: bytes) -> tuple[str, str | None]:
+    """(event id or "", workout id or None when the body is not a Hevy delivery)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return "", None
+    payload = data.get("payload") if isinstance(data, dict) else None
+    workout_id = payload.get("workoutId") if isinstance(payload, dict) else None
+    if not isinstance(workout_id, str) or not SOURCE_ID.fullmatch(workout_id):
+        return "", None
+    event_id = data.get("id")
+    return (event_id if isinstance(event_id, str) and SOURCE_ID.fullmatch(event_id) else ""), workout_id
+
+
+def record_delivery(account: ConnectedAccount, event_id: str, workout_id: str, body: bytes) -> str:
+    """Event and pending item committed together; the job is sent after commit, once per item."""
+    # Re-sends of one event share its id; without an id, the same body for the same workout is a re-send.
+    key = f"hevy:{account.pk}:{event_id or workout_id + ':' + crypto.digest(body.decode('utf-8', 'replace'))}"
+    with transaction.atomic():
+        _, created = InboundEvent.objects.get_or_create(
+            dedupe_key=key[:200],
+            defaults={"source": Provider.HEVY, "account": account, "payload": InboundEvent.bounded(body)},
+        )
+        if not created:
+            return "duplicate"
+        item_ids = [
+            sync.upsert_item(account, route.name, workout_id, operation=SyncItem.Operation.UPSERT)[0].pk
+            for route in routes_from(Provider.HEVY)
+        ]
+        sync.enqueue(item_ids)
+    return "accepted"

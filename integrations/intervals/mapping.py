@@ -1,0 +1,135 @@
+"""A neutral `Workout` -> an Intervals.icu manual activity (pure functions, no I/O).
+
+The description is meant to be read by a person in Intervals.icu: one block per exercise, supersets
+announced, warm-up/drop/failure sets labelled, and bodyweight or cardio sets without empty units.
+"""
+
+# Reference: /work/shared/docs/upstream-apis.md section 2.3 (manual-activity fields)
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fitsync.records import Exercise, ExerciseSet, Workout
+
+ACTIVITY_TYPE = "WeightTraining"
+MAX_NAME_LENGTH = 200  # the real cap is unconfirmed; Hevy titles are far shorter
+DEFAULT_NAME = "Hevy workout"
+
+
+def activity_from_workout(workout: Workout, timezone: str) -> dict:
+    """The activity for /activities/manual/bulk; `external_id` makes the upload an upsert."""
+    seconds = max(0, int((workout.end - workout.start).total_seconds()))  # real elapsed time, DST-proof
+    return {
+        "external_id": workout.source_id,
+        "type": ACTIVITY_TYPE,
+        "name": (workout.title or DEFAULT_NAME)[:MAX_NAME_LENGTH],
+        "start_date_local": local_time(workout.start, timezone),
+        "moving_time": seconds,
+        "elapsed_time": seconds,
+        "kg_lifted": float(workout.volume_kg.quantize(Decimal("0.1"), ROUND_HALF_UP)),
+        "description": description_of(workout),
+    }
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """Naive local wall-clock time in the athlete's zone, as Intervals.icu wants `start_date_local`."""
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def content_hash(activity: dict) -> str:
+    return hashlib.sha256(json.dumps(activity, sort_keys=True).encode()).hexdigest()
+
+
+def description_of(workout: Workout) -> str:
+    blocks = [workout.description] if workout.description else []
+    for group in superset_groups(workout.exercises):
+        blocks.append("\n\n".join(exercise_block(e) for e in group[1]))
+        if group[0]:
+            blocks[-1] = f"{group[0]}: " + " + ".join(e.title for e in group[1]) + "\n" + blocks[-1]
+    volume = format_number(workout.volume_kg, 1)
+    blocks.append(f"Volume {volume} kg · {workout.set_count} sets · logged in Hevy")
+    return "\n\n".join(blocks)
+
+
+def superset_groups(exercises) -> list[tuple[str, list[Exercise]]]:
+    """Exercises in order, those of one superset gathered where the superset first appears."""
+    groups: list[tuple[str, list[Exercise]]] = []
+    by_superset: dict[int, list[Exercise]] = {}
+    for exercise in exercises:
+        if exercise.superset_id is None:  # superset ids start at 0: compare with None
+            groups.append(("", [exercise]))
+        elif exercise.superset_id in by_superset:
+            by_superset[exercise.superset_id].append(exercise)
+        else:
+            by_superset[exercise.superset_id] = [exercise]
+            groups.append((f"Superset {len(by_superset)}", by_superset[exercise.superset_id]))
+    return [(label if len(members) > 1 else "", members) for label, members in groups]
+
+
+def exercise_block(exercise: Exercise) -> str:
+    lines = [exercise.title]
+    if exercise.notes:
+        lines.append(f"Note: {exercise.notes}")
+    number = 0
+    for row in exercise.sets:
+        number += row.kind in ("normal", "failure")
+        lines.append(f"- {set_label(row, number)}: {set_text(row, exercise.title)}")
+    return "\n".join(lines)
+
+
+def set_label(row: ExerciseSet, number: int) -> str:
+    return {"warmup": "Warm-up", "dropset": "Drop set", "failure": f"Set {number} (failure)"}.get(
+        row.kind, f"Set {number}"
+    )
+
+
+def set_text(row: ExerciseSet, title: str = "") -> str:
+    """'85 kg × 6 @ RPE 8', '12 reps', '2 km in 7:58', '32 kg for 40 m', '1:00'."""
+    weight = f"{format_number(row.weight_kg)} kg" if row.weight_kg else ""
+    parts = []
+    if row.reps is not None:
+        parts.append(f"{weight} × {row.reps}" if weight else f"{row.reps} reps")
+    elif weight:
+        parts.append(weight)
+    if row.distance_m:
+        parts.append(("for " if parts else "") + format_distance(row.distance_m))
+    if row.duration_s:
+        parts.append(("in " if row.distance_m else "for " if parts else "") + format_duration(row.duration_s))
+    if row.custom_metric is not None:
+        parts.append(f"· {format_number(row.custom_metric)} {custom_unit(title)}".rstrip())
+    text = " ".join(parts) or "no values logged"
+    return text + (f" @ RPE {format_number(row.rpe)}" if row.rpe is not None else "")
+
+
+def custom_unit(title: str) -> str:
+    """Hevy's custom_metric is floors or steps on stair machines; the title says which."""
+    lowered = title.lower()
+    return "floors" if "floor" in lowered else "steps" if "step" in lowered else ""
+
+
+def format_number(value: Decimal | None, places: int = 2) -> str:
+    """12.5 -> '12.5', 85 -> '85', 20.4117 -> '20.41', 12345.6 -> '12,345.6' (pounds converted by Hevy)."""
+    rounded = Decimal(value or 0).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    text = f"{rounded:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_distance(metres: Decimal) -> str:
+    if metres >= 1000:
+        return f"{format_number(metres / 1000)} km"
+    return f"{format_number(metres, 1)} m"
+
+
+def format_duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
