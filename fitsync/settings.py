@@ -193,9 +193,16 @@ if FITSYNC_SANDBOX and not DEBUG and not env.bool("FITSYNC_SANDBOX_ALLOW_NON_DEB
 # --- Hevy ------------------------------------------------------------------------------------
 HEVY_API_URL = env.str("HEVY_API_URL", default="https://api.hevyapp.com").rstrip("/")
 HEVY_EVENTS_POLL_MINUTES = env.int("HEVY_EVENTS_POLL_MINUTES", default=15)
+# Hevy publishes no rate limit (but answers 429): pace each process, and bound the backfill's parallel
+# page reads. A 429 pauses every thread for its Retry-After.
+HEVY_REQUESTS_PER_SECOND = env.float("HEVY_REQUESTS_PER_SECOND", default=25.0)
+HEVY_BACKFILL_CONCURRENCY = env.int("HEVY_BACKFILL_CONCURRENCY", default=6)
 
 # --- Intervals.icu ---------------------------------------------------------------------------
 INTERVALS_API_URL = env.str("INTERVALS_API_URL", default="https://intervals.icu").rstrip("/")
+# About 10 requests/s per IP upstream: stay below it. The backfill sends this many activities per bulk call.
+INTERVALS_REQUESTS_PER_SECOND = env.float("INTERVALS_REQUESTS_PER_SECOND", default=8.0)
+INTERVALS_BULK_BATCH_SIZE = env.int("INTERVALS_BULK_BATCH_SIZE", default=50)
 
 # --- Withings --------------------------------------------------------------------------------
 WITHINGS_API_URL = env.str("WITHINGS_API_URL", default="https://wbsapi.withings.net").rstrip("/")
