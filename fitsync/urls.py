@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -15,3 +16,5 @@ urlpatterns = [
     path("", include("integrations.withings.urls")),
     path("", include("integrations.garmin.urls")),
 ]
+if settings.FITSYNC_SANDBOX:  # fake upstreams for the demo and tests; settings refuse it in production
+    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))

@@ -17,8 +17,8 @@ h1 { margin-bottom: .25rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #c
 [role=status] { background: #e7f6ea; padding: .5rem .75rem; border-radius: 4px; }
 [role=alert] { background: #fde8e8; padding: .5rem .75rem; border-radius: 4px; }
 .mfa { font-size: 2rem; letter-spacing: .3rem; font-family: ui-monospace, monospace; }
-form { margin: .75rem 0; padding: .5rem .75rem; background: #f4f6f8; border-radius: 6px; }
-label { display: inline-block; margin: .25rem .75rem .25rem 0; }
+form { margin: .75rem 0; padding: .5rem .75rem; background: #f4f6f8; border-radius: 6px;
+       display: flex; flex-wrap: wrap; gap: .4rem .75rem; align-items: center; }
 input[type=text], input[type=url], select { font-size: 1rem; padding: .2rem; max-width: 100%; }
 input[type=url], input.wide { width: 28rem; }
 button { font-size: 1rem; padding: .35rem .9rem; border-radius: 4px; border: 1px solid #0a5fb4;
