@@ -73,3 +73,25 @@ def test_every_upstream_base_url_is_a_setting():
 def test_the_sandbox_is_refused_in_production():
     result = manage("check", FITSYNC_SANDBOX="1")
     assert result.returncode != 0 and "never in production" in result.stderr
+
+
+def test_env_example_lists_every_setting():
+    import re
+
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', (ROOT / "fitsync" / "settings.py").read_text()))
+    documented = set(re.findall(r"^#? ?([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read - documented == set()
+
+
+def test_env_example_is_a_working_env_file(tmp_path):
+    text = (ROOT / ".env.example").read_text()
+    text = text.replace("SECRET_KEY=\n", f"SECRET_KEY={STRONG_KEY}\n")
+    text = text.replace("FIELD_ENCRYPTION_KEYS=\n", f"FIELD_ENCRYPTION_KEYS={PRODUCTION['FIELD_ENCRYPTION_KEYS']}\n")
+    (tmp_path / ".env").write_text(text)
+    overrides = {key: "" for key in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "SITE_URL", "DEBUG")}
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    env.update(FITSYNC_ENV_FILE=str(tmp_path / ".env"), FITSYNC_DATA_DIR=str(tmp_path))
+    for key in overrides:
+        env.pop(key, None)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
