@@ -1,9 +1,18 @@
 """Admin for every model. Secrets are never displayed: credentials show only whether a value is set."""
 
 from django.contrib import admin, messages
+from django.db.models import BooleanField, Case, Q, Value, When
 
-from . import sync
-from .models import ConnectedAccount, Credential, Heartbeat, InboundEvent, ItemStatus, SyncAttempt, SyncItem, SyncRun
+from .dashboard import actions
+from .models import ConnectedAccount, Credential, Heartbeat, InboundEvent, SyncAttempt, SyncItem, SyncRun
+
+SHOWN_SECRETS = ("api_key", "access_token", "refresh_token", "session_blob", "webhook_secret")
+
+
+def is_set(field: str) -> Case:
+    """True when the encrypted column holds anything; computed in SQL so nothing is decrypted."""
+    empty = Q(**{field: ""}) | Q(**{f"{field}__isnull": True})
+    return Case(When(empty, then=Value(False)), default=Value(True), output_field=BooleanField())
 
 
 @admin.register(ConnectedAccount)
@@ -11,7 +20,9 @@ class ConnectedAccountAdmin(admin.ModelAdmin):
     list_display = ("owner", "provider", "display_name", "status", "last_success_at", "last_error_at")
     list_filter = ("provider", "status")
     search_fields = ("owner__username", "display_name", "external_user_id")
-    readonly_fields = ("created_at", "updated_at", "webhook_digest")
+    list_select_related = ("owner",)
+    exclude = ("webhook_digest",)  # not a secret, but of no use to a person
+    readonly_fields = ("created_at", "updated_at")
 
 
 @admin.register(Credential)
@@ -20,33 +31,34 @@ class CredentialAdmin(admin.ModelAdmin):
     exclude = Credential.SECRET_FIELDS
     readonly_fields = ("account", "has_api_key", "has_access_token", "has_refresh_token", "has_session_blob",
                        "has_webhook_secret", "expires_at", "scope", "version", "lease_owner", "lease_expires_at")
+    search_fields = ("account__owner__username",)
+    list_filter = ("account__provider",)
 
     def get_queryset(self, request):
-        # Never decrypt secrets for a list page: defer them and answer "set?" from the raw column.
-        return super().get_queryset(request).defer(*Credential.SECRET_FIELDS).select_related("account__owner")
-
-    def _is_set(self, obj, field) -> bool:
-        return bool(Credential.objects.filter(pk=obj.pk).exclude(**{field: ""}).exclude(**{f"{field}__isnull": True}).exists())
+        # Never decrypt secrets: defer them and answer "set?" from the raw column in the same query.
+        annotations = {f"{name}_is_set": is_set(name) for name in SHOWN_SECRETS}
+        queryset = super().get_queryset(request).defer(*Credential.SECRET_FIELDS).annotate(**annotations)
+        return queryset.select_related("account__owner")
 
     @admin.display(boolean=True, description="API key")
     def has_api_key(self, obj):
-        return self._is_set(obj, "api_key")
+        return obj.api_key_is_set
 
     @admin.display(boolean=True, description="access token")
     def has_access_token(self, obj):
-        return self._is_set(obj, "access_token")
+        return obj.access_token_is_set
 
     @admin.display(boolean=True, description="refresh token")
     def has_refresh_token(self, obj):
-        return self._is_set(obj, "refresh_token")
+        return obj.refresh_token_is_set
 
     @admin.display(boolean=True, description="session")
     def has_session_blob(self, obj):
-        return self._is_set(obj, "session_blob")
+        return obj.session_blob_is_set
 
     @admin.display(boolean=True, description="webhook secret")
     def has_webhook_secret(self, obj):
-        return self._is_set(obj, "webhook_secret")
+        return obj.webhook_secret_is_set
 
     def has_add_permission(self, request):
         return False  # credentials are written only by the connect flows
@@ -57,6 +69,7 @@ class InboundEventAdmin(admin.ModelAdmin):
     list_display = ("source", "received_at", "dedupe_key", "outcome", "account")
     list_filter = ("source", "outcome")
     search_fields = ("dedupe_key",)
+    list_select_related = ("account__owner",)
     date_hierarchy = "received_at"
 
 
@@ -65,37 +78,54 @@ class SyncAttemptInline(admin.TabularInline):
     extra = 0
     readonly_fields = ("started_at", "finished_at", "outcome", "error")
     can_delete = False
+    ordering = ("-started_at",)
 
 
-@admin.register(SyncItem)
-class SyncItemAdmin(admin.ModelAdmin):
-    list_display = ("title", "route", "source_id", "status", "attempts", "occurred_at", "destination_id", "last_error")
-    list_filter = ("route", "status", "operation")
-    search_fields = ("title", "source_id", "destination_id")
-    list_select_related = ("account",)
-    inlines = [SyncAttemptInline]
+class RequeueActions:
     actions = ["resync", "force_resync"]
 
     @admin.action(description="Resync")
     def resync(self, request, queryset):
-        self._requeue(request, queryset, force=False)
+        self._requeued(request, actions.resync_chosen(self._items(queryset)))
 
     @admin.action(description="Force resync (replace the destination copy)")
     def force_resync(self, request, queryset):
-        self._requeue(request, queryset, force=True)
+        self._requeued(request, actions.force_resync_chosen(self._items(queryset)))
 
-    def _requeue(self, request, queryset, force: bool):
-        ids = list(queryset.exclude(status=ItemStatus.RUNNING).values_list("pk", flat=True))
-        SyncItem.objects.filter(pk__in=ids).update(status=ItemStatus.PENDING, attempts=0, force=force, lift_cap=True)
-        queued = sync.enqueue(ids)
+    def _items(self, queryset):
+        return SyncItem.objects.filter(pk__in=queryset.values("pk"))
+
+    def _requeued(self, request, queued: int):
         self.message_user(request, f"{queued} item(s) queued.", messages.SUCCESS)
+
+
+@admin.register(SyncItem)
+class SyncItemAdmin(RequeueActions, admin.ModelAdmin):
+    list_display = ("title", "route", "source_id", "status", "attempts", "occurred_at", "destination_id", "last_error")
+    list_filter = ("route", "status", "operation", "force", "lift_cap")
+    search_fields = ("title", "source_id", "destination_id")
+    list_select_related = ("account",)
+    date_hierarchy = "occurred_at"
+    inlines = [SyncAttemptInline]
+    readonly_fields = ("created_at", "updated_at", "queued_at", "lease_owner", "lease_expires_at")
+
+
+@admin.register(SyncAttempt)
+class SyncAttemptAdmin(admin.ModelAdmin):
+    list_display = ("item", "started_at", "finished_at", "outcome", "error")
+    list_filter = ("outcome",)
+    search_fields = ("item__title", "item__source_id", "error")
+    list_select_related = ("item",)
+    raw_id_fields = ("item",)
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = ("pk", "trigger", "route", "account", "started_at", "finished_at", "created", "updated",
-                    "deleted", "skipped", "held", "failed")
+                    "deleted", "skipped", "held", "failed", "done", "total")
     list_filter = ("trigger", "route")
+    list_select_related = ("account__owner",)
+    search_fields = ("error", "route")
     date_hierarchy = "started_at"
 
 

@@ -28,8 +28,13 @@ def requeue(items, *, force: bool = False, lift_cap: bool = False) -> int:
         return sync.enqueue(ids)
 
 
-def force_requeue(items) -> int:
-    return requeue(items, force=True)
+def resync_chosen(items) -> int:
+    """A resync the user asked for item by item: an explicit choice, so the upload cap does not apply."""
+    return requeue(items, lift_cap=True)
+
+
+def force_resync_chosen(items) -> int:
+    return requeue(items, force=True, lift_cap=True)
 
 
 def skip(items) -> int:

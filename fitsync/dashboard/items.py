@@ -63,8 +63,8 @@ def item_detail(request, pk: int):
 
 
 ITEM_ACTIONS = {
-    "resync": (actions.requeue, "Resync queued."),
-    "force-resync": (actions.force_requeue, "Force resync queued: the destination copy will be replaced."),
+    "resync": (actions.resync_chosen, "Resync queued."),
+    "force-resync": (actions.force_resync_chosen, "Force resync queued: the destination copy will be replaced."),
     "skip": (actions.skip, "Item skipped."),
 }
 NOTHING_DONE = "Nothing to do: the item is already queued or syncing right now."
