@@ -233,3 +233,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+# Login strategies to try (garminconnect names, e.g. "mobile+cffi,mobile+requests"); empty = the
+# library's full default chain, which is what production should use. The sandbox serves only the mobile ones.
+GARMIN_LOGIN_STRATEGIES = env.list("GARMIN_LOGIN_STRATEGIES", default=[])
