@@ -1,0 +1,1 @@
+from .fixtures import fake, garmin_account, garmin_url  # noqa: F401

@@ -1,0 +1,65 @@
+"""Shared Garmin test fixtures: the sandbox Garmin over real HTTP, and a connected account.
+
+Real HTTP because garminconnect logs in and refreshes through curl_cffi, which `responses` cannot
+intercept. Import the fixtures by name into a test module (or through conftest.py).
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
+from fitsync.records import BodyMeasurement
+from integrations.sandbox.garmin import GarminFake
+from integrations.sandbox.server import SandboxServer
+
+EMAIL, MFA_EMAIL, PASSWORD = "ada@example.com", "grace@example.com", "correct horse"
+DISPLAY_NAME = "ada.l"
+TIMEZONE = "Europe/Berlin"
+MORNING = datetime(2026, 1, 15, 6, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake() -> GarminFake:
+    fake = GarminFake()
+    fake.add_user(EMAIL, PASSWORD, display_name=DISPLAY_NAME, full_name="Ada L", timezone=TIMEZONE)
+    fake.add_user(MFA_EMAIL, PASSWORD, mfa=True, display_name="grace")
+    return fake
+
+
+@pytest.fixture
+def garmin_url(fake, settings, monkeypatch):
+    """Serve the fake on 127.0.0.1 and aim fitsync's Garmin settings at it (mobile login only, no pauses)."""
+    from garminconnect.client import sso
+
+    for flow in ("MOBILE", "LOGIN", "WIDGET"):
+        monkeypatch.setattr(sso, f"{flow}_DELAY_MIN_S", 0.0)
+        monkeypatch.setattr(sso, f"{flow}_DELAY_MAX_S", 0.0)
+    with SandboxServer({"garmin": fake}) as server:
+        url = server.url_for("garmin")
+        settings.GARMIN_SSO_URL = settings.GARMIN_CONNECTAPI_URL = settings.GARMIN_CONNECT_URL = url
+        settings.GARMIN_DI_TOKEN_URL = url + "/di-oauth2-service/oauth/token"
+        settings.GARMIN_LOGIN_STRATEGIES = ["mobile+cffi", "mobile+requests"]
+        yield url
+
+
+@pytest.fixture
+def garmin_account(user, fake, garmin_url) -> ConnectedAccount:
+    """A connected Garmin account holding fresh tokens from the fake (no login dance)."""
+    meta = {"display_name": DISPLAY_NAME, "timezone": TIMEZONE, "email": EMAIL}
+    account = ConnectedAccount.objects.create(owner=user, provider=Provider.GARMIN, display_name=DISPLAY_NAME, meta=meta)
+    Credential.objects.create(account=account, session_blob=fake.tokens_for(EMAIL))
+    assert account.status == AccountStatus.CONNECTED
+    return account
+
+
+def measurement(source_id: str = "1001", at: datetime = MORNING, weight: str = "80.35", **values) -> BodyMeasurement:
+    """A full Withings body-composition measurement (override any field)."""
+    full = dict(
+        fat_ratio_pct=Decimal("20.14"), fat_mass_kg=Decimal("16.18"), muscle_mass_kg=Decimal("61.25"),
+        bone_mass_kg=Decimal("3.21"), hydration_kg=Decimal("44.37"), visceral_fat=Decimal("7"),
+        bmr_kcal=Decimal("1745"), metabolic_age=Decimal("36"), bmi=Decimal("25.36"), height_m=Decimal("1.78"),
+    )
+    full.update(values)
+    return BodyMeasurement(source_id=source_id, measured_at=at, timezone=TIMEZONE, weight_kg=Decimal(weight), **full)
