@@ -223,6 +223,9 @@ GARMIN_DI_TOKEN_URL = env.str(
 GARMIN_MAX_UPLOADS_PER_RUN = env.int("GARMIN_MAX_UPLOADS_PER_RUN", default=5)
 GARMIN_DEDUP_SECONDS = env.int("GARMIN_DEDUP_SECONDS", default=120)
 GARMIN_DEDUP_KG = env.float("GARMIN_DEDUP_KG", default=0.1)
+# Login strategies to try (garminconnect names, e.g. "mobile+cffi,mobile+requests"); empty = the
+# library's full default chain, which is what production should use. The sandbox serves only the mobile ones.
+GARMIN_LOGIN_STRATEGIES = env.list("GARMIN_LOGIN_STRATEGIES", default=[])
 
 # --- logging ---------------------------------------------------------------------------------
 LOGGING = {
@@ -233,6 +236,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
-# Login strategies to try (garminconnect names, e.g. "mobile+cffi,mobile+requests"); empty = the
-# library's full default chain, which is what production should use. The sandbox serves only the mobile ones.
-GARMIN_LOGIN_STRATEGIES = env.list("GARMIN_LOGIN_STRATEGIES", default=[])
