@@ -5,6 +5,7 @@ Blocks: core, security, database, cache and queue, sync engine, one block per se
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "django_htmx",
+    "axes",
     "fitsync",
 ]
 MIDDLEWARE = [
@@ -59,7 +61,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into the lockout page
 ]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 ROOT_URLCONF = "fitsync.urls"
 WSGI_APPLICATION = "fitsync.wsgi.application"
 TEMPLATES = [
@@ -120,6 +124,16 @@ TRUSTED_PROXY = env.str("TRUSTED_PROXY", default="")
 if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures from one client address, logins from
+# it are refused for LOGIN_LOCKOUT_MINUTES. The address is the proxy's X-Forwarded-For only when the
+# request really comes from TRUSTED_PROXY (fitsync/security.py), so it cannot be spoofed.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fitsync.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "api_key", "secret", "code", "token"]
 SECURE_REDIRECT_EXEMPT = [r"^health$"]  # the container health check talks plain HTTP
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 

@@ -15,6 +15,13 @@ def load_fixture(name: str):
     return json.loads(text) if path.suffix == ".json" else text
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Tests render templates without depending on a collectstatic manifest."""
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user("ada", password="correct horse battery staple")
