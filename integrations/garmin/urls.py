@@ -1,2 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "garmin"
-urlpatterns: list = []
+urlpatterns = [
+    path("garmin/", views.connect, name="connect"),
+    path("garmin/login-status/", views.login_status, name="login_status"),
+    path("garmin/mfa/", views.mfa, name="mfa"),
+]

@@ -1,0 +1,93 @@
+"""The Garmin login's visible state and its 429 cooldown, kept in `ConnectedAccount.meta` (no secrets).
+
+meta = {"display_name", "timezone", "email",
+        "cooldown_until": iso, "cooldown_seconds": n,
+        "login": {"state": "running" | "needs_mfa" | "failed" | "done", "message", "at": iso}}
+
+Garmin answers repeated logins with 429s that last hours, and each retry extends the block, so after
+a 429 the Connect button stays disabled: 2 hours, doubling on each further 429, at most 24 hours.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from fitsync.models import ConnectedAccount
+
+RUNNING, NEEDS_MFA, FAILED, DONE = "running", "needs_mfa", "failed", "done"
+FIRST_COOLDOWN = timedelta(hours=2)
+LONGEST_COOLDOWN = timedelta(hours=24)
+# A login job that has said nothing for this long died (worker killed, queue lost the task).
+RUNNING_STALE_AFTER = timedelta(minutes=5)
+STALE_MESSAGE = "The sign-in did not finish (the background worker may be down). Start again."
+
+
+@dataclass(frozen=True)
+class LoginState:
+    state: str = ""
+    message: str = ""
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == RUNNING
+
+    @property
+    def needs_mfa(self) -> bool:
+        return self.state == NEEDS_MFA
+
+
+def update_meta(account: ConnectedAccount, **changes) -> dict:
+    """Merge `changes` into the stored meta (re-read first: the view and the job both write it)."""
+    account.refresh_from_db(fields=["meta"])
+    meta = {**account.meta, **changes}
+    ConnectedAccount.objects.filter(pk=account.pk).update(meta=meta, updated_at=timezone.now())
+    account.meta = meta
+    return meta
+
+
+def set_login(account: ConnectedAccount, state: str, message: str) -> None:
+    update_meta(account, login={"state": state, "message": message, "at": timezone.now().isoformat()})
+
+
+def login_state(account: ConnectedAccount | None) -> LoginState:
+    login = (account.meta.get("login") if account else None) or {}
+    state, message = login.get("state", ""), login.get("message", "")
+    at = _parse(login.get("at"))
+    if state == RUNNING and at and timezone.now() - at > RUNNING_STALE_AFTER:
+        return LoginState(FAILED, STALE_MESSAGE)
+    return LoginState(state, message)
+
+
+# --- the 429 cooldown ------------------------------------------------------------------------------
+def cooldown_until(account: ConnectedAccount | None) -> datetime | None:
+    """When Connect may be pressed again after Garmin's 429, or None when it may be now."""
+    until = _parse((account.meta if account else {}).get("cooldown_until"))
+    return until if until and until > timezone.now() else None
+
+
+def start_cooldown(account: ConnectedAccount) -> timedelta:
+    """Block logins after a 429: 2 h, then twice the last block (at most 24 h) if 429s keep coming."""
+    meta = account.meta
+    last = timedelta(seconds=meta.get("cooldown_seconds") or 0)
+    last_ended = _parse(meta.get("cooldown_until"))
+    recent = last and last_ended and timezone.now() - last_ended < LONGEST_COOLDOWN
+    length = min(LONGEST_COOLDOWN, last * 2) if recent else FIRST_COOLDOWN
+    until = timezone.now() + length
+    update_meta(account, cooldown_until=until.isoformat(), cooldown_seconds=int(length.total_seconds()))
+    return length
+
+
+def describe(length: timedelta) -> str:
+    hours, rest = divmod(int(length.total_seconds()), 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{max(minutes, 1)} min"
+
+
+def _parse(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None

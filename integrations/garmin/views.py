@@ -1,0 +1,75 @@
+"""The Garmin page: sign-in form, login progress, MFA step and the 429 countdown.
+
+Views only read and write our tables and queue the login job: Garmin's login takes 10-20 s and must
+never run inside a web request.
+"""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fitsync.models import ConnectedAccount, Provider
+
+from . import auth
+from .forms import ConnectForm, MfaForm
+from .login_state import cooldown_until, describe, login_state
+
+POLL_SECONDS = 2
+
+
+def _account(user) -> ConnectedAccount | None:
+    return ConnectedAccount.objects.filter(owner=user, provider=Provider.GARMIN).first()
+
+
+def _context(account: ConnectedAccount | None, **extra) -> dict:
+    until = cooldown_until(account)
+    return {
+        "account": account,
+        "login": login_state(account),
+        "cooldown_until": until,
+        "cooldown_text": describe(until - timezone.now()) if until else "",
+        "poll_seconds": POLL_SECONDS,
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def connect(request):
+    account = _account(request.user)
+    if request.method == "POST":
+        form = ConnectForm(request.POST)
+        if form.is_valid():
+            try:
+                auth.start_login(request.user, form.cleaned_data["email"], form.cleaned_data["password"])
+            except auth.LoginRefused as refused:
+                messages.error(request, str(refused))
+            return redirect("garmin:connect")
+    else:
+        form = ConnectForm(initial={"email": account.meta.get("email", "")} if account else None)
+    return render(request, "garmin/account_connect.html", _context(account, form=form, mfa_form=MfaForm()))
+
+
+@require_GET
+def login_status(request):
+    """The progress block alone (htmx polls it); once the login stopped running, the page reloads."""
+    account = _account(request.user)
+    response = render(request, "garmin/_login_status.html", _context(account))
+    if request.htmx and not login_state(account).is_running:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+def mfa(request):
+    form = MfaForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["code"][0])
+        return redirect("garmin:connect")
+    try:
+        auth.submit_mfa_code(request.user, form.cleaned_data["code"])
+    except auth.LoginRefused as refused:
+        messages.error(request, str(refused))
+    except ConnectedAccount.DoesNotExist:
+        messages.error(request, "Start by entering your Garmin email and password.")
+    return redirect("garmin:connect")
