@@ -116,9 +116,13 @@ def read_history(hevy_account: ConnectedAccount, options: BackfillOptions) -> li
 
 
 def athlete_timezone(account: ConnectedAccount, client: IntervalsClient, dry_run: bool) -> str:
-    if dry_run:  # a dry run writes nothing, not even the timezone it read
-        return account.meta.get("timezone") or client.athlete().timezone or "UTC"
-    return intervals_auth.timezone_of(account, client)
+    try:
+        if dry_run:  # a dry run writes nothing, not even the timezone it read
+            return account.meta.get("timezone") or client.athlete().timezone or "UTC"
+        return intervals_auth.timezone_of(account, client)
+    except AuthExpired as exc:
+        account.mark_needs_reauth(reauth_message(exc))
+        raise BackfillError(reauth_message(exc)) from exc
 
 
 def plan(account: ConnectedAccount, workouts: list[Workout], timezone_name: str, limit: int | None) -> BackfillReport:

@@ -1,0 +1,191 @@
+"""`manage.py backfill_hevy` and the dashboard's history import, against both fakes."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from fitsync.models import ConnectedAccount, SyncItem, SyncRun
+from integrations.hevy import history, tasks
+
+from .conftest import ATHLETE, HEVY_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_batches(settings, monkeypatch):
+    settings.INTERVALS_BULK_BATCH_SIZE = 7
+    monkeypatch.setattr(history, "BASE_PAUSE", 0.01)
+
+
+def backfill(*args) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("backfill_hevy", *args, stdout=out, stderr=err)
+        status = 0
+    except SystemExit as exc:
+        status = exc.code
+    return out.getvalue(), err.getvalue(), status
+
+
+def swap_bulk_handler(intervals, handler):
+    intervals.routes = [(m, p, intervals._for_athlete(handler) if "bulk" in p.pattern else h)
+                        for m, p, h in intervals.routes]
+
+
+def test_it_syncs_the_whole_history_oldest_first_and_then_writes_nothing(upstreams, accounts, history, intervals):
+    out, _, status = backfill()
+    assert status == 0 and "Done: 40 created, 0 updated, 0 unchanged, 0 failed." in out
+    activities = intervals.activities(ATHLETE)
+    assert sorted(a["external_id"] for a in activities) == sorted(w["id"] for w in history)
+    uploads = [a for call in intervals.calls("POST", r"/manual/bulk") for a in call.json()]
+    assert [a["external_id"] for a in uploads] == [w["id"] for w in history]  # oldest first
+    assert max(len(c.json()) for c in intervals.calls("POST")) == 7
+    assert SyncItem.objects.filter(status="synced").count() == 40
+
+    intervals.clear_ledger()
+    out, _, status = backfill()
+    assert status == 0 and "Done: 0 created, 0 updated, 40 unchanged, 0 failed." in out
+    assert intervals.calls("POST") == []
+
+
+def test_it_reads_pages_of_at_most_ten_and_validates_the_page_size(upstreams, accounts, history, hevy):
+    backfill("--dry-run")
+    assert {c.query["pageSize"] for c in hevy.calls("GET", r"^/v1/workouts$")} == {"10"}
+    with pytest.raises(CommandError, match="must be 1-10"):
+        call_command("backfill_hevy", "--page-size", "11")
+    with pytest.raises(CommandError):
+        call_command("backfill_hevy", "--page-size", "0")
+
+
+def test_a_dry_run_lists_the_plan_and_writes_nothing(upstreams, accounts, history, hevy, intervals):
+    backfill("--limit", "5")
+    hevy.update_workout(HEVY_KEY, history[0]["id"], title="Edited after the import")
+    intervals.clear_ledger()
+    items_before = list(SyncItem.objects.values_list("pk", "content_hash"))
+    out, _, status = backfill("--dry-run")
+    assert status == 0
+    assert "Dry run: would create 35, update 1, leave 4 alone. Nothing was written." in out
+    assert "update     " in out and "Edited after the import" in out
+    assert intervals.calls("POST") == [] and intervals.calls("PUT") == []
+    assert list(SyncItem.objects.values_list("pk", "content_hash")) == items_before
+    assert not SyncRun.objects.filter(trigger="backfill").exclude(pk__in=SyncRun.objects.all()[:1]).exists()
+
+
+def test_an_interrupted_run_resumes_without_duplicates(upstreams, accounts, history, intervals):
+    original = intervals._create_bulk
+    seen = {"calls": 0}
+
+    def dies_on_the_third_batch(request, athlete):
+        seen["calls"] += 1
+        if seen["calls"] == 3:
+            raise KeyboardInterrupt
+        return original(request, athlete)
+
+    swap_bulk_handler(intervals, dies_on_the_third_batch)
+    out, err, status = backfill()
+    assert status == 130 and "Run the command again to resume" in err
+    assert 0 < SyncItem.objects.count() < 40
+    swap_bulk_handler(intervals, original)
+    out, _, status = backfill()
+    assert status == 0
+    assert len(intervals.activities(ATHLETE)) == 40  # every workout once, none twice
+    assert SyncItem.objects.filter(status="synced").count() == 40
+
+
+def test_failures_are_reported_and_exit_1(upstreams, accounts, history, intervals):
+    original = intervals._create_bulk
+
+    def refuses_the_oldest(request, athlete):
+        if history[0]["id"] in request.body.decode():  # one bad activity refuses the whole call
+            return intervals.error_response(422, "Injected fault")
+        return original(request, athlete)
+
+    swap_bulk_handler(intervals, refuses_the_oldest)
+    out, err, status = backfill()
+    assert status == 1
+    assert "Done: 39 created, 0 updated, 0 unchanged, 1 failed." in out
+    assert f"failed: {history[0]['title']}" in err and "Injected fault" in err
+    failed = SyncItem.objects.get(status="failed")
+    assert failed.source_id == history[0]["id"]
+    swap_bulk_handler(intervals, original)
+    assert backfill()[2] == 0  # the next run retries it
+    assert len(intervals.activities(ATHLETE)) == 40
+
+
+def test_429s_are_waited_out(upstreams, accounts, history, hevy, intervals):
+    hevy.add_fault(path=r"^/v1/workouts$", status=429, retry_after=0, times=2)
+    intervals.add_fault(path=r"/manual/bulk", status=429, retry_after=0, times=2)
+    assert backfill()[2] == 0
+    assert len(intervals.activities(ATHLETE)) == 40
+
+
+def test_since_until_max_pages_and_limit(upstreams, accounts, history, intervals):
+    starts = sorted(w["start_time"][:10] for w in history)
+    out, _, _ = backfill("--since", starts[10], "--until", starts[20], "--dry-run")
+    assert "would create 10," in out
+    out, _, _ = backfill("--max-pages", "1", "--dry-run")
+    assert "would create 10," in out  # the newest page only
+    backfill("--limit", "3")
+    assert [a["external_id"] for a in intervals.activities(ATHLETE)] == [w["id"] for w in history[:3]]
+
+
+def test_progress_is_shown_as_lines_when_not_on_a_terminal(upstreams, accounts, history):
+    out, _, _ = backfill()
+    assert "progress: 7/40 uploaded" in out and "progress: 40/40 uploaded (40 created" in out
+
+
+def test_it_asks_which_user_when_several_have_hevy(upstreams, accounts, history, make_account, django_user_model):
+    bert = django_user_model.objects.create_user("bert")
+    make_account("hevy", owner=bert, api_key="other")
+    with pytest.raises(CommandError, match="Several users have Hevy connected \\(ada, bert\\)"):
+        call_command("backfill_hevy", "--dry-run")
+    assert backfill("--user", "ada", "--dry-run")[2] == 0
+
+
+def test_it_needs_intervals_connected(upstreams, hevy_account, history):
+    with pytest.raises(CommandError, match="Connect Intervals.icu first"):
+        call_command("backfill_hevy")
+
+
+def test_the_dashboard_starts_a_backfill_run_with_progress(logged_in, upstreams, accounts, history, intervals,
+                                                            monkeypatch):
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: queued.append(args))
+    response = logged_in.post("/hevy/backfill/")
+    run = SyncRun.objects.get(trigger="backfill")
+    assert response.status_code == 302 and response.url == f"/runs/{run.pk}/"
+    assert queued == [("integrations.hevy.tasks.backfill", accounts[0].pk, run.pk)]
+    assert logged_in.post("/hevy/backfill/").status_code == 302 and SyncRun.objects.count() == 1  # one at a time
+
+    assert tasks.backfill(*queued[0][1:]).startswith("backfill: 40 created")
+    run.refresh_from_db()
+    assert (run.total, run.done, run.created, run.failed, run.error) == (40, 40, 40, 0, "")
+    assert run.finished_at is not None
+    page = logged_in.get("/hevy/").content.decode()
+    assert f"run #{run.pk}" in page and "40 created" in page
+
+
+def test_the_dashboard_refuses_a_backfill_without_both_accounts(logged_in, hevy_account):
+    response = logged_in.post("/hevy/backfill/", follow=True)
+    assert "Connect both Hevy and Intervals.icu" in response.content.decode()
+    assert not SyncRun.objects.exists()
+    assert logged_in.get("/hevy/backfill/").status_code == 405
+
+
+def test_a_rejected_intervals_key_stops_the_backfill_and_marks_the_account(upstreams, accounts, history, intervals):
+    intervals.athletes[ATHLETE]["api_key"] = "revoked"
+    out, err, status = backfill()
+    assert status == 1 and "Stopped:" in err and "Reconnect the account" in err
+    assert ConnectedAccount.objects.get(pk=accounts[1].pk).status == "needs_reauth"
+    with pytest.raises(CommandError, match="Reconnect your accounts first"):
+        call_command("backfill_hevy")
+
+
+def test_a_rejected_intervals_key_found_while_reading_the_timezone(upstreams, accounts, history, intervals):
+    intervals.athletes[ATHLETE]["api_key"] = "revoked"
+    ConnectedAccount.objects.filter(pk=accounts[1].pk).update(meta={})  # forces a profile read first
+    with pytest.raises(CommandError, match="Intervals.icu rejected"):
+        call_command("backfill_hevy")
+    assert ConnectedAccount.objects.get(pk=accounts[1].pk).status == "needs_reauth"

@@ -1,0 +1,113 @@
+"""POST /webhooks/hevy/: status codes, dedupe, and no upstream call while Hevy waits."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from fitsync.models import InboundEvent, SyncItem
+
+from .conftest import WEBHOOK_SECRET
+
+pytestmark = pytest.mark.django_db
+URL = "/webhooks/hevy/"
+WORKOUT = "b459cba5-cd6d-463c-abd6-54f8eafcadcb"
+
+
+def deliver(client, body, authorization=WEBHOOK_SECRET, content_type="application/json"):
+    data = json.dumps(body) if isinstance(body, dict) else body
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization is not None else {}
+    return client.generic("POST", URL, data, content_type=content_type, **headers)
+
+
+def delivery(workout_id=WORKOUT, event_id="7f3e0c1a-0d4b-4c55-9a61-2f1e7d3b9a40"):
+    return {"id": event_id, "payload": {"workoutId": workout_id}}
+
+
+@pytest.mark.parametrize("authorization", [WEBHOOK_SECRET, f"Bearer {WEBHOOK_SECRET}", f"bearer  {WEBHOOK_SECRET}"])
+def test_it_accepts_the_raw_secret_and_bearer(client, hevy_account, sent_jobs, authorization,
+                                              django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, delivery(), authorization)
+    assert response.status_code == 200
+    item = SyncItem.objects.get()
+    assert (item.account, item.route, item.source_id, item.status) == (hevy_account, "hevy_intervals", WORKOUT, "pending")
+    assert sent_jobs == [item.pk]
+    assert InboundEvent.objects.get().account == hevy_account
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "wrong", f"Bearer {WEBHOOK_SECRET}x", WEBHOOK_SECRET[:-1]])
+def test_it_refuses_a_missing_or_wrong_secret(client, hevy_account, authorization):
+    assert deliver(client, delivery(), authorization).status_code == 401
+    assert not SyncItem.objects.exists() and not InboundEvent.objects.exists()
+
+
+def test_it_refuses_a_body_over_64_kb(client, hevy_account):
+    body = json.dumps({**delivery(), "padding": "x" * 65 * 1024})
+    assert deliver(client, body).status_code == 413
+    assert not SyncItem.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["not json", "[]", "null", '{"payload": {}}', '{"payload": "w1"}',
+                                  '{"payload": {"workoutId": 5}}', '{"payload": {"workoutId": "../../etc"}}',
+                                  '{"id": "e1"}', b"\xff\xfe"])
+def test_it_answers_400_to_anything_without_a_workout_id(client, hevy_account, body):
+    assert deliver(client, body).status_code == 400
+    assert not SyncItem.objects.exists()
+
+
+def test_it_answers_probes_without_touching_anything(client, hevy_account):
+    assert client.get(URL).status_code == 200
+    assert client.head(URL).status_code == 200
+    assert client.put(URL).status_code == 405
+
+
+def test_duplicate_deliveries_make_one_item_and_one_job(client, hevy_account, sent_jobs,
+                                                         django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [deliver(client, delivery()).json()["outcome"] for _ in range(3)]
+        answers.append(deliver(client, delivery(event_id="another-delivery-same-workout")).json()["outcome"])
+    assert answers == ["accepted", "duplicate", "duplicate", "accepted"]
+    assert SyncItem.objects.count() == 1
+    assert len(sent_jobs) == 1  # the second event found the job already queued
+
+
+def test_it_makes_no_upstream_call(client, hevy_account, upstreams, hevy, intervals):
+    deliver(client, delivery())
+    assert hevy.ledger == [] and intervals.ledger == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_make_one_item_and_one_job(hevy_account, sent_jobs):
+    from django.test import Client
+
+    answers = []
+
+    def send(n):
+        try:
+            answers.append(deliver(Client(), delivery(event_id=f"event-{n % 3}")).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(12)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert answers == [200] * 12
+    assert SyncItem.objects.count() == 1 and InboundEvent.objects.count() == 3
+    assert len(sent_jobs) == 1
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
+                      st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                                   lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3))
+                      .map(lambda v: json.dumps({"payload": v}).encode())),
+       authorized=st.booleans(),
+       content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]))
+def test_fuzzed_bodies_never_cause_a_server_error(client, hevy_account, body, authorized, content_type):
+    response = deliver(client, body, WEBHOOK_SECRET if authorized else "nope", content_type)
+    assert response.status_code in ((200, 400) if authorized else (401,))
+    if not authorized:
+        assert not SyncItem.objects.exists()
