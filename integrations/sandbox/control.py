@@ -13,7 +13,6 @@ A JSON body gets a JSON answer and waits for webhook deliveries; an HTML form ge
 page (deliveries then run in the background, so the page never hangs on a slow receiver).
 """
 
-import json
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -98,8 +97,9 @@ class ControlService(FakeService):
         return data, f"Weighed {data['weight_kg']} kg; notifying {', '.join(data['subscribers'])}."
 
     def _fault(self, params: dict) -> tuple[dict, str]:
-        data = actions.add_fault(self.sandbox, params.get("service", ""), params.get("kind", ""),
-                                 params.get("path", ""))
+        data = actions.add_fault(
+            self.sandbox, params.get("service", ""), params.get("kind", ""), params.get("path", "")
+        )
         label = actions.FAULT_KINDS[data["kind"]][0]
         return data, f"Broke {data['service']}: {label}."
 

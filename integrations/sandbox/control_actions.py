@@ -13,14 +13,14 @@ from decimal import Decimal, InvalidOperation
 from .core import Fault, LedgerEntry
 from .registry import (
     DEMO_EMAIL,
+    DEMO_GARMIN_PASSWORD,
     DEMO_HEVY_API_KEY,
     DEMO_INTERVALS_API_KEY,
     DEMO_INTERVALS_ATHLETE,
+    DEMO_TIMEZONE,
     DEMO_WITHINGS_CLIENT_ID,
     DEMO_WITHINGS_CLIENT_SECRET,
     DEMO_WITHINGS_USERID,
-    DEMO_GARMIN_PASSWORD,
-    DEMO_TIMEZONE,
     SERVICES,
     Sandbox,
     newest_workout_id,
@@ -177,8 +177,7 @@ def ledger(sandbox: Sandbox, service: str = "", limit: int = 50) -> dict:
 
 
 def _entry_json(entry: LedgerEntry) -> dict:
-    return {"method": entry.method, "path": entry.path, "query": entry.query, "status": entry.status,
-            "at": entry.at}
+    return {"method": entry.method, "path": entry.path, "query": entry.query, "status": entry.status, "at": entry.at}
 
 
 def demo_info(sandbox: Sandbox) -> dict:
@@ -187,11 +186,14 @@ def demo_info(sandbox: Sandbox) -> dict:
         "hevy": {"api_key": DEMO_HEVY_API_KEY, "webhook": asdict(sandbox.hevy_webhook)},
         "intervals": {"athlete_id": DEMO_INTERVALS_ATHLETE, "api_key": DEMO_INTERVALS_API_KEY},
         "withings": {
-            "client_id": DEMO_WITHINGS_CLIENT_ID, "client_secret": DEMO_WITHINGS_CLIENT_SECRET,
-            "redirect_uris": sandbox.withings_redirect_uris, "account": DEMO_EMAIL,
+            "client_id": DEMO_WITHINGS_CLIENT_ID,
+            "client_secret": DEMO_WITHINGS_CLIENT_SECRET,
+            "redirect_uris": sandbox.withings_redirect_uris,
+            "account": DEMO_EMAIL,
         },
         "garmin": {
-            "email": DEMO_EMAIL, "password": DEMO_GARMIN_PASSWORD,
+            "email": DEMO_EMAIL,
+            "password": DEMO_GARMIN_PASSWORD,
             "mfa_code": sandbox.garmin.current_mfa_code(DEMO_EMAIL),
         },
     }

@@ -110,17 +110,20 @@ def _credentials(sandbox: Sandbox) -> str:
         ["Garmin Connect", "Email", info["garmin"]["email"]],
         ["Garmin Connect", "Password", info["garmin"]["password"]],
     ]
-    return "<h2>Demo accounts</h2>\n" + _table("Type these into fitsync's connect pages", ["Service", "What", "Value"], rows)
+    return "<h2>Demo accounts</h2>\n" + _table(
+        "Type these into fitsync's connect pages", ["Service", "What", "Value"], rows
+    )
 
 
 def _garmin_mfa(sandbox: Sandbox) -> str:
     code = sandbox.garmin.current_mfa_code(DEMO_EMAIL)
+    waiting = "No Garmin sign-in is waiting for a code. Start connecting Garmin in fitsync, then reload this page."
     shown = (
         f'<p>Code for the newest Garmin sign-in: <span class="mfa" aria-label="MFA code">{escape(code)}</span></p>'
         if code
-        else "<p>No Garmin sign-in is waiting for a code. Start connecting Garmin in fitsync, then reload this page.</p>"
+        else f"<p>{waiting}</p>"
     )
-    return f"<h2>Garmin MFA code</h2>\n{shown}\n<p class=\"note\">Each sign-in gets a new code: reload to see it.</p>"
+    return f'<h2>Garmin MFA code</h2>\n{shown}\n<p class="note">Each sign-in gets a new code: reload to see it.</p>'
 
 
 def _workout_options(sandbox: Sandbox) -> list[tuple[str, str]]:
@@ -132,34 +135,51 @@ def _workout_options(sandbox: Sandbox) -> list[tuple[str, str]]:
 
 def _hevy(sandbox: Sandbox) -> str:
     target, options = sandbox.hevy_webhook, _workout_options(sandbox)
-    settings = _input("hook", "url", "Webhook URL", target.url, "url") + " " + _input(
-        "hook", "authorization", "Authorization value (from fitsync's Hevy page)", target.authorization, css="wide"
+    settings = (
+        _input("hook", "url", "Webhook URL", target.url, "url")
+        + " "
+        + _input(
+            "hook", "authorization", "Authorization value (from fitsync's Hevy page)", target.authorization, css="wide"
+        )
     )
     forms = [
         _form(sandbox, "hevy/webhook", settings, "Save webhook settings"),
         _form(sandbox, "emit/hevy", "", "Send a webhook for the newest workout"),
-        _form(sandbox, "emit/hevy", '<input type="hidden" name="new" value="1">', "Log a new workout and send its webhook"),
+        _form(
+            sandbox, "emit/hevy", '<input type="hidden" name="new" value="1">', "Log a new workout and send its webhook"
+        ),
     ]
     if options:
         edit = _select("edit", "workout_id", "Workout", options) + _input("edit", "title", "New title")
         edit += '<label><input type="checkbox" name="send_webhook" value="1"> also send a webhook</label>'
         forms.append(_form(sandbox, "hevy/edit", edit, "Edit workout"))
-        forms.append(_form(sandbox, "hevy/delete", _select("delete", "workout_id", "Workout", options), "Delete workout"))
+        forms.append(
+            _form(sandbox, "hevy/delete", _select("delete", "workout_id", "Workout", options), "Delete workout")
+        )
     attempts = list(sandbox.hevy.webhook_attempts)[-10:][::-1]
     rows = [[a.workout_id, a.number, a.status or a.error, f"{a.elapsed:.2f} s"] for a in attempts]
     table = _table("Webhook deliveries, newest first", ["Workout", "Attempt", "Answer", "Took"], rows)
-    note = ('<p class="note">Hevy is only known to send webhooks for new workouts; fitsync picks up edits and '
-            "deletions from Hevy's events feed (its periodic poll, or Sync now on the dashboard).</p>")
+    note = (
+        '<p class="note">Hevy is only known to send webhooks for new workouts; fitsync picks up edits and '
+        "deletions from Hevy's events feed (its periodic poll, or Sync now on the dashboard).</p>"
+    )
     return "<h2>Hevy</h2>\n" + "\n".join(forms) + "\n" + note + "\n" + table
 
 
 def _withings(sandbox: Sandbox) -> str:
-    form = _form(sandbox, "emit/withings", _input("scale", "weight_kg", "Weight in kg (empty: near the last one)"),
-                 "Step on the scale")
+    form = _form(
+        sandbox,
+        "emit/withings",
+        _input("scale", "weight_kg", "Weight in kg (empty: near the last one)"),
+        "Step on the scale",
+    )
     subscriptions = sandbox.withings.subscriptions.of_user(DEMO_WITHINGS_USERID)
-    subs = _table("Notification subscriptions", ["Appli", "Callback URL", "Failures in a row"],
-                  [[s.appli, s.callbackurl, s.consecutive_failures] for s in subscriptions],
-                  empty="none yet: connecting Withings in fitsync subscribes its callback.")
+    subs = _table(
+        "Notification subscriptions",
+        ["Appli", "Callback URL", "Failures in a row"],
+        [[s.appli, s.callbackurl, s.consecutive_failures] for s in subscriptions],
+        empty="none yet: connecting Withings in fitsync subscribes its callback.",
+    )
     deliveries = list(sandbox.withings.deliveries)[-10:][::-1]
     rows = [[d.callbackurl, d.attempts, d.status or d.error, "dropped" if d.dropped else ""] for d in deliveries]
     table = _table("Notifications sent, newest first", ["Callback", "Attempts", "Answer", ""], rows)
@@ -172,13 +192,22 @@ def _faults(sandbox: Sandbox) -> str:
     fields = _select("break", "service", "Service", services) + _select("break", "kind", "Fault", kinds)
     fields += _input("break", "path", "Only paths matching (regex, optional)")
     heal = _select("heal", "service", "Service", [("all", "every service"), *services])
-    rows = [[f["service"], _describe(f), f["path"] or "every path", f["times"]] for f in actions.pending_faults(sandbox)]
-    return "\n".join((
-        "<h2>Break an upstream</h2>",
-        _form(sandbox, "fault", fields, "Break it"),
-        _form(sandbox, "heal", heal, "Heal"),
-        _table("Faults waiting to happen", ["Service", "Fault", "Paths", "Calls left"], rows, empty="none: all healthy."),
-    ))
+    rows = [
+        [f["service"], _describe(f), f["path"] or "every path", f["times"]] for f in actions.pending_faults(sandbox)
+    ]
+    return "\n".join(
+        (
+            "<h2>Break an upstream</h2>",
+            _form(sandbox, "fault", fields, "Break it"),
+            _form(sandbox, "heal", heal, "Heal"),
+            _table(
+                "Faults waiting to happen",
+                ["Service", "Fault", "Paths", "Calls left"],
+                rows,
+                empty="none: all healthy.",
+            ),
+        )
+    )
 
 
 def _describe(fault: dict) -> str:
@@ -193,18 +222,29 @@ def _describe(fault: dict) -> str:
 def _written(sandbox: Sandbox) -> str:
     data = actions.written(sandbox)
     activities = data["intervals_activities"][-WRITTEN_ROWS:][::-1]
-    rows = [[a.get("id"), a.get("name"), a.get("start_date_local"), a.get("type"), a.get("external_id")]
-            for a in activities]
+    rows = [
+        [a.get("id"), a.get("name"), a.get("start_date_local"), a.get("type"), a.get("external_id")] for a in activities
+    ]
     weigh_ins = data["garmin_weigh_ins"][-WRITTEN_ROWS:][::-1]
-    weights = [[w["calendarDate"], _clock(w["timestampGMT"] / 1000), _kg(w["weight"]), w["bodyFat"], w["sourceType"]]
-               for w in weigh_ins]
-    return "\n".join((
-        "<h2>Written by fitsync</h2>",
-        _table(f"Intervals.icu activities ({len(data['intervals_activities'])}), newest first",
-               ["Id", "Name", "Local start", "Type", "External id"], rows),
-        _table(f"Garmin weigh-ins ({len(data['garmin_weigh_ins'])}), newest first",
-               ["Day", "Time", "Weight", "Body fat %", "Source"], weights),
-    ))
+    weights = [
+        [w["calendarDate"], _clock(w["timestampGMT"] / 1000), _kg(w["weight"]), w["bodyFat"], w["sourceType"]]
+        for w in weigh_ins
+    ]
+    return "\n".join(
+        (
+            "<h2>Written by fitsync</h2>",
+            _table(
+                f"Intervals.icu activities ({len(data['intervals_activities'])}), newest first",
+                ["Id", "Name", "Local start", "Type", "External id"],
+                rows,
+            ),
+            _table(
+                f"Garmin weigh-ins ({len(data['garmin_weigh_ins'])}), newest first",
+                ["Day", "Time", "Weight", "Body fat %", "Source"],
+                weights,
+            ),
+        )
+    )
 
 
 def _kg(grams) -> str:

@@ -78,7 +78,7 @@ def resolve(mounts: dict, path: str):
     for prefix, service in mounts.items():
         root = "/" + prefix.strip("/") if prefix.strip("/") else ""
         if path == root or path.startswith(root + "/"):
-            return service, path[len(root):] or "/"
+            return service, path[len(root) :] or "/"
     return None, path
 
 

@@ -106,8 +106,12 @@ def seed_demo_world(sandbox: Sandbox, rng: random.Random, now: datetime | None =
     sandbox.intervals.add_athlete(DEMO_INTERVALS_API_KEY, DEMO_INTERVALS_ATHLETE, timezone=DEMO_TIMEZONE)
     seed_withings(sandbox.withings, sandbox.withings_redirect_uris, rng, now)
     sandbox.garmin.add_user(
-        DEMO_EMAIL, DEMO_GARMIN_PASSWORD, mfa=True, display_name="demo-athlete",
-        full_name="Demo Athlete", timezone=DEMO_TIMEZONE,
+        DEMO_EMAIL,
+        DEMO_GARMIN_PASSWORD,
+        mfa=True,
+        display_name="demo-athlete",
+        full_name="Demo Athlete",
+        timezone=DEMO_TIMEZONE,
     )
 
 

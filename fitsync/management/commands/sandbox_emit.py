@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("service", choices=["hevy", "withings"])
-        parser.add_argument("--sandbox-url", default="", help="default: taken from HEVY_API_URL, else " + DEFAULT_SANDBOX_URL)
+        parser.add_argument(
+            "--sandbox-url", default="", help="default: taken from HEVY_API_URL, else " + DEFAULT_SANDBOX_URL
+        )
         hevy = parser.add_argument_group("hevy")
         hevy.add_argument("--new", action="store_true", help="log a new workout first and send its webhook")
         hevy.add_argument("--workout-id", default="", help="default: the newest workout")
@@ -31,7 +33,8 @@ class Command(BaseCommand):
         try:
             response = requests.post(url, json=body, timeout=TIMEOUT)
         except requests.RequestException as error:
-            raise CommandError(f"No sandbox answered at {root} ({error}). Start one: manage.py sandbox_serve --seed")
+            hint = "Start one: manage.py sandbox_serve --seed"
+            raise CommandError(f"No sandbox answered at {root} ({error}). {hint}") from None
         if response.status_code != 200:
             raise CommandError(f"The sandbox refused: {response.status_code} {response.text[:300]}")
         data = response.json()
@@ -43,13 +46,17 @@ class Command(BaseCommand):
     def _hevy_summary(self, data: dict) -> list[str]:
         created = " (new)" if data["created"] else ""
         lines = [f"Hevy webhook for workout {data['workout_id']}{created} -> {data['url']}"]
-        lines += [f"  attempt {a['number']}: {a['status'] or a['error']} in {a['elapsed']:.2f} s" for a in data["attempts"]]
+        lines += [
+            f"  attempt {a['number']}: {a['status'] or a['error']} in {a['elapsed']:.2f} s" for a in data["attempts"]
+        ]
         return lines
 
     def _withings_summary(self, data: dict) -> list[str]:
         lines = [f"Withings weigh-in {data['weight_kg']} kg (group {data['grpid']})"]
-        lines += [f"  notified {d['callbackurl']}: {d['status'] or d['error']} after {d['attempts']} attempt(s)"
-                  for d in data["deliveries"]]
+        lines += [
+            f"  notified {d['callbackurl']}: {d['status'] or d['error']} after {d['attempts']} attempt(s)"
+            for d in data["deliveries"]
+        ]
         return lines or ["  no subscriber: connect Withings in fitsync first"]
 
     def _hevy_body(self, options) -> dict:

@@ -19,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", action="store_true", help="add the demo users and a year of history")
         parser.add_argument("--latency-ms", type=int, default=0, help="added to every upstream call")
         parser.add_argument(
-            "--withings-redirect-uri", action="append", default=[], metavar="URL",
+            "--withings-redirect-uri",
+            action="append",
+            default=[],
+            metavar="URL",
             help="a callback URL to register for the demo Withings app (repeatable; default: SITE_URL's)",
         )
 

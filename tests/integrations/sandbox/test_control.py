@@ -61,7 +61,9 @@ def form(base: str, endpoint: str, **fields) -> requests.Response:
 def test_it_sends_hevys_webhook_for_the_newest_workout(url, sandbox, receiver):
     answer = post(url, "/_control/emit/hevy").json()
     [delivery] = receiver.calls("POST", "/webhooks/hevy/")
-    assert delivery.json()["payload"] == {"workoutId": newest_workout_id(sandbox)} == {"workoutId": answer["workout_id"]}
+    assert (
+        delivery.json()["payload"] == {"workoutId": newest_workout_id(sandbox)} == {"workoutId": answer["workout_id"]}
+    )
     assert delivery.headers["authorization"] == "Bearer s3cret"
     assert [a["status"] for a in answer["attempts"]] == [200]
 
@@ -78,7 +80,10 @@ def test_it_logs_a_new_workout_that_hevys_api_then_serves(url, sandbox, receiver
 def test_it_answers_a_page_form_with_a_redirect_and_remembers_the_webhook_target(url, sandbox):
     answer = form(url, "/_control/hevy/webhook", url="http://127.0.0.1:1/webhooks/hevy/", authorization="xyz")
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/?done=")
-    assert (sandbox.hevy_webhook.url, sandbox.hevy_webhook.authorization) == ("http://127.0.0.1:1/webhooks/hevy/", "xyz")
+    assert (sandbox.hevy_webhook.url, sandbox.hevy_webhook.authorization) == (
+        "http://127.0.0.1:1/webhooks/hevy/",
+        "xyz",
+    )
     page = requests.get(f"{url}{answer.headers['Location']}", timeout=5).text
     assert 'role="status"' in page and "http://127.0.0.1:1/webhooks/hevy/" in page
 
@@ -88,7 +93,11 @@ def test_it_edits_and_deletes_a_workout_into_hevys_events_feed(url, sandbox):
     assert form(url, "/_control/hevy/edit", workout_id=newest, title="Leg day, edited").status_code == 303
     assert form(url, "/_control/hevy/delete", workout_id=newest).status_code == 303
     events = requests.get(f"{url}/hevy/v1/workouts/events", headers=HEVY_KEY, params={"pageSize": 2}, timeout=5)
-    assert events.json()["events"][0] == {"type": "deleted", "id": newest, "deleted_at": events.json()["events"][0]["deleted_at"]}
+    assert events.json()["events"][0] == {
+        "type": "deleted",
+        "id": newest,
+        "deleted_at": events.json()["events"][0]["deleted_at"],
+    }
     assert newest_workout_id(sandbox) != newest
 
 
@@ -122,7 +131,9 @@ def test_it_refuses_an_implausible_weight(url):
 def test_it_breaks_an_upstream_with_three_503s(url, sandbox):
     post(url, "/_control/fault", service="intervals", kind="503x3")
     auth = ("API_KEY", "demo-intervals-key")
-    statuses = [requests.get(f"{url}/intervals/api/v1/athlete/i12345", auth=auth, timeout=5).status_code for _ in range(4)]
+    statuses = [
+        requests.get(f"{url}/intervals/api/v1/athlete/i12345", auth=auth, timeout=5).status_code for _ in range(4)
+    ]
     assert statuses == [503, 503, 503, 200]
     assert [e.status for e in sandbox.intervals.ledger] == statuses
 
@@ -167,9 +178,16 @@ def test_it_lists_the_last_calls_newest_first(url):
 
 def test_it_shows_what_fitsync_wrote(url, sandbox):
     auth = ("API_KEY", "demo-intervals-key")
-    activity = {"type": "WeightTraining", "name": "Push A", "start_date_local": "2026-06-01T18:00:00",
-                "moving_time": 3600, "external_id": "hevy-1"}
-    requests.post(f"{url}/intervals/api/v1/athlete/i12345/activities/manual/bulk", json=[activity], auth=auth, timeout=5)
+    activity = {
+        "type": "WeightTraining",
+        "name": "Push A",
+        "start_date_local": "2026-06-01T18:00:00",
+        "moving_time": 3600,
+        "external_id": "hevy-1",
+    }
+    requests.post(
+        f"{url}/intervals/api/v1/athlete/i12345/activities/manual/bulk", json=[activity], auth=auth, timeout=5
+    )
     page = requests.get(url, timeout=5).text
     assert "Intervals.icu activities (1)" in page and "hevy-1" in page and "Garmin weigh-ins (0)" in page
 
@@ -178,6 +196,10 @@ def test_it_serves_an_accessible_page_without_external_assets(url):
     page = requests.get(url, timeout=5)
     assert page.headers["Cache-Control"] == "no-store"
     html = page.text
-    assert '<html lang="en">' in html and "<h1>" in html and "http" not in html.split("<body>")[0].replace("http-equiv", "")
+    assert (
+        '<html lang="en">' in html
+        and "<h1>" in html
+        and "http" not in html.split("<body>")[0].replace("http-equiv", "")
+    )
     assert html.count("<label") >= html.count("<select") + html.count('type="text"')
     assert "<script" not in html

@@ -42,7 +42,11 @@ def test_it_seeds_a_year_of_hevy_workouts_behind_the_demo_key(sandbox):
 
 def test_it_seeds_the_intervals_athlete_in_berlin(sandbox):
     athlete = sandbox.intervals.athletes["i12345"]
-    assert (athlete["api_key"], athlete["timezone"], athlete["activities"]) == ("demo-intervals-key", "Europe/Berlin", {})
+    assert (athlete["api_key"], athlete["timezone"], athlete["activities"]) == (
+        "demo-intervals-key",
+        "Europe/Berlin",
+        {},
+    )
 
 
 def test_it_registers_the_withings_app_with_fitsyncs_callback(sandbox):
@@ -111,7 +115,10 @@ def test_it_writes_the_sandbox_urls_and_keeps_the_secrets(tmp_path):
     assert values["WITHINGS_API_URL"] == values["WITHINGS_ACCOUNT_URL"] == "http://127.0.0.1:8765/withings"
     assert values["GARMIN_SSO_URL"] == values["GARMIN_CONNECTAPI_URL"] == values["GARMIN_CONNECT_URL"]
     assert values["GARMIN_DI_TOKEN_URL"] == "http://127.0.0.1:8765/garmin/di-oauth2-service/oauth/token"
-    assert (values["WITHINGS_CLIENT_ID"], values["WITHINGS_CLIENT_SECRET"]) == ("demo-withings-client", "demo-withings-secret")
+    assert (values["WITHINGS_CLIENT_ID"], values["WITHINGS_CLIENT_SECRET"]) == (
+        "demo-withings-client",
+        "demo-withings-secret",
+    )
     assert (values["DEBUG"], values["FITSYNC_SANDBOX"], values["FITSYNC_DEMO"]) == ("1", "1", "1")
     assert values["SITE_URL"] == "http://127.0.0.1:8000"
 
@@ -126,8 +133,15 @@ def test_it_updates_an_env_file_in_place_without_duplicates():
 
 def test_it_takes_other_sandbox_and_site_urls(tmp_path):
     env = tmp_path / "demo.env"
-    call_command("demo_env", str(env), "--sandbox-url", "http://127.0.0.1:9000/", "--site-url",
-                 "http://127.0.0.1:8001", stdout=StringIO())
+    call_command(
+        "demo_env",
+        str(env),
+        "--sandbox-url",
+        "http://127.0.0.1:9000/",
+        "--site-url",
+        "http://127.0.0.1:8001",
+        stdout=StringIO(),
+    )
     text = env.read_text()
     assert "INTERVALS_API_URL=http://127.0.0.1:9000/intervals\n" in text and "SITE_URL=http://127.0.0.1:8001\n" in text
     assert env.stat().st_mode & 0o077 == 0  # it holds the secrets

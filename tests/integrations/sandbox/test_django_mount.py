@@ -1,12 +1,15 @@
 """The fakes mounted inside fitsync at /sandbox/ when FITSYNC_SANDBOX=1, and absent otherwise."""
 
 import importlib
+import json
 
 import pytest
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, clear_url_caches, reverse
 
 from integrations.sandbox import django_view
+
+START = "2026-06-01T18:00:00"
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +57,7 @@ def test_it_serves_the_control_page_with_forms_posting_under_the_mount(sandbox_u
 def test_it_passes_query_headers_and_body_through_to_the_fake():
     request = RequestFactory().post(
         "/sandbox/intervals/api/v1/athlete/i12345/activities/manual/bulk?upsert=true",
-        data=b'[{"type": "WeightTraining", "name": "Push", "start_date_local": "2026-06-01T18:00:00", "external_id": "h1"}]',
+        data=json.dumps([{"type": "WeightTraining", "name": "Push", "start_date_local": START, "external_id": "h1"}]),
         content_type="application/json",
         HTTP_AUTHORIZATION="Basic QVBJX0tFWTpkZW1vLWludGVydmFscy1rZXk=",  # API_KEY:demo-intervals-key
     )
@@ -76,4 +79,7 @@ def test_it_points_the_withings_app_and_hevy_webhook_at_this_fitsync(settings):
     settings.SITE_URL = "http://127.0.0.1:8001"
     sandbox = django_view.build_for_fitsync(seed=True)
     assert sandbox.hevy_webhook.url == "http://127.0.0.1:8001/webhooks/hevy/"
-    assert sandbox.withings.tokens.apps["demo-withings-client"].redirect_uris[0] == "http://127.0.0.1:8001/withings/callback/"
+    assert (
+        sandbox.withings.tokens.apps["demo-withings-client"].redirect_uris[0]
+        == "http://127.0.0.1:8001/withings/callback/"
+    )
