@@ -35,11 +35,11 @@ class Fetched:
     updatetime: int
 
 
-def read_all_pages(account: ConnectedAccount, **window: int) -> Fetched:
+def read_all_pages(account: ConnectedAccount, meastypes: list[int] = mapping.MEASTYPES, **window: int) -> Fetched:
     """Every page of getmeas for `window`, following more/offset; a stuck offset is an error."""
-    groups, offset, page = [], 0, None
+    groups, offset = [], 0
     for _ in range(MAX_PAGES):
-        page = auth.with_token(account, lambda token: client.get_measures(token, mapping.MEASTYPES, offset, **window))
+        page = auth.with_token(account, lambda token: client.get_measures(token, meastypes, offset, **window))
         groups.extend(page.groups)
         if not page.more:
             return Fetched(groups, page.timezone, page.updatetime)
@@ -51,6 +51,9 @@ def read_all_pages(account: ConnectedAccount, **window: int) -> Fetched:
 
 def measurements_from(account: ConnectedAccount, fetched: Fetched) -> list[BodyMeasurement]:
     """Weigh-ins with BMI from the newest height known (this fetch or an earlier one)."""
+    if "height_m" not in account.meta and mapping.latest_height(fetched.groups) is None:
+        # The height is typed in once at sign-up, long before any window we read: look it up once.
+        fetched.groups.extend(read_all_pages(account, [mapping.HEIGHT]).groups)
     height = _remember_height(account, fetched.groups)
     candidates = (mapping.measurement_from_group(g, fetched.timezone, height) for g in mapping.newest_groups(fetched.groups))
     return [m for m in candidates if m is not None]
@@ -62,6 +65,8 @@ def _remember_height(account: ConnectedAccount, groups: list[dict]) -> Decimal |
     if newest and newest[0] >= stored_at:
         update_meta(account, height_m=str(newest[1]), height_at=newest[0])
         return newest[1]
+    if "height_m" not in account.meta:
+        update_meta(account, height_m=None)  # Withings has no height for this user: do not ask again
     return Decimal(stored) if stored else None
 
 

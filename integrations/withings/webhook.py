@@ -65,11 +65,13 @@ def receive(request, token: str):
     if request.method in ("HEAD", "GET"):
         return answer(200)  # Withings probes the URL with HEAD before subscribing it
     if request.method != "POST":
+        log.info("withings webhook for account %s: method %s refused", account.pk, request.method)
         return answer(405)
     if _declared_length(request) > BODY_LIMIT or len(request.body) > BODY_LIMIT:
         return answer(400, "too large")
     notification = parse(request.body)
     if notification is None:
+        log.info("withings webhook for account %s: malformed notification", account.pk)
         return answer(400, "malformed notification")
     if str(notification["userid"]) != account.external_user_id or notification["appli"] != WEIGHT_APPLI:
         unsupported.info("withings account %s: ignored appli %s for user %s", account.pk,

@@ -1,0 +1,226 @@
+"""Fetching measurements: the lastupdate cursor, paging, fixtures -> items, edits, ambiguity, 601, windows."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from fitsync.models import ItemStatus, SyncItem, SyncRun
+from fitsync.records import measurement_from_jsonable
+from integrations.withings import fetch, tasks
+from integrations.withings.account_meta import update_meta
+from tests.conftest import load_fixture
+
+from .conftest import USER
+
+pytestmark = pytest.mark.django_db
+API = "https://wbsapi.withings.net"
+MEASTYPES = "1,4,5,6,8,76,77,88,170,226,227"
+
+
+@pytest.fixture
+def scripted(account):
+    """getmeas answered from fixtures: `pages[offset]` is the fixture name for that offset."""
+    pages, seen = {}, []
+
+    def answer(request):
+        form = {k: v[0] for k, v in parse_qs(request.body).items()}
+        seen.append(form)
+        return 200, {}, json.dumps(load_fixture(f"withings/getmeas__{pages[int(form.get('offset', 0))]}.json"))
+
+    update_meta(account, height_m="1.82", height_at=1704099600)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.POST, f"{API}/measure", callback=answer)
+        yield pages, seen
+
+
+def run_for(account, trigger=SyncRun.Trigger.WEBHOOK) -> SyncRun:
+    return SyncRun.objects.create(trigger=trigger, account=account, owner=account.owner)
+
+
+def queued(account) -> set[str]:
+    return set(SyncItem.objects.filter(account=account, queued_at__isnull=False).values_list("source_id", flat=True))
+
+
+def items(account) -> dict[str, SyncItem]:
+    return {i.source_id: i for i in SyncItem.objects.filter(account=account, route="withings_garmin")}
+
+
+def test_it_turns_a_body_composition_payload_into_pending_items(account, scripted, sent_jobs):
+    pages, seen = scripted
+    pages[0] = "body_composition"
+    counts = fetch.fetch_new(account, run_for(account))
+    assert counts == {"created": 4, "updated": 0, "unchanged": 0, "skipped": 0, "held": 0}
+    assert seen[0]["action"] == "getmeas" and seen[0]["category"] == "1" and seen[0]["meastypes"] == MEASTYPES
+    found = items(account)
+    assert set(found) == {"5120004711", "5120004590", "5120004402", "5120004377"}  # not the height group
+    first = found["5120004711"]
+    assert (first.title, first.status, first.occurred_at.timestamp()) == ("80.35 kg", "pending", 1737353412)
+    snap = first.snapshot
+    assert (snap["weight_kg"], snap["fat_ratio_pct"], snap["fat_mass_kg"], snap["fat_free_mass_kg"]) == (
+        "80.350", "21.412", "17.205", "63.145")
+    assert (snap["muscle_mass_kg"], snap["bone_mass_kg"], snap["hydration_kg"], snap["hydration_pct"]) == (
+        "59.87", "3.16", "45.46", "56.58")
+    assert (snap["visceral_fat"], snap["bmr_kcal"], snap["metabolic_age"]) == ("7.4", "1734", "34")
+    assert (snap["height_m"], snap["bmi"], snap["timezone"]) == ("1.82", "24.26", "Europe/Berlin")
+    assert measurement_from_jsonable(snap).weight_kg == Decimal("80.350")
+    assert all(i.queued_at for i in found.values())  # one job each, sent when the transaction commits
+    account.refresh_from_db()
+    assert account.meta["height_m"] == "1.82" and account.meta["timezone"] == "Europe/Berlin"
+
+
+def test_it_follows_more_and_offset(account, scripted, sent_jobs):
+    pages, seen = scripted
+    pages.update({0: "page1", 2: "page2"})
+    run = run_for(account)
+    fetch.fetch_new(account, run)
+    assert [s.get("offset") for s in seen] == [None, "2"]
+    assert set(items(account)) == {"5120004711", "5120004590", "5120004402"}
+    run.refresh_from_db()
+    assert (run.created, run.total, run.done) == (3, 3, 3)
+
+
+def test_it_stops_when_the_offset_does_not_advance(account, scripted, sent_jobs):
+    pages, seen = scripted
+    pages.update({0: "page1", 2: "page1"})  # page1 always says more=1, offset=2
+    account.cursor = "1737000000"
+    account.save()
+    with pytest.raises(Exception, match="paging did not advance"):
+        fetch.fetch_new(account, run_for(account))
+    assert len(seen) == 2 and items(account) == {}
+    account.refresh_from_db()
+    assert account.cursor == "1737000000"  # nothing read completely: the cursor stays
+
+
+def test_it_updates_the_row_of_an_edited_group(account, scripted, sent_jobs):
+    pages, _ = scripted
+    pages[0] = "body_composition"
+    fetch.fetch_new(account, run_for(account))
+    SyncItem.objects.update(status=ItemStatus.SYNCED, queued_at=None)
+    pages[0] = "edited_group"
+    counts = fetch.fetch_new(account, run_for(account))
+    edited = items(account)["5120004590"]
+    assert counts["updated"] == 1 and edited.status == "pending" and edited.title == "80.86 kg"
+    assert edited.snapshot["weight_kg"] == "80.855" and edited.snapshot["modified"] == 1737440118
+    assert queued(account) == {"5120004590"} and SyncItem.objects.count() == 4
+
+
+def test_it_changes_nothing_when_a_group_is_read_again(account, scripted, sent_jobs):
+    pages, _ = scripted
+    pages[0] = "body_composition"
+    fetch.fetch_new(account, run_for(account))
+    SyncItem.objects.update(status=ItemStatus.SYNCED, queued_at=None)
+    counts = fetch.fetch_new(account, run_for(account))
+    assert counts["unchanged"] == 4 and queued(account) == set()
+    assert set(SyncItem.objects.values_list("status", flat=True)) == {"synced"}
+
+
+def test_it_skips_ambiguous_groups_with_the_reason_shown(account, scripted, sent_jobs, logged_in):
+    pages, _ = scripted
+    pages[0] = "ambiguous"
+    counts = fetch.fetch_new(account, run_for(account))
+    skipped = [i for i in items(account).values() if i.status == "skipped"]
+    assert counts["skipped"] == len(skipped) >= 2 and all("WITHINGS_INCLUDE_AMBIGUOUS" in i.last_error for i in skipped)
+    assert not queued(account) & {i.source_id for i in skipped}
+    html = logged_in.get(reverse("withings:connect")).content.decode()
+    assert "attrib 1" in html and "attrib 4" in html
+
+
+def test_it_includes_ambiguous_groups_when_the_setting_says_so(account, scripted, sent_jobs, settings):
+    pages, _ = scripted
+    pages[0] = "ambiguous"
+    fetch.fetch_new(account, run_for(account))
+    settings.WITHINGS_INCLUDE_AMBIGUOUS = True
+    counts = fetch.fetch_new(account, run_for(account))
+    assert counts["skipped"] == 0 and counts["updated"] >= 2
+    assert set(i.status for i in items(account).values()) == {"pending"}
+
+
+# --- against the sandbox: the cursor, 601, windows ---------------------------------------------------
+def measure_calls(fake) -> list[dict]:
+    return [c.form() for c in fake.calls("POST", "^/measure$")]
+
+
+def test_it_reads_incrementally_from_the_lastupdate_cursor(account, fake, rsps, sent_jobs):
+    fake.add_height(USER, Decimal("1.80"))
+    fake.add_measurement(USER, timezone.now() - timedelta(hours=2), 80.1, fat_ratio=20.1)
+    fake.add_measurement(USER, timezone.now() - timedelta(days=3), 81.0, created=timezone.now() - timedelta(days=3))
+    assert "'created': 1" in tasks.fetch_new(account.pk)
+    first = measure_calls(fake)[0]
+    assert abs(int(first["lastupdate"]) - (timezone.now() - timedelta(days=1)).timestamp()) < 5
+    account.refresh_from_db()
+    cursor = int(account.cursor)
+    assert abs(cursor - (timezone.now().timestamp() - 60)) < 5
+    fake.step_on_scale(USER, weight_kg=79.9)
+    tasks.fetch_new(account.pk)
+    assert measure_calls(fake)[1]["lastupdate"] == str(cursor)
+    assert sorted(i.title for i in items(account).values()) == ["79.90 kg", "80.10 kg"]
+
+
+def test_it_keeps_the_cursor_and_retries_after_the_rate_window_on_601(account, fake, rsps, jobs_sent):
+    account.cursor = "1737000000"
+    account.save()
+    fake.add_fault(path="^/measure$", body_status=601)
+    summary = tasks.fetch_new(account.pk)
+    account.refresh_from_db()
+    assert "will retry" in summary and account.cursor == "1737000000"
+    assert jobs_sent.sent == [("retry:fetch_new", ((account.pk, "webhook", 2), 60))]
+    run = SyncRun.objects.get()
+    assert run.finished_at and "601" in run.error
+    assert "created" in tasks.fetch_new(*jobs_sent.sent[0][1][0])  # the retry succeeds once Withings allows
+
+
+def test_it_gives_up_after_a_bounded_number_of_tries(account, fake, rsps, jobs_sent):
+    fake.add_fault(path="^/measure$", status=500, times=10)
+    assert "gave up" in tasks.fetch_new(account.pk, "webhook", 5) and jobs_sent.sent == []
+
+
+def test_it_syncs_a_past_window_from_the_command_line(account, fake, rsps, sent_jobs):
+    fake.seed_daily_history(USER, days=10, end=timezone.now())
+    account.cursor = "1737000000"
+    account.save()
+    out = StringIO()
+    call_command("sync_withings", "--days", "3", stdout=out)
+    call = measure_calls(fake)[0]
+    assert int(call["enddate"]) - int(call["startdate"]) == 3 * 86400 and "lastupdate" not in call
+    assert "created 3" in out.getvalue() or "created 4" in out.getvalue()
+    assert 3 <= SyncItem.objects.count() <= 4 and all(i.snapshot["bmi"] for i in items(account).values())
+    assert measure_calls(fake)[1]["meastypes"] == "4" and "startdate" not in measure_calls(fake)[1]  # the height
+    call_command("sync_withings", "--days", "3", stdout=out)
+    assert [c["meastypes"] for c in measure_calls(fake)].count("4") == 1  # looked up once, then remembered
+    account.refresh_from_db()
+    assert account.cursor == "1737000000"  # a window leaves the incremental cursor alone
+    run = SyncRun.objects.first()
+    assert (run.trigger, run.error, run.finished_at is not None) == ("manual", "", True)
+
+
+def test_it_syncs_the_last_7_days_from_the_page(logged_in, account, fake, rsps, jobs_sent, sent_jobs,
+                                               django_capture_on_commit_callbacks):
+    fake.seed_daily_history(USER, days=30, end=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = logged_in.post(reverse("withings:sync_recent"))
+    assert answer.status_code == 302 and fake.calls("POST", "^/measure$") == []
+    run = SyncRun.objects.get()
+    assert jobs_sent.sent == [("fetch_window", (account.pk, run.pk, 7))]
+    jobs_sent.run()
+    run.refresh_from_db()
+    # The Garmin safety cap holds what is beyond its per-run limit; nothing is dropped.
+    assert 7 <= run.created + run.held <= 8 and run.finished_at and SyncItem.objects.count() == run.created + run.held
+    assert "Sync last 7 days</button>" in logged_in.get(reverse("withings:connect")).content.decode()
+
+
+def test_it_offers_the_route_sync_now_task(account, fake, rsps, sent_jobs):
+    from fitsync.pipelines import route_for
+
+    fake.add_measurement(USER, timezone.now() - timedelta(days=2), 80.4)
+    run = run_for(account, SyncRun.Trigger.MANUAL)
+    assert route_for("withings_garmin").sync_now_task == "integrations.withings.tasks.sync_now"
+    tasks.sync_now(account.pk, run.pk)
+    assert SyncItem.objects.get().title == "80.40 kg"
