@@ -121,8 +121,8 @@ demo() {
   "$PY" manage.py demo_env "$FITSYNC_ENV_FILE"
   setup
   "$PY" manage.py sandbox_serve --seed &
-  local sandbox=$!
-  trap 'kill $sandbox 2>/dev/null' EXIT
+  # Expanded now: the EXIT trap may run after demo() returned and its locals are gone.
+  trap "kill $! 2>/dev/null || true" EXIT
   "$PY" manage.py seed_demo
   serve
 }

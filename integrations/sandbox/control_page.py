@@ -118,11 +118,11 @@ def _credentials(sandbox: Sandbox) -> str:
 def _garmin_mfa(sandbox: Sandbox) -> str:
     code = sandbox.garmin.current_mfa_code(DEMO_EMAIL)
     waiting = "No Garmin sign-in is waiting for a code. Start connecting Garmin in fitsync, then reload this page."
-    shown = (
-        f'<p>Code for the newest Garmin sign-in: <span class="mfa" aria-label="MFA code">{escape(code)}</span></p>'
-        if code
-        else f"<p>{waiting}</p>"
-    )
+    logins = sandbox.garmin.calls("POST", r"/api/login$")
+    # Codes of abandoned sign-ins stay pending: the time tells a person which sign-in this one is for.
+    asked = f" (sign-in at {_clock(logins[-1].at)})" if logins else ""
+    mfa = f'<span class="mfa" aria-label="MFA code">{escape(code or "")}</span>'
+    shown = f"<p>Code for the newest Garmin sign-in{asked}: {mfa}</p>" if code else f"<p>{waiting}</p>"
     return f'<h2>Garmin MFA code</h2>\n{shown}\n<p class="note">Each sign-in gets a new code: reload to see it.</p>'
 
 
