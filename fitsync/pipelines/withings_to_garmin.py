@@ -8,7 +8,8 @@ from django.db import transaction
 from fitsync import sync
 from fitsync.errors import PermanentError
 from fitsync.models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
-from fitsync.records import BodyMeasurement, to_jsonable
+from fitsync.records import BodyMeasurement, measurement_from_jsonable, to_jsonable
+from integrations.garmin import destination as garmin_destination
 from integrations.withings.mapping import ambiguity_reason
 
 ROUTE = "withings_garmin"
@@ -20,8 +21,15 @@ SCHEDULES: list[tuple[str, str, int]] = [
 CENTI = Decimal("0.01")
 
 
-def sync_measurement(context):
-    raise PermanentError("The Withings → Garmin Connect route is not built yet")
+def sync_measurement(context: sync.SyncContext) -> sync.SyncResult:
+    """Put one Withings measurement into Garmin Connect exactly once (or take it out again)."""
+    item = context.item
+    if item.operation == SyncItem.Operation.DELETE:
+        return garmin_destination.remove_measurement(context.destination, item)
+    if not item.snapshot:
+        raise PermanentError("This item holds no Withings measurement to upload")
+    measurement = measurement_from_jsonable(item.snapshot)
+    return garmin_destination.push_measurement(context.destination, item, measurement)
 
 
 # --- from the Withings fetch into items -----------------------------------------------------------
@@ -48,6 +56,10 @@ def decide_status(measurement: BodyMeasurement, counts: dict, lift_cap: bool) ->
     reason = ambiguity_reason(measurement)
     if reason and not settings.WITHINGS_INCLUDE_AMBIGUOUS:
         return ItemStatus.SKIPPED, f"{reason}. Set WITHINGS_INCLUDE_AMBIGUOUS=1 to sync such weigh-ins."
+    # Safety cap: a run uploads at most GARMIN_MAX_UPLOADS_PER_RUN weights unless the user lifted it;
+    # the rest are held (never dropped) until "Upload held weights" or a manual run that lifts the cap.
+    if not lift_cap and counts["created"] + counts["updated"] >= settings.GARMIN_MAX_UPLOADS_PER_RUN:
+        return ItemStatus.HELD, f"Held by the safety cap of {settings.GARMIN_MAX_UPLOADS_PER_RUN} uploads per run."
     return ItemStatus.PENDING, ""
 
 

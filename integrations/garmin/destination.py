@@ -1,0 +1,83 @@
+"""Garmin Connect as the destination of body measurements: one item in, one `SyncResult` out.
+
+The route (`fitsync/pipelines/withings_to_garmin.py`) hands over the item and the neutral
+`BodyMeasurement`; this module decides between "unchanged", a first upload, a replacement and a
+delete, and records enough in `SyncItem.sent` (samplePk, calendar day, content hash) to do the
+next edit or delete against exactly the weigh-in we made.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from fitsync.errors import PermanentError
+from fitsync.models import ConnectedAccount, ItemStatus, SyncItem
+from fitsync.records import BodyMeasurement
+from fitsync.sync import SyncResult
+
+from .client import PROVIDER, UploadConsentMissing, WeighIn
+from .fit import WeightRecord, encode_weight_file
+from .mapping import record_hash, sent_values, weight_record_from_measurement
+from .session import garmin_session
+from .weights import Placement, place_weight, remove_weight
+
+ACTIONS = {"uploaded": "created", "duplicate": "skipped", "accepted": "created"}
+
+
+def push_measurement(account: ConnectedAccount, item: SyncItem, measurement: BodyMeasurement) -> SyncResult:
+    """Upload the measurement unless Garmin already has exactly this version of it."""
+    record = checked_record(measurement)
+    content_hash = record_hash(record)
+    previous = uploaded_weigh_in(item)
+    if previous and item.sent.get("hash") == content_hash and not item.force:
+        return SyncResult(action="unchanged", destination_id=item.destination_id, content_hash=content_hash)
+    try:
+        with garmin_session(account) as garmin:
+            placement = place_weight(garmin, record, replacing=previous)
+    except UploadConsentMissing as exc:
+        account.mark_error(exc.message)  # shown on the Garmin card: only the user can grant consent
+        raise
+    return _result(placement, content_hash, sent_values(record), replaced=previous is not None)
+
+
+def checked_record(measurement: BodyMeasurement) -> WeightRecord:
+    """The FIT record, with its values range-checked before any upstream call."""
+    try:
+        record = weight_record_from_measurement(measurement)
+        encode_weight_file([record], time_created=measurement.measured_at)
+    except ValueError as exc:
+        raise PermanentError(f"This weigh-in cannot be written as a FIT file: {exc}", provider=PROVIDER) from exc
+    return record
+
+
+def remove_measurement(account: ConnectedAccount, item: SyncItem) -> SyncResult:
+    """The source deleted the measurement: delete the weigh-in we made for it, if we made one."""
+    previous = uploaded_weigh_in(item)
+    if previous is None:
+        note = "Nothing to delete in Garmin Connect: this weigh-in was never uploaded."
+        return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    with garmin_session(account) as garmin:
+        existed = remove_weight(garmin, previous)
+    note = "" if existed else "Garmin Connect no longer had this weigh-in."
+    return SyncResult(action="deleted", destination_id=previous.sample_pk, sent={"deleted": True}, note=note)
+
+
+def uploaded_weigh_in(item: SyncItem) -> WeighIn | None:
+    """The Garmin weigh-in this item made (or matched) last time, from what the item recorded."""
+    sent = item.sent or {}
+    if not item.destination_id or not sent.get("calendarDate") or sent.get("deleted"):
+        return None
+    measured_at = datetime.fromisoformat(sent.get("timestamp") or datetime.now(UTC).isoformat())
+    return WeighIn(item.destination_id, sent["calendarDate"], measured_at, weight_kg=Decimal(0))
+
+
+def _result(placement: Placement, content_hash: str, values: dict, *, replaced: bool) -> SyncResult:
+    weigh_in = placement.weigh_in
+    sent = {**values, "hash": content_hash}
+    if weigh_in:
+        sent |= {"samplePk": weigh_in.sample_pk, "calendarDate": weigh_in.calendar_date}
+    action = "updated" if replaced and placement.how == "uploaded" else ACTIONS[placement.how]
+    if placement.how == "duplicate":
+        note = f"Garmin Connect already had this weigh-in ({weigh_in.weight_kg} kg at {weigh_in.measured_at:%Y-%m-%d %H:%M} UTC)."
+        return SyncResult(ItemStatus.SKIPPED, action, weigh_in.sample_pk, content_hash, sent, note)
+    note = "" if weigh_in else "Garmin Connect reported it already had this file (HTTP 409)."
+    return SyncResult(ItemStatus.SYNCED, action, weigh_in.sample_pk if weigh_in else "", content_hash, sent, note)
