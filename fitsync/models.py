@@ -203,6 +203,8 @@ class SyncItem(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="item_due"),
             models.Index(fields=["account", "route", "-occurred_at"], name="item_history"),
             models.Index(fields=["route", "status"], name="item_route_status"),
+            # Title search on the dashboard: LIKE '%q%' is checked in the index, not in rows carrying snapshots.
+            models.Index(fields=["account", "route", "title"], name="item_title_search"),
         ]
 
     def __str__(self) -> str:

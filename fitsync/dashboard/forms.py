@@ -15,6 +15,10 @@ class ItemFilterForm(forms.Form):
     q = forms.CharField(label="Title contains", required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search"}))
 
+    @property
+    def is_search(self) -> bool:
+        return self.is_valid() and bool(self.cleaned_data["q"])
+
     def apply(self, items):
         """The items narrowed by the valid filters; an invalid form filters nothing."""
         if not self.is_valid():

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from ..models import SyncItem
+from ..models import ConnectedAccount, SyncItem
 from ..pipelines import ROUTES
 from . import actions
 from .forms import ItemFilterForm
@@ -18,6 +19,7 @@ PAGE_SIZE = 25
 LIST_COLUMNS = ("pk", "route", "source_id", "status", "attempts", "title", "occurred_at", "snapshot",
                 "destination_id", "last_error", "account_id")
 ATTEMPTS_SHOWN = 50
+FEW_MATCHES = 2000
 
 
 def items_of(user):
@@ -34,16 +36,35 @@ def weights(request):
     return item_list(request, WEIGHTS, "Weights")
 
 
+def route_items(user, route: str):
+    """The route's items through its source account, so the (account, route, -occurred_at) index orders them."""
+    source = ConnectedAccount.objects.filter(owner=user, provider=ROUTES[route].source).values("pk")
+    return SyncItem.objects.filter(account_id=Subquery(source[:1]), route=route)
+
+
 def item_list(request, route: str, heading: str):
     form = ItemFilterForm(request.GET or None)
-    items = form.apply(items_of(request.user).filter(route=route)).only(*LIST_COLUMNS)
-    page = Paginator(items.order_by("-occurred_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    items = form.apply(route_items(request.user, route)).only(*LIST_COLUMNS)
+    page = paginate(items, form.is_search).get_page(request.GET.get("page"))
     rows = [(item, summarize(item), destination_url(item)) for item in page]
     query = request.GET.copy()
     query.pop("page", None)
     context = {"heading": heading, "route": route, "form": form, "page": page, "rows": rows,
                "query": query.urlencode(), "is_weights": route == WEIGHTS}
     return render(request, "fitsync/item_list.html", context)
+
+
+def paginate(items, is_search: bool) -> Paginator:
+    """Newest first. pk ascending breaks ties in the date index's own order (rowid), so nothing is sorted.
+
+    A search with few matches fetches them by key from the (account, route, title) index and sorts those
+    few instead: walking the date index would read every row (and its snapshot) to find them.
+    """
+    newest_first = ("-occurred_at", "pk")
+    paginator = Paginator(items.order_by(*newest_first), PAGE_SIZE)
+    if is_search and paginator.count <= FEW_MATCHES:
+        paginator.object_list = items.filter(pk__in=items.values("pk")).order_by(*newest_first)
+    return paginator
 
 
 @require_GET

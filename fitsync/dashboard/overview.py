@@ -15,7 +15,7 @@ RECENT_RUNS = 5
 @require_GET
 def overview(request):
     cards = status.service_cards(request.user)
-    panels = status.route_panels(cards, status.item_counts(request.user))
+    panels = status.route_panels(cards, status.item_counts(cards))
     runs = SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS]
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
     return render(request, "fitsync/overview.html", context)
