@@ -23,9 +23,10 @@ log = logging.getLogger("fitsync.webhooks")
 unsupported = logging.getLogger("fitsync.webhooks.unsupported")
 BODY_LIMIT = 4096
 WEIGHT_APPLI = 1
-# Withings retries at +10 s and +1 min: copies within one bucket are one event. A later edit of the
-# same weigh-in (same startdate/enddate) lands in another bucket and is fetched again.
-DEDUPE_BUCKET_SECONDS = 300
+# Copies of one notification within a minute (Withings' own retry comes after 10 s) are one event.
+# A later edit of the same weigh-in carries the same startdate/enddate and must fetch again, so the
+# key includes the minute; an extra fetch costs one cheap incremental getmeas.
+DEDUPE_BUCKET_SECONDS = 60
 
 
 def answer(status: int, text: str = "") -> HttpResponse:

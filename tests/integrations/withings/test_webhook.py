@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+import time_machine
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
@@ -40,11 +41,21 @@ def test_it_queues_a_fetch_after_commit_for_a_weight_notification(client, url, a
 
 
 def test_it_answers_a_duplicate_delivery_without_a_second_job(client, url, jobs_sent, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel("2025-01-20 06:10:00+00:00") as traveller, django_capture_on_commit_callbacks(execute=True):
         first = post(client, url, load_fixture("withings/notify__weight.txt"))
+        traveller.shift(10)  # Withings' retry after a lost answer
         second = post(client, url, load_fixture("withings/notify__weight.txt"))
     assert (first.status_code, second.status_code, second.content) == (200, 200, b"duplicate")
     assert len(jobs_sent.sent) == 1 and InboundEvent.objects.count() == 1
+
+
+def test_it_fetches_again_for_a_later_edit_of_the_same_weigh_in(client, url, jobs_sent,
+                                                                 django_capture_on_commit_callbacks):
+    with time_machine.travel("2025-01-20 06:10:00+00:00") as traveller, django_capture_on_commit_callbacks(execute=True):
+        post(client, url, load_fixture("withings/notify__weight.txt"))
+        traveller.shift(180)  # the user corrected the measurement in the app: same startdate/enddate
+        again = post(client, url, load_fixture("withings/notify__weight.txt"))
+    assert again.content == b"ok" and len(jobs_sent.sent) == 2
 
 
 @pytest.mark.parametrize("method", ["head", "get"])

@@ -1,0 +1,84 @@
+"""The Withings client: body statuses as fitsync errors, Bearer auth, and the shared request budget."""
+
+import pytest
+
+from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError
+from integrations.withings import client, ratelimit
+from tests.conftest import load_fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "status, error_class",
+    [(401, AuthExpired), (100, AuthExpired), (601, RateLimited), (522, TransientError), (5000, TransientError),
+     (503, PermanentError), (293, PermanentError), (2554, PermanentError)],
+)
+def test_it_maps_withings_body_statuses_onto_fitsync_errors(status, error_class):
+    error = client.error_for(status, "something")
+    assert type(error) is error_class and error.provider == "withings" and f"status {status}" in str(error)
+
+
+def test_it_waits_out_the_rate_window_after_601(account, fake, rsps):
+    fake.add_fault(path="^/measure$", body_status=601)
+    with pytest.raises(RateLimited) as caught:
+        client.get_measures(fake.issue_tokens("fitsync-test", 31400001)["access_token"], [1])
+    assert caught.value.retry_after == 60 and "Too Many Requests" in str(caught.value)
+    assert load_fixture("withings/status__601.json")["status"] == 601
+
+
+@pytest.mark.parametrize(
+    "fault, error_class",
+    [({"status": 500}, TransientError), ({"reset": True}, TransientError), ({"body": b"{not json"}, TransientError),
+     ({"status": 200, "body": b'{"body": {}}'}, TransientError), ({"status": 403}, PermanentError)],
+)
+def test_it_classifies_transport_failures(fake, rsps, fault, error_class):
+    fake.add_fault(path="^/measure$", **fault)
+    with pytest.raises(error_class):
+        client.get_measures("token", [1])
+
+
+def test_it_sends_the_token_as_a_bearer_header_only(fake, rsps):
+    token = fake.issue_tokens("fitsync-test", 31400001)["access_token"]
+    client.get_measures(token, [1, 4], lastupdate=5)
+    [call] = fake.calls("POST", "^/measure$")
+    assert call.headers["authorization"] == f"Bearer {token}"
+    assert token not in call.body.decode() and call.query == {}
+
+
+class Clock:
+    def __init__(self, t: float):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def test_it_stays_under_120_requests_in_every_minute(fake, rsps, monkeypatch):
+    import time
+
+    clock = Clock(time.time())
+    fake.now, fake.rate_limit_per_minute = clock, 120  # the fake answers 601 beyond 120 per rolling minute
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    monkeypatch.setattr(ratelimit, "sleep", clock.advance)
+    token = fake.issue_tokens("fitsync-test", 31400001)["access_token"]
+    sent_at = []
+    for _ in range(400):
+        client.get_measures(token, [1])  # a 601 would raise RateLimited
+        sent_at.append(clock())
+        clock.advance(0.01)
+    busiest = max(sum(1 for t in sent_at if start <= t < start + 60) for start in sent_at)
+    assert busiest < 120 and sent_at[-1] - sent_at[0] < 5 * 60  # throttled, not stalled
+
+
+def test_it_refuses_to_wait_longer_than_asked(monkeypatch, settings):
+    settings.WITHINGS_REQUESTS_PER_MINUTE = 7  # one slot per 10-second bucket
+    clock = Clock(1_000_000.0)
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    ratelimit.acquire()
+    with pytest.raises(RateLimited) as caught:
+        ratelimit.acquire(max_wait=0)
+    assert 0 < caught.value.retry_after <= 10
