@@ -96,3 +96,27 @@ def test_a_weigh_in_reaches_garmin_within_seconds_once(sandbox, urls, accounts):
     assert (entry["weight"], entry["bodyFat"], entry["bodyWater"], entry["boneMass"]) == (82350.0, 22.1, 56.34, 3200.0)
     assert (entry["muscleMass"], entry["visceralFat"], entry["metabolicAge"], entry["bmi"]) == (61000.0, 8, 33, 25.4)
     assert all(d.ok for d in withings.deliveries)
+
+
+def test_a_worker_killed_between_upload_and_recording_does_not_upload_twice(sandbox, urls, accounts):
+    """R4 at "after_write": SIGKILL after Garmin got the file, before the item was recorded."""
+    from fitsync import sync
+    from fitsync.models import SyncItem
+
+    withings, garmin, _ = sandbox
+    env = {**urls, "DEBUG": 0, "SECRET_KEY": settings.SECRET_KEY, "SYNC_LEASE_SECONDS": 2,
+           "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS)}
+    with worker(**env, FITSYNC_CRASH_POINT="after_write"):
+        withings.step_on_scale(USERID, when=timezone.now() - timedelta(minutes=5), **BODY)
+        wait_for(lambda: len(garmin.weigh_ins(EMAIL)) == 1, timeout=30)
+        item = wait_for(lambda: SyncItem.objects.filter(route="withings_garmin").first())
+        time.sleep(1)
+        assert SyncItem.objects.get(pk=item.pk).status == "running"  # killed before recording
+    time.sleep(2)  # the lease runs out
+    with worker(**env):
+        assert sync.dispatch_due() == 1  # the dispatcher's backstop queues the abandoned item again
+        wait_for(lambda: SyncItem.objects.get(pk=item.pk).status in ("synced", "skipped"), timeout=30)
+
+    item.refresh_from_db()
+    assert len(garmin.weigh_ins(EMAIL)) == 1 and len(garmin.calls("POST", "/upload-service/upload")) == 1
+    assert item.destination_id == str(garmin.weigh_ins(EMAIL)[0]["samplePk"])
