@@ -216,7 +216,7 @@ HEVY_BACKFILL_CONCURRENCY = env.int("HEVY_BACKFILL_CONCURRENCY", default=6)
 INTERVALS_API_URL = env.str("INTERVALS_API_URL", default="https://intervals.icu").rstrip("/")
 # About 10 requests/s per IP upstream: stay below it. The backfill sends this many activities per bulk call.
 INTERVALS_REQUESTS_PER_SECOND = env.float("INTERVALS_REQUESTS_PER_SECOND", default=8.0)
-INTERVALS_BULK_BATCH_SIZE = env.int("INTERVALS_BULK_BATCH_SIZE", default=50)
+INTERVALS_BULK_BATCH_SIZE = env.int("INTERVALS_BULK_BATCH_SIZE", default=100)
 
 # --- Withings --------------------------------------------------------------------------------
 WITHINGS_API_URL = env.str("WITHINGS_API_URL", default="https://wbsapi.withings.net").rstrip("/")

@@ -190,21 +190,34 @@ def upload_batch(client: IntervalsClient, batch: list[PlannedWrite]) -> dict[str
 
 
 def record_batch(account, batch: list[PlannedWrite], outcome: dict[str, str], report: BackfillReport, run) -> None:
+    """One short transaction per batch: insert the new items at once, update the known ones."""
     now = timezone.now()
-    counts = {"created": 0, "updated": 0, "failed": 0}
+    results = {w.workout.source_id: outcome.get(w.workout.source_id, "!not uploaded") for w in batch}
+    fields = {w.workout.source_id: item_fields(w, results[w.workout.source_id], now) for w in batch}
     with transaction.atomic():
-        for write in batch:
-            result = outcome.get(write.workout.source_id, "!not uploaded")
-            fields = item_fields(write, result, now)
-            item, _ = SyncItem.objects.get_or_create(
-                account=account, route=ROUTE, source_id=write.workout.source_id, defaults=fields
-            )
+        known = set(SyncItem.objects.filter(account=account, route=ROUTE, source_id__in=list(fields))
+                    .values_list("source_id", flat=True))
+        # New items (most of a first backfill) in one INSERT; a webhook racing us keeps its own row.
+        SyncItem.objects.bulk_create(
+            [SyncItem(account=account, route=ROUTE, source_id=sid, **values)
+             for sid, values in fields.items() if sid not in known],
+            ignore_conflicts=True,
+        )
+        for sid in known:
             # A job holding the item's lease records its own outcome; the upload was an upsert either way.
-            SyncItem.objects.filter(pk=item.pk).exclude(status=ItemStatus.RUNNING).update(updated_at=now, **fields)
-            key = "failed" if result.startswith("!") else write.action + "d"
-            counts[key] += 1
-            if key == "failed":
-                report.errors.append(f"{write.workout.title} ({write.workout.start:%Y-%m-%d}): {result[1:]}")
+            SyncItem.objects.filter(account=account, route=ROUTE, source_id=sid).exclude(
+                status=ItemStatus.RUNNING).update(**fields[sid])
+    tally(batch, results, report, run)
+
+
+def tally(batch: list[PlannedWrite], results: dict[str, str], report: BackfillReport, run) -> None:
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    for write in batch:
+        result = results[write.workout.source_id]
+        key = "failed" if result.startswith("!") else write.action + "d"
+        counts[key] += 1
+        if key == "failed":
+            report.errors.append(f"{write.workout.title} ({write.workout.start:%Y-%m-%d}): {result[1:]}")
     report.created += counts["created"]
     report.updated += counts["updated"]
     report.failed += counts["failed"]
@@ -216,7 +229,7 @@ def record_batch(account, batch: list[PlannedWrite], outcome: dict[str, str], re
 def item_fields(write: PlannedWrite, result: str, now) -> dict:
     workout = write.workout
     fields = {"title": workout.title[:200], "occurred_at": workout.start, "snapshot": snapshot_of(workout),
-              "operation": SyncItem.Operation.UPSERT}
+              "operation": SyncItem.Operation.UPSERT, "updated_at": now}
     if result.startswith("!"):
         return {**fields, "status": ItemStatus.FAILED, "last_error": result[1:][:500]}
     return {**fields, "status": ItemStatus.SYNCED, "destination_id": result, "content_hash": write.digest,
