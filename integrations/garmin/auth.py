@@ -24,8 +24,18 @@ from fitsync.errors import AuthExpired, RateLimited, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 
 from . import client
-from .login_state import DONE, FAILED, NEEDS_MFA, RUNNING
-from .login_state import cooldown_until, describe, login_state, set_login, start_cooldown, update_meta
+from .login_state import (
+    DONE,
+    FAILED,
+    NEEDS_MFA,
+    RUNNING,
+    cooldown_until,
+    describe,
+    login_state,
+    set_login,
+    start_cooldown,
+    update_meta,
+)
 
 PASSWORD_TTL = timedelta(minutes=2)
 MFA_TTL = timedelta(minutes=10)
@@ -82,7 +92,8 @@ def _refuse_if_busy(account: ConnectedAccount) -> None:
 
 def _account_for(owner) -> ConnectedAccount:
     account, _ = ConnectedAccount.objects.get_or_create(
-        owner=owner, provider=Provider.GARMIN,
+        owner=owner,
+        provider=Provider.GARMIN,
         defaults={"status": AccountStatus.NEEDS_REAUTH, "status_message": "Finish connecting Garmin Connect."},
     )
     Credential.objects.get_or_create(account=account)
@@ -113,7 +124,11 @@ def run_login(account_id: int) -> str:
     if status == "needs_mfa":
         expires_at = timezone.now() + MFA_TTL
         _put_pending(account, {"step": MFA, "email": pending["email"], "state": state}, expires_at=expires_at)
-        set_login(account, NEEDS_MFA, f"Garmin sent a security code (by e-mail or app). Enter it before {timezone.localtime(expires_at):%H:%M}.")
+        set_login(
+            account,
+            NEEDS_MFA,
+            f"Garmin sent a security code (by e-mail or app). Enter it before {timezone.localtime(expires_at):%H:%M}.",
+        )
         return f"garmin account {account_id}: waiting for the MFA code"
     return _finish(account, garmin)
 
@@ -151,13 +166,22 @@ def _finish(account: ConnectedAccount, garmin: Garmin) -> str:
         zone = "UTC"  # only used to pick the days to read around a weigh-in; a day either side covers it
     with transaction.atomic():
         Credential.objects.filter(account=account).update(
-            session_blob=tokens, version=F("version") + 1, expires_at=client.token_expiry(tokens), pending_blob="", pending_expires_at=None,
-            lease_owner="", lease_expires_at=None, updated_at=timezone.now(),
+            session_blob=tokens,
+            version=F("version") + 1,
+            expires_at=client.token_expiry(tokens),
+            pending_blob="",
+            pending_expires_at=None,
+            lease_owner="",
+            lease_expires_at=None,
+            updated_at=timezone.now(),
         )
         name = garmin.display_name or account.meta.get("email", "")
         ConnectedAccount.objects.filter(pk=account.pk).update(
-            display_name=name[:200], external_user_id=str(garmin.profile_id or ""), status=AccountStatus.CONNECTED,
-            status_message="", last_error="",
+            display_name=name[:200],
+            external_user_id=str(garmin.profile_id or ""),
+            status=AccountStatus.CONNECTED,
+            status_message="",
+            last_error="",
         )
         update_meta(account, display_name=name, timezone=zone, cooldown_seconds=0)
         set_login(account, DONE, f"Connected to Garmin Connect as {name}.")
@@ -240,4 +264,6 @@ def _expire_mfa(account: ConnectedAccount) -> None:
 
 
 def _clear_pending(account: ConnectedAccount) -> None:
-    Credential.objects.filter(account=account).update(pending_blob="", pending_expires_at=None, updated_at=timezone.now())
+    Credential.objects.filter(account=account).update(
+        pending_blob="", pending_expires_at=None, updated_at=timezone.now()
+    )

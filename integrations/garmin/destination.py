@@ -77,7 +77,8 @@ def _result(placement: Placement, content_hash: str, values: dict, *, replaced: 
         sent |= {"samplePk": weigh_in.sample_pk, "calendarDate": weigh_in.calendar_date}
     action = "updated" if replaced and placement.how == "uploaded" else ACTIONS[placement.how]
     if placement.how == "duplicate":
-        note = f"Garmin Connect already had this weigh-in ({weigh_in.weight_kg} kg at {weigh_in.measured_at:%Y-%m-%d %H:%M} UTC)."
+        when = f"{weigh_in.measured_at:%Y-%m-%d %H:%M} UTC"
+        note = f"Garmin Connect already had this weigh-in ({weigh_in.weight_kg} kg at {when}); not uploaded again."
         return SyncResult(ItemStatus.SKIPPED, action, weigh_in.sample_pk, content_hash, sent, note)
     note = "" if weigh_in else "Garmin Connect reported it already had this file (HTTP 409)."
     return SyncResult(ItemStatus.SYNCED, action, weigh_in.sample_pk if weigh_in else "", content_hash, sent, note)

@@ -4,16 +4,22 @@ from django import forms
 
 
 class ConnectForm(forms.Form):
-    email = forms.EmailField(label="Garmin email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    email = forms.EmailField(
+        label="Garmin email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
     password = forms.CharField(
-        label="Garmin password", max_length=200, strip=False,
+        label="Garmin password",
+        max_length=200,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}, render_value=False),
     )
 
 
 class MfaForm(forms.Form):
     code = forms.RegexField(
-        label="Security code", regex=r"^\d{4,8}$", max_length=8,
+        label="Security code",
+        regex=r"^\d{4,8}$",
+        max_length=8,
         error_messages={"invalid": "Enter the digits of the code Garmin sent you."},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )

@@ -66,7 +66,9 @@ class SingleFlightRefresh:
         if not tokens or tokens == self.stored_blob:
             return False
         updated = Credential.objects.filter(account=self.account, version=self.stored_version).update(
-            session_blob=tokens, expires_at=client.token_expiry(tokens), version=F("version") + 1,
+            session_blob=tokens,
+            expires_at=client.token_expiry(tokens),
+            version=F("version") + 1,
             updated_at=timezone.now(),
         )
         return updated == 1

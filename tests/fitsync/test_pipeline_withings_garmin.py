@@ -15,7 +15,11 @@ from fitsync.dashboard import actions
 from fitsync.models import AccountStatus, ItemStatus, SyncItem, SyncRun
 from fitsync.pipelines import withings_to_garmin
 from integrations.garmin.client import CONSENT_MESSAGE
-from tests.integrations.garmin.fixtures import EMAIL, MORNING, fake, garmin_account, garmin_url, measurement  # noqa: F401
+from tests.integrations.garmin import fixtures as garmin_fixtures
+from tests.integrations.garmin.fixtures import EMAIL, MORNING, measurement
+
+# The sandbox Garmin over HTTP and a connected Garmin account (shared with tests/integrations/garmin).
+fake, garmin_url, garmin_account = garmin_fixtures.fake, garmin_fixtures.garmin_url, garmin_fixtures.garmin_account
 
 pytestmark = pytest.mark.django_db
 UPLOADS = ("POST", "/upload-service/upload")
@@ -115,8 +119,14 @@ def test_a_delete_in_withings_removes_exactly_that_weigh_in(withings, fake, sent
 @pytest.mark.parametrize(
     ("seconds", "kg", "duplicate"),
     [
-        (120, "80.35", True), (-120, "80.35", True), (121, "80.35", False), (-121, "80.35", False),
-        (0, "80.45", True), (0, "80.25", True), (0, "80.46", False), (0, "80.24", False),
+        (120, "80.35", True),
+        (-120, "80.35", True),
+        (121, "80.35", False),
+        (-121, "80.35", False),
+        (0, "80.45", True),
+        (0, "80.25", True),
+        (0, "80.46", False),
+        (0, "80.24", False),
     ],
 )
 def test_it_skips_a_weigh_in_garmin_already_has_within_the_tolerance(withings, fake, sent_jobs, seconds, kg, duplicate):
@@ -218,7 +228,7 @@ def test_429_and_5xx_retry_with_backoff(withings, fake, sent_jobs, status, retry
     assert item.status == ItemStatus.SYNCED and len(weigh_ins(fake)) == 1
 
 
-def test_rejected_tokens_leave_the_weight_pending_until_garmin_is_reconnected(withings, fake, sent_jobs, garmin_account):
+def test_rejected_tokens_leave_the_weight_pending_until_reconnected(withings, fake, sent_jobs, garmin_account):
     fake.revoke_tokens(EMAIL)
     ingest(withings, measurement())
     item = run_all(sent_jobs)[0]

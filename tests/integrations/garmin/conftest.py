@@ -1,1 +1,3 @@
-from .fixtures import fake, garmin_account, garmin_url  # noqa: F401
+from . import fixtures
+
+fake, garmin_url, garmin_account = fixtures.fake, fixtures.garmin_url, fixtures.garmin_account

@@ -48,7 +48,9 @@ def garmin_url(fake, settings, monkeypatch):
 def garmin_account(user, fake, garmin_url) -> ConnectedAccount:
     """A connected Garmin account holding fresh tokens from the fake (no login dance)."""
     meta = {"display_name": DISPLAY_NAME, "timezone": TIMEZONE, "email": EMAIL}
-    account = ConnectedAccount.objects.create(owner=user, provider=Provider.GARMIN, display_name=DISPLAY_NAME, meta=meta)
+    account = ConnectedAccount.objects.create(
+        owner=user, provider=Provider.GARMIN, display_name=DISPLAY_NAME, meta=meta
+    )
     Credential.objects.create(account=account, session_blob=fake.tokens_for(EMAIL))
     assert account.status == AccountStatus.CONNECTED
     return account
@@ -57,9 +59,16 @@ def garmin_account(user, fake, garmin_url) -> ConnectedAccount:
 def measurement(source_id: str = "1001", at: datetime = MORNING, weight: str = "80.35", **values) -> BodyMeasurement:
     """A full Withings body-composition measurement (override any field)."""
     full = dict(
-        fat_ratio_pct=Decimal("20.14"), fat_mass_kg=Decimal("16.18"), muscle_mass_kg=Decimal("61.25"),
-        bone_mass_kg=Decimal("3.21"), hydration_kg=Decimal("44.37"), visceral_fat=Decimal("7"),
-        bmr_kcal=Decimal("1745"), metabolic_age=Decimal("36"), bmi=Decimal("25.36"), height_m=Decimal("1.78"),
+        fat_ratio_pct=Decimal("20.14"),
+        fat_mass_kg=Decimal("16.18"),
+        muscle_mass_kg=Decimal("61.25"),
+        bone_mass_kg=Decimal("3.21"),
+        hydration_kg=Decimal("44.37"),
+        visceral_fat=Decimal("7"),
+        bmr_kcal=Decimal("1745"),
+        metabolic_age=Decimal("36"),
+        bmi=Decimal("25.36"),
+        height_m=Decimal("1.78"),
     )
     full.update(values)
     return BodyMeasurement(source_id=source_id, measured_at=at, timezone=TIMEZONE, weight_kg=Decimal(weight), **full)

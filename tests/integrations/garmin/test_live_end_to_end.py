@@ -28,9 +28,18 @@ from tests.live import wait_for, worker
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 CLIENT_ID, SECRET, USERID = "fitsync-live", "withings-live-secret", 31_400_001
-BODY = dict(weight_kg=Decimal("82.35"), fat_ratio=Decimal("22.1"), fat_mass=Decimal("18.2"),
-            fat_free_mass=Decimal("64.15"), muscle_mass=Decimal("61.0"), hydration_kg=Decimal("46.4"),
-            bone_mass=Decimal("3.2"), visceral_fat=Decimal("8"), bmr=1790, metabolic_age=33)
+BODY = dict(
+    weight_kg=Decimal("82.35"),
+    fat_ratio=Decimal("22.1"),
+    fat_mass=Decimal("18.2"),
+    fat_free_mass=Decimal("64.15"),
+    muscle_mass=Decimal("61.0"),
+    hydration_kg=Decimal("46.4"),
+    bone_mass=Decimal("3.2"),
+    visceral_fat=Decimal("8"),
+    bmr=1790,
+    metabolic_age=33,
+)
 WARM_SECONDS = 10  # "within seconds on a warm worker"
 
 
@@ -49,9 +58,14 @@ def urls(sandbox, live_server, settings):
     _, _, server = sandbox
     garmin = server.url_for("garmin")
     values = dict(
-        WITHINGS_API_URL=server.url_for("withings"), WITHINGS_ACCOUNT_URL=server.url_for("withings"),
-        WITHINGS_CLIENT_ID=CLIENT_ID, WITHINGS_CLIENT_SECRET=SECRET, SITE_URL=live_server.url,
-        GARMIN_SSO_URL=garmin, GARMIN_CONNECTAPI_URL=garmin, GARMIN_CONNECT_URL=garmin,
+        WITHINGS_API_URL=server.url_for("withings"),
+        WITHINGS_ACCOUNT_URL=server.url_for("withings"),
+        WITHINGS_CLIENT_ID=CLIENT_ID,
+        WITHINGS_CLIENT_SECRET=SECRET,
+        SITE_URL=live_server.url,
+        GARMIN_SSO_URL=garmin,
+        GARMIN_CONNECTAPI_URL=garmin,
+        GARMIN_CONNECT_URL=garmin,
         GARMIN_DI_TOKEN_URL=garmin + DI_TOKEN_PATH,
     )
     for key, value in values.items():
@@ -63,7 +77,9 @@ def urls(sandbox, live_server, settings):
 def accounts(sandbox, urls, user, make_account):
     withings, garmin, _ = sandbox
     tokens = withings.issue_tokens(CLIENT_ID, USERID)
-    token_set = TokenSet(str(USERID), tokens["access_token"], tokens["refresh_token"], tokens["expires_in"], tokens["scope"])
+    token_set = TokenSet(
+        str(USERID), tokens["access_token"], tokens["refresh_token"], tokens["expires_in"], tokens["scope"]
+    )
     account = withings_auth.save_tokens(user, token_set).account
     subscriptions.subscribe(account)  # the fake HEAD-probes the live server, then subscribes it
     garmin_account = make_account("garmin", session_blob=garmin.tokens_for(EMAIL))
@@ -73,8 +89,12 @@ def accounts(sandbox, urls, user, make_account):
 
 def test_a_weigh_in_reaches_garmin_within_seconds_once(sandbox, urls, accounts):
     withings, garmin, _ = sandbox
-    env = {**urls, "DEBUG": 0, "SECRET_KEY": settings.SECRET_KEY,
-           "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS)}
+    env = {
+        **urls,
+        "DEBUG": 0,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+    }
     with worker(**env):
         # Warm the worker up (imports, connections) with a first weigh-in the day before.
         withings.step_on_scale(USERID, when=timezone.now() - timedelta(days=1), weight_kg=Decimal("82.9"))
@@ -104,8 +124,13 @@ def test_a_worker_killed_between_upload_and_recording_does_not_upload_twice(sand
     from fitsync.models import SyncItem
 
     withings, garmin, _ = sandbox
-    env = {**urls, "DEBUG": 0, "SECRET_KEY": settings.SECRET_KEY, "SYNC_LEASE_SECONDS": 2,
-           "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS)}
+    env = {
+        **urls,
+        "DEBUG": 0,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "SYNC_LEASE_SECONDS": 2,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+    }
     with worker(**env, FITSYNC_CRASH_POINT="after_write"):
         withings.step_on_scale(USERID, when=timezone.now() - timedelta(minutes=5), **BODY)
         wait_for(lambda: len(garmin.weigh_ins(EMAIL)) == 1, timeout=30)

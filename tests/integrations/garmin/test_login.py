@@ -79,7 +79,11 @@ def test_it_logs_in_in_a_background_job_and_shows_the_display_name(garmin_url, f
     jobs.run()
 
     garmin = account()
-    assert (garmin.status, garmin.display_name, garmin.meta["timezone"]) == (AccountStatus.CONNECTED, "ada.l", "Europe/Berlin")
+    assert (garmin.status, garmin.display_name, garmin.meta["timezone"]) == (
+        AccountStatus.CONNECTED,
+        "ada.l",
+        "Europe/Berlin",
+    )
     credential = Credential.objects.get(account=garmin)
     assert json.loads(credential.session_blob)["di_token"] in fake.access_tokens
     assert (credential.pending_blob, credential.pending_expires_at) == ("", None)

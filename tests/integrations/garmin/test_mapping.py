@@ -36,8 +36,16 @@ def test_it_maps_every_body_composition_field():
 
 
 def test_it_leaves_out_what_the_scale_did_not_measure():
-    bare = measurement(fat_ratio_pct=None, hydration_kg=None, bone_mass_kg=None, muscle_mass_kg=None,
-                       visceral_fat=None, bmr_kcal=None, metabolic_age=None, bmi=None)
+    bare = measurement(
+        fat_ratio_pct=None,
+        hydration_kg=None,
+        bone_mass_kg=None,
+        muscle_mass_kg=None,
+        visceral_fat=None,
+        bmr_kcal=None,
+        metabolic_age=None,
+        bmi=None,
+    )
     values = sent_values(weight_record_from_measurement(bare))
     assert set(values) == {"timestamp", "weight_kg"}
 
