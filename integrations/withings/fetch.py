@@ -55,7 +55,8 @@ def measurements_from(account: ConnectedAccount, fetched: Fetched) -> list[BodyM
         # The height is typed in once at sign-up, long before any window we read: look it up once.
         fetched.groups.extend(read_all_pages(account, [mapping.HEIGHT]).groups)
     height = _remember_height(account, fetched.groups)
-    candidates = (mapping.measurement_from_group(g, fetched.timezone, height) for g in mapping.newest_groups(fetched.groups))
+    groups = mapping.newest_groups(fetched.groups)
+    candidates = (mapping.measurement_from_group(g, fetched.timezone, height) for g in groups)
     return [m for m in candidates if m is not None]
 
 

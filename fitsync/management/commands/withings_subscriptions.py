@@ -21,7 +21,8 @@ class Command(BaseCommand):
         if not accounts.exists():
             raise CommandError("No connected Withings account" + (f" for {user}" if user else ""))
         for account in accounts.select_related("owner"):
-            self.stdout.write(f"{account.owner} (Withings user {account.external_user_id}): {self._run(action, account)}")
+            outcome = self._run(action, account)
+            self.stdout.write(f"{account.owner} (Withings user {account.external_user_id}): {outcome}")
 
     def _run(self, action: str, account: ConnectedAccount) -> str:
         if action == "list":
@@ -30,12 +31,13 @@ class Command(BaseCommand):
                 found = subscriptions.list_ours(account)
             except UpstreamError as exc:
                 return f"error: {exc.message}"
-            lines = [f"appli {s.appli} {'fitsync' if s.callbackurl == ours else 'other'}: {_hidden(s.callbackurl, ours)}"
-                     for s in found]
+            lines = [_describe(s, ours) for s in found]
             return "\n  " + "\n  ".join(lines) if lines else "no subscriptions"
         state = subscriptions.subscribe(account) if action == "subscribe" else subscriptions.revoke(account)
         return f"{state['state']}: {state['message']}"
 
 
-def _hidden(url: str, ours: str) -> str:
-    return subscriptions.shown_url() if url == ours else url
+def _describe(subscription, ours: str) -> str:
+    if subscription.callbackurl == ours:
+        return f"appli {subscription.appli} fitsync: {subscriptions.shown_url()}"  # never print the token
+    return f"appli {subscription.appli} other: {subscription.callbackurl}"

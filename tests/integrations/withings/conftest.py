@@ -32,7 +32,8 @@ class DjangoHttp:
 
     def post(self, url, data=None, **kwargs):
         self.calls.append(("POST", url))
-        return self.client.post(urlsplit(url).path, urlencode(data or {}), content_type="application/x-www-form-urlencoded")
+        form = urlencode(data or {})
+        return self.client.post(urlsplit(url).path, form, content_type="application/x-www-form-urlencoded")
 
 
 @dataclass
@@ -90,7 +91,8 @@ def rsps(fake, settings):
 def jobs_sent(monkeypatch):
     captured = Jobs()
     monkeypatch.setattr(jobs, "_send", lambda task, *args: captured.sent.append((task, args)))
-    monkeypatch.setattr(jobs, "retry_later", lambda task, args, seconds: captured.sent.append((f"retry:{task}", (args, seconds))))
+    monkeypatch.setattr(jobs, "retry_later",
+                        lambda task, args, seconds: captured.sent.append((f"retry:{task}", (args, seconds))))
     return captured
 
 

@@ -79,13 +79,15 @@ def test_it_answers_the_withings_head_probe_on_the_callback_without_login(client
 def test_it_redirects_to_the_authorize_page_with_scope_and_state(logged_in):
     location = urlsplit(start(logged_in))
     query = {k: v[0] for k, v in parse_qs(location.query).items()}
-    assert f"{location.scheme}://{location.netloc}{location.path}" == "https://account.withings.com/oauth2_user/authorize2"
+    authorize_page = f"{location.scheme}://{location.netloc}{location.path}"
+    assert authorize_page == "https://account.withings.com/oauth2_user/authorize2"
     assert query["scope"] == "user.metrics,user.info" and query["response_type"] == "code"
     assert query["client_id"] == CLIENT_ID and query["redirect_uri"] == "http://testserver/withings/callback/"
     assert len(query["state"]) >= 30 and query["state"] != parse_qs(urlsplit(start(logged_in)).query)["state"][0]
 
 
-def test_it_connects_through_the_consent_page(logged_in, fake, rsps, jobs_sent, user, django_capture_on_commit_callbacks):
+def test_it_connects_through_the_consent_page(logged_in, fake, rsps, jobs_sent, user,
+                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         answer = follow(logged_in, consent(start(logged_in)))
     assert answer.status_code == 302 and answer["Location"] == reverse("dashboard:overview")

@@ -52,7 +52,8 @@ def test_it_refreshes_once_and_retries_when_withings_rejects_the_token(account, 
     page = auth.with_token(account, lambda token: client.get_measures(token, [1], lastupdate=0))
     assert page.groups == [] and len(fake.refresh_calls()) == 1
     measure_calls = fake.calls("POST", "^/measure$")
-    assert [c.headers["authorization"] for c in measure_calls] == [f"Bearer {old}", f"Bearer {credential_of(account).access_token}"]
+    new = credential_of(account).access_token
+    assert [c.headers["authorization"] for c in measure_calls] == [f"Bearer {old}", f"Bearer {new}"]
 
 
 @pytest.mark.django_db

@@ -40,8 +40,10 @@ def test_it_queues_a_fetch_after_commit_for_a_weight_notification(client, url, a
     assert event.payload == load_fixture("withings/notify__weight.txt")
 
 
-def test_it_answers_a_duplicate_delivery_without_a_second_job(client, url, jobs_sent, django_capture_on_commit_callbacks):
-    with time_machine.travel("2025-01-20 06:10:00+00:00") as traveller, django_capture_on_commit_callbacks(execute=True):
+def test_it_answers_a_duplicate_delivery_without_a_second_job(client, url, jobs_sent,
+                                                              django_capture_on_commit_callbacks):
+    commits = django_capture_on_commit_callbacks(execute=True)
+    with time_machine.travel("2025-01-20 06:10:00+00:00") as traveller, commits:
         first = post(client, url, load_fixture("withings/notify__weight.txt"))
         traveller.shift(10)  # Withings' retry after a lost answer
         second = post(client, url, load_fixture("withings/notify__weight.txt"))
@@ -51,7 +53,8 @@ def test_it_answers_a_duplicate_delivery_without_a_second_job(client, url, jobs_
 
 def test_it_fetches_again_for_a_later_edit_of_the_same_weigh_in(client, url, jobs_sent,
                                                                  django_capture_on_commit_callbacks):
-    with time_machine.travel("2025-01-20 06:10:00+00:00") as traveller, django_capture_on_commit_callbacks(execute=True):
+    commits = django_capture_on_commit_callbacks(execute=True)
+    with time_machine.travel("2025-01-20 06:10:00+00:00") as traveller, commits:
         post(client, url, load_fixture("withings/notify__weight.txt"))
         traveller.shift(180)  # the user corrected the measurement in the app: same startdate/enddate
         again = post(client, url, load_fixture("withings/notify__weight.txt"))
