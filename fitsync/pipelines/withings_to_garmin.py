@@ -67,7 +67,8 @@ def store_measurement(account, measurement: BodyMeasurement, status: str, note: 
     """Upsert one item (inside a transaction); returns created, updated, unchanged or skipped."""
     snapshot = measurement_snapshot(measurement)
     existing = SyncItem.objects.filter(account=account, route=ROUTE, source_id=measurement.source_id).first()
-    if existing and existing.snapshot == snapshot and (existing.status != ItemStatus.SKIPPED or status == ItemStatus.SKIPPED):
+    was_skipped = existing is not None and existing.status == ItemStatus.SKIPPED
+    if existing and existing.snapshot == snapshot and (not was_skipped or status == ItemStatus.SKIPPED):
         return "unchanged"  # a re-read group (cursor overlap, a second notification) changes nothing
     fields = {"title": title_of(measurement), "occurred_at": measurement.measured_at, "snapshot": snapshot}
     fields["last_error"] = note
