@@ -56,7 +56,11 @@ def ambiguity_reason(measurement: BodyMeasurement) -> str:
 
 def latest_height(groups: list[dict]) -> tuple[int, Decimal] | None:
     """(date, metres) of the newest height (type 4) in these groups, if any."""
-    heights = [(int(g.get("date") or 0), values_by_type(g)[HEIGHT]) for g in groups if HEIGHT in values_by_type(g)]
+    heights = []
+    for group in groups:
+        values = values_by_type(group)
+        if HEIGHT in values:
+            heights.append((int(group.get("date") or 0), values[HEIGHT]))
     return max(heights, default=None, key=lambda pair: pair[0])
 
 

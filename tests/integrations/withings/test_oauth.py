@@ -76,6 +76,12 @@ def test_it_answers_the_withings_head_probe_on_the_callback_without_login(client
     assert client.head(reverse("withings:callback")).status_code == 200
 
 
+def test_it_sends_a_logged_out_visitor_of_the_callback_to_the_login_page(client, fake, rsps):
+    answer = client.get(reverse("withings:callback"), {"code": "abc", "state": "xyz"})
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
+    assert fake.calls("POST", "^/v2/oauth2$") == [] and not ConnectedAccount.objects.exists()
+
+
 def test_it_redirects_to_the_authorize_page_with_scope_and_state(logged_in):
     location = urlsplit(start(logged_in))
     query = {k: v[0] for k, v in parse_qs(location.query).items()}
@@ -96,7 +102,8 @@ def test_it_connects_through_the_consent_page(logged_in, fake, rsps, jobs_sent, 
     assert (account.external_user_id, account.status) == (str(USER), "connected")
     assert fake.tokens.authenticate(credential.access_token).userid == USER
     assert credential.refresh_token in fake.tokens.refresh_tokens and credential.scope == "user.metrics,user.info"
-    assert jobs_sent.names() == ["subscribe"]  # the subscription is a job: no second upstream call here
+    # Subscribing and the first fetch are jobs: no second upstream call inside the web request.
+    assert jobs_sent.names() == ["subscribe", "fetch_new"] and fake.calls("POST", "^/(notify|measure)$") == []
     assert len(fake.calls("POST", "^/v2/oauth2$")) == 1
     assert "Withings connected" in logged_in.get(answer["Location"]).content.decode()
 
