@@ -182,7 +182,7 @@ def _withings(sandbox: Sandbox) -> str:
     )
     deliveries = list(sandbox.withings.deliveries)[-10:][::-1]
     rows = [[d.callbackurl, d.attempts, d.status or d.error, "dropped" if d.dropped else ""] for d in deliveries]
-    table = _table("Notifications sent, newest first", ["Callback", "Attempts", "Answer", ""], rows)
+    table = _table("Notifications sent, newest first", ["Callback", "Attempts", "Answer", "Subscription"], rows)
     return "<h2>Withings scale</h2>\n" + "\n".join((form, subs, table))
 
 
