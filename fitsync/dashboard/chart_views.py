@@ -57,9 +57,9 @@ def chart_page(request):
     volume = weekly_volume(points_of(request.user, WORKOUTS, days), days)
     context = {
         "periods": PERIODS, "period": period,
-        "weight_svg": charts.line_chart(f"Weight over the last {days} days, in kg, with a 7-day trend", weight_lines, " kg"),
-        "fat_svg": charts.line_chart(f"Body fat over the last {days} days, in percent, with a 7-day trend", fat_lines, "%"),
-        "volume_svg": charts.bar_chart(f"Weekly training volume over the last {days} days, in kg", volume, ""),
+        "weight_svg": charts.line_chart(f"Weight over the last {days} days, in kg, with a 7-day trend", weight_lines),
+        "fat_svg": charts.line_chart(f"Body fat over the last {days} days, in percent, with a 7-day trend", fat_lines),
+        "volume_svg": charts.bar_chart(f"Weekly training volume over the last {days} days, in kg", volume, " kg"),
         "latest_weight": weights[-1] if weights else None, "volume_total": sum(v for _, v in volume),
         "has_volume": any(v for _, v in volume),
     }

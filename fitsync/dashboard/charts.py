@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 from django.utils.safestring import mark_safe
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 52, 12, 12, 30
 TICKS = 4
 
 
@@ -57,25 +57,33 @@ def _svg(label: str, body: list[str]) -> str:
     )
 
 
-def _y_axis(low: float, high: float, y, unit: str) -> list[str]:
+def tick_text(value: float, span: float) -> str:
+    """Short tick labels that stay readable when a phone shrinks the chart: 80.5, 250, 9.3k, 37k."""
+    if abs(value) >= 1000:
+        return f"{value / 1000:,.0f}k" if abs(value) >= 10_000 else f"{value / 1000:.1f}k"
+    return f"{value:,.0f}" if span > 50 else f"{value:.1f}"
+
+
+def _y_axis(low: float, high: float, y) -> list[str]:
     parts = []
     for i in range(TICKS + 1):
         value = low + (high - low) * i / TICKS
         py = y(value)
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{py}" y2="{py}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 4}" y="{py + 4}" text-anchor="end">{value:.1f}{escape(unit)}</text>')
+        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{py + 4}" text-anchor="end">{tick_text(value, high - low)}</text>')
     return parts
 
 
 def _x_labels(first: date, last: date, x) -> list[str]:
+    """First, middle and last day; the outer ones anchored inwards so they are never cut off."""
     parts = []
-    for day in (first, first + (last - first) / 2, last):
-        parts.append(f'<text class="tick" x="{x(day.toordinal())}" y="{HEIGHT - 8}" text-anchor="middle">'
+    for day, anchor in ((first, "start"), (first + (last - first) / 2, "middle"), (last, "end")):
+        parts.append(f'<text class="tick" x="{x(day.toordinal())}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                      f'{day:%d %b %y}</text>')
     return parts
 
 
-def line_chart(label: str, series: list[Series], unit: str = "") -> str:
+def line_chart(label: str, series: list[Series]) -> str:
     """Lines over time; empty series are left out and an empty chart says so."""
     series = [s for s in series if s.points]
     if not series:
@@ -85,7 +93,7 @@ def line_chart(label: str, series: list[Series], unit: str = "") -> str:
     x = _scale(min(xs), max(xs), WIDTH - LEFT - RIGHT, LEFT)
     y = _scale(low, high, HEIGHT - TOP - BOTTOM, TOP, invert=True)
     first, last = date.fromordinal(int(min(xs))), date.fromordinal(int(max(xs)))
-    body = _y_axis(low, high, y, unit) + _x_labels(first, last, x)
+    body = _y_axis(low, high, y) + _x_labels(first, last, x)
     for s in series:
         coords = " ".join(f"{x(_ordinal(when))},{y(value)}" for when, value in s.points)
         body.append(f'<polyline class="{escape(s.css)}" points="{coords}"><title>{escape(s.name)}</title></polyline>')
@@ -106,13 +114,13 @@ def bar_chart(label: str, bars: list[tuple[date, float]], unit: str = "") -> str
     high = max(v for _, v in bars) * 1.05 or 1.0
     y = _scale(0.0, high, HEIGHT - TOP - BOTTOM, TOP, invert=True)
     slot = (WIDTH - LEFT - RIGHT) / len(bars)
-    body = _y_axis(0.0, high, y, unit)
+    body = _y_axis(0.0, high, y)
     for i, (start, value) in enumerate(bars):
         bx, by = round(LEFT + i * slot + slot * 0.1, 1), y(value)
         body.append(f'<rect class="bar" x="{bx}" y="{by}" width="{round(slot * 0.8, 1)}" '
                     f'height="{round(HEIGHT - BOTTOM - by, 1)}"><title>Week of {start:%d %b %Y}: '
                     f'{value:,.0f}{escape(unit)}</title></rect>')
     first, last = bars[0][0], bars[-1][0]
-    body.append(f'<text class="tick" x="{LEFT}" y="{HEIGHT - 8}">{first:%d %b %y}</text>')
+    body.append(f'<text class="tick" x="{LEFT}" y="{HEIGHT - 8}" text-anchor="start">{first:%d %b %y}</text>')
     body.append(f'<text class="tick" x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">{last:%d %b %y}</text>')
     return _svg(label, body)

@@ -13,7 +13,7 @@ from ..models import ConnectedAccount, SyncItem
 from ..pipelines import ROUTES
 from . import actions
 from .forms import ItemFilterForm
-from .summary import LIST_URLS, WEIGHTS, WORKOUTS, destination_url, flatten, summarize
+from .summary import LIST_URLS, WEIGHTS, WORKOUTS, destination_url, exercise_lines, flatten, summarize
 
 PAGE_SIZE = 25
 LIST_COLUMNS = ("pk", "route", "source_id", "status", "attempts", "title", "occurred_at", "snapshot",
@@ -70,12 +70,14 @@ def paginate(items, is_search: bool) -> Paginator:
 @require_GET
 def item_detail(request, pk: int):
     item = get_object_or_404(items_of(request.user).select_related("account"), pk=pk)
+    snapshot = item.snapshot if isinstance(item.snapshot, dict) else {}
     context = {
         "item": item,
         "summary": summarize(item),
         "destination_url": destination_url(item),
         "route_label": ROUTES[item.route].label if item.route in ROUTES else item.route,
-        "source_rows": flatten(item.snapshot),
+        "exercises": exercise_lines(snapshot),
+        "source_rows": flatten({k: v for k, v in snapshot.items() if k != "exercises"}),
         "sent_rows": flatten(item.sent),
         "attempts": item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN],
         "list_url": LIST_URLS.get(item.route, "dashboard:workouts"),

@@ -69,8 +69,33 @@ def destination_url(item) -> str:
     return ""
 
 
+def exercise_lines(snapshot: dict) -> list[tuple[str, str]]:
+    """A workout's exercises as (title, "80 kg × 5 · 82.5 kg × 5 · 8 reps") for people, not for JSON readers."""
+    lines = []
+    for exercise in snapshot.get("exercises") or []:
+        sets = [set_text(one_set) for one_set in exercise.get("sets") or []]
+        lines.append((str(exercise.get("title") or "Exercise"), " · ".join(sets) or "no sets"))
+    return lines
+
+
+def set_text(one_set: dict) -> str:
+    """ "80 kg × 5", "12 reps", "60 s", "400 m", with the set kind when it is not a normal set."""
+    weight, reps = number(one_set.get("weight_kg")), one_set.get("reps")
+    if weight is not None and reps:
+        text = f"{weight.normalize():f} kg × {reps}"
+    else:
+        parts = [f"{weight.normalize():f} kg" if weight is not None else "", f"{reps} reps" if reps else "",
+                 f"{one_set['duration_s']} s" if one_set.get("duration_s") else "",
+                 f"{one_set['distance_m']} m" if one_set.get("distance_m") else ""]
+        text = " ".join(p for p in parts if p) or "–"
+    kind = one_set.get("kind")
+    return text + (f" ({kind})" if kind and kind != "normal" else "")
+
+
 def flatten(data, prefix: str = "", limit: int = 300) -> list[tuple[str, object]]:
-    """Nested JSON as (dotted.path, value) rows for a fields-and-values table."""
+    """Nested JSON as (dotted.path, value) rows for a fields-and-values table; nothing for an empty value."""
+    if not data:
+        return []
     rows: list[tuple[str, object]] = []
     stack = [(prefix, data)]
     while stack and len(rows) < limit:

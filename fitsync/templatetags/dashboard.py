@@ -41,3 +41,11 @@ def percent_of(done: int, total: int) -> int:
 def elapsed_since(end, start) -> timedelta | None:
     """end - start, or None while there is no end (shown as "running" by `duration`)."""
     return end - start if end and start else None
+
+
+@register.filter
+def route_label(name: str) -> str:
+    """ "hevy_intervals" -> "Hevy → Intervals.icu"; unknown names as they are."""
+    from fitsync.pipelines import ROUTES
+
+    return ROUTES[name].label if name in ROUTES else (name or "–")

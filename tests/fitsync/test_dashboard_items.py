@@ -67,7 +67,8 @@ def test_it_shows_an_items_source_what_was_sent_and_attempts(logged_in, hevy):
     SyncItem.objects.filter(pk=workout.pk).update(sent={"name": "Workout 0", "type": "WeightTraining"})
     SyncAttempt.objects.create(item=workout, outcome="failed", error="Intervals.icu: 422 invalid activity")
     html = logged_in.get(f"/items/{workout.pk}/").content.decode()
-    assert "<code>exercises[0].title</code>" in html and "<code>type</code></th><td>WeightTraining" in html
+    assert '<th scope="row">Bench Press (Barbell)</th><td>40 kg × 5 · 41 kg × 6 · 42 kg × 7 · 43 kg × 8</td>' in html
+    assert "<code>type</code></th><td>WeightTraining" in html and "<code>title</code></th><td>Workout 0" in html
     assert "<td>failed</td><td>Intervals.icu: 422 invalid activity</td>" in html
     for button in ("Resync", "Force resync", "Skip"):
         assert f'>{button}</button>' in html

@@ -18,8 +18,10 @@ def test_it_lists_runs_newest_first_with_trigger_duration_and_counts(logged_in, 
                            finished_at=started + timedelta(minutes=3, seconds=5), created=7, updated=2, failed=1)
     html = logged_in.get("/runs/").content.decode()
     assert html.index("Backfill") < html.index("Schedule")
-    assert "<td>3 min 5 s</td>" in html and "<td>42 s</td>" in html
-    assert '<td class="num">7 / 2 / 0</td>' in html and '<td class="num">0 / 0 / 1</td>' in html
+    assert '<td data-label="Duration">3 min 5 s</td>' in html and '<td data-label="Duration">42 s</td>' in html
+    assert '<td data-label="New / upd. / del.">7 / 2 / 0</td>' in html
+    assert '<td data-label="Skip / held / fail">0 / 0 / 1</td>' in html
+    assert '<td data-label="Route">Hevy → Intervals.icu</td>' in html
 
 
 def test_it_polls_the_progress_of_a_running_backfill(logged_in, user):
