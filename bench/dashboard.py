@@ -18,16 +18,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100
-PAGES = ["/", "/workouts/", "/weights/", "/workouts/?status=failed", "/workouts/?q=Workout 4242",
-         "/weights/?page=1000", "/runs/", "/charts/?days=365", "ITEM"]
+PAGES = [
+    "/",
+    "/workouts/",
+    "/weights/",
+    "/workouts/?status=failed",
+    "/workouts/?q=Workout 4242",
+    "/weights/?page=1000",
+    "/runs/",
+    "/charts/?days=365",
+    "ITEM",
+]
 
 
 def configure(db_path: Path) -> None:
-    os.environ.update({
-        "FITSYNC_ENV_FILE": "", "DEBUG": "0", "DATABASE_URL": f"sqlite:///{db_path}", "ALLOWED_HOSTS": "testserver",
-        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG",
-        "FIELD_ENCRYPTION_KEYS": "pQTv05bVIU5_IQ0Ln4cK9WSsh3M0NZWXsbrbDgIF1xI=", "DJANGO_SETTINGS_MODULE": "fitsync.settings",
-    })
+    os.environ.update(
+        {
+            "FITSYNC_ENV_FILE": "",
+            "DEBUG": "0",
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "ALLOWED_HOSTS": "testserver",
+            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG",
+            "FIELD_ENCRYPTION_KEYS": "pQTv05bVIU5_IQ0Ln4cK9WSsh3M0NZWXsbrbDgIF1xI=",
+            "DJANGO_SETTINGS_MODULE": "fitsync.settings",
+        }
+    )
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -43,8 +58,11 @@ def seed(count: int):
     from fitsync.models import ConnectedAccount, ItemStatus, SyncRun
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)  # production storage needs the manifest
     user = get_user_model().objects.create_user("bench", password="bench-password-long-enough")
-    accounts = {p: ConnectedAccount.objects.create(owner=user, provider=p) for p in ("hevy", "intervals", "withings", "garmin")}
+    accounts = {
+        p: ConnectedAccount.objects.create(owner=user, provider=p) for p in ("hevy", "intervals", "withings", "garmin")
+    }
     workouts = count * 6 // 10
     make_items(accounts["hevy"], WORKOUTS, workouts - 50)
     make_items(accounts["hevy"], WORKOUTS, 50, start=workouts, status=ItemStatus.FAILED)
@@ -81,13 +99,16 @@ def time_pages(user, repeat: int) -> dict[str, float]:
 
 
 def report(results: dict[str, float], count: int, repeat: int, seconds_to_seed: float) -> str:
-    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=True).stdout.strip()
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip()
     lines = [
         f"### {date.today().isoformat()}: {count:,} items, median of {repeat} requests per page",
-        "", f"Command: `.venv/bin/python bench/dashboard.py --items {count} --repeat {repeat} --append-results`",
+        "",
+        f"Command: `.venv/bin/python bench/dashboard.py --items {count} --repeat {repeat} --append-results`",
         f"Machine: nproc {nproc}; `{uname}`; SQLite {sqlite_version()} (WAL, IMMEDIATE); seeding took {seconds_to_seed:.0f} s",
-        "", "| page | median ms | under 100 ms |", "|---|---:|---|",
+        "",
+        "| page | median ms | under 100 ms |",
+        "|---|---:|---|",
     ]
     lines += [f"| `{url}` | {ms:.1f} | {'yes' if ms < TARGET_MS else '**no**'} |" for url, ms in results.items()]
     return "\n".join(lines) + "\n"

@@ -29,8 +29,19 @@ class ConnectedAccountAdmin(admin.ModelAdmin):
 class CredentialAdmin(admin.ModelAdmin):
     list_display = ("account", "has_api_key", "has_access_token", "has_refresh_token", "expires_at", "version")
     exclude = Credential.SECRET_FIELDS
-    readonly_fields = ("account", "has_api_key", "has_access_token", "has_refresh_token", "has_session_blob",
-                       "has_webhook_secret", "expires_at", "scope", "version", "lease_owner", "lease_expires_at")
+    readonly_fields = (
+        "account",
+        "has_api_key",
+        "has_access_token",
+        "has_refresh_token",
+        "has_session_blob",
+        "has_webhook_secret",
+        "expires_at",
+        "scope",
+        "version",
+        "lease_owner",
+        "lease_expires_at",
+    )
     search_fields = ("account__owner__username",)
     list_filter = ("account__provider",)
 
@@ -82,7 +93,7 @@ class SyncAttemptInline(admin.TabularInline):
 
 
 class RequeueActions:
-    actions = ["resync", "force_resync"]
+    actions = ("resync", "force_resync")
 
     @admin.action(description="Resync")
     def resync(self, request, queryset):
@@ -106,7 +117,7 @@ class SyncItemAdmin(RequeueActions, admin.ModelAdmin):
     search_fields = ("title", "source_id", "destination_id")
     list_select_related = ("account",)
     date_hierarchy = "occurred_at"
-    inlines = [SyncAttemptInline]
+    inlines = (SyncAttemptInline,)
     readonly_fields = ("created_at", "updated_at", "queued_at", "lease_owner", "lease_expires_at")
 
 
@@ -121,8 +132,22 @@ class SyncAttemptAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ("pk", "trigger", "route", "account", "started_at", "finished_at", "created", "updated",
-                    "deleted", "skipped", "held", "failed", "done", "total")
+    list_display = (
+        "pk",
+        "trigger",
+        "route",
+        "account",
+        "started_at",
+        "finished_at",
+        "created",
+        "updated",
+        "deleted",
+        "skipped",
+        "held",
+        "failed",
+        "done",
+        "total",
+    )
     list_filter = ("trigger", "route")
     list_select_related = ("account__owner",)
     search_fields = ("error", "route")

@@ -19,7 +19,8 @@ def requeue(items, *, force: bool = False, lift_cap: bool = False) -> int:
     """Make the items pending and due now, and queue them. Returns how many jobs were queued."""
     with transaction.atomic():
         ids = list(items.filter(NOT_RUNNING).values_list("pk", flat=True))
-        changes = dict(status=ItemStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), updated_at=timezone.now())
+        now = timezone.now()
+        changes = {"status": ItemStatus.PENDING, "attempts": 0, "next_attempt_at": now, "updated_at": now}
         if force:
             changes["force"] = True  # explicitly replace the destination copy on the next run
         if lift_cap:

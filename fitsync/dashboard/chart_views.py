@@ -18,7 +18,11 @@ def points_of(user, route: str, days: int):
     """(occurred_at, snapshot) of the route's items in the window, oldest first; bounded by the window."""
     since = timezone.now() - timedelta(days=days)
     items = SyncItem.objects.filter(account__owner=user, route=route, occurred_at__gte=since)
-    return items.exclude(operation=SyncItem.Operation.DELETE).order_by("occurred_at").values_list("occurred_at", "snapshot")
+    return (
+        items.exclude(operation=SyncItem.Operation.DELETE)
+        .order_by("occurred_at")
+        .values_list("occurred_at", "snapshot")
+    )
 
 
 def body_series(rows) -> tuple[list, list]:
@@ -50,17 +54,23 @@ def chart_page(request):
     period = request.GET.get("days") if request.GET.get("days") in PERIODS else DEFAULT_PERIOD
     days = PERIODS[period]
     weights, fats = body_series(points_of(request.user, WEIGHTS, days))
-    weight_lines = [charts.Series("Weight", weights, "line raw"),
-                    charts.Series("7-day trend", charts.trailing_mean(weights), "line trend")]
-    fat_lines = [charts.Series("Body fat", fats, "line raw fat"),
-                 charts.Series("7-day trend", charts.trailing_mean(fats), "line trend")]
+    weight_lines = [
+        charts.Series("Weight", weights, "line raw"),
+        charts.Series("7-day trend", charts.trailing_mean(weights), "line trend"),
+    ]
+    fat_lines = [
+        charts.Series("Body fat", fats, "line raw fat"),
+        charts.Series("7-day trend", charts.trailing_mean(fats), "line trend"),
+    ]
     volume = weekly_volume(points_of(request.user, WORKOUTS, days), days)
     context = {
-        "periods": PERIODS, "period": period,
+        "periods": PERIODS,
+        "period": period,
         "weight_svg": charts.line_chart(f"Weight over the last {days} days, in kg, with a 7-day trend", weight_lines),
         "fat_svg": charts.line_chart(f"Body fat over the last {days} days, in percent, with a 7-day trend", fat_lines),
         "volume_svg": charts.bar_chart(f"Weekly training volume over the last {days} days, in kg", volume, " kg"),
-        "latest_weight": weights[-1] if weights else None, "volume_total": sum(v for _, v in volume),
+        "latest_weight": weights[-1] if weights else None,
+        "volume_total": sum(v for _, v in volume),
         "has_volume": any(v for _, v in volume),
     }
     return render(request, "fitsync/charts.html", context)

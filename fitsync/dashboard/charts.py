@@ -70,7 +70,9 @@ def _y_axis(low: float, high: float, y) -> list[str]:
         value = low + (high - low) * i / TICKS
         py = y(value)
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{py}" y2="{py}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{py + 4}" text-anchor="end">{tick_text(value, high - low)}</text>')
+        parts.append(
+            f'<text class="tick" x="{LEFT - 6}" y="{py + 4}" text-anchor="end">{tick_text(value, high - low)}</text>'
+        )
     return parts
 
 
@@ -78,8 +80,9 @@ def _x_labels(first: date, last: date, x) -> list[str]:
     """First, middle and last day; the outer ones anchored inwards so they are never cut off."""
     parts = []
     for day, anchor in ((first, "start"), (first + (last - first) / 2, "middle"), (last, "end")):
-        parts.append(f'<text class="tick" x="{x(day.toordinal())}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
-                     f'{day:%d %b %y}</text>')
+        parts.append(
+            f'<text class="tick" x="{x(day.toordinal())}" y="{HEIGHT - 8}" text-anchor="{anchor}">{day:%d %b %y}</text>'
+        )
     return parts
 
 
@@ -117,9 +120,11 @@ def bar_chart(label: str, bars: list[tuple[date, float]], unit: str = "") -> str
     body = _y_axis(0.0, high, y)
     for i, (start, value) in enumerate(bars):
         bx, by = round(LEFT + i * slot + slot * 0.1, 1), y(value)
-        body.append(f'<rect class="bar" x="{bx}" y="{by}" width="{round(slot * 0.8, 1)}" '
-                    f'height="{round(HEIGHT - BOTTOM - by, 1)}"><title>Week of {start:%d %b %Y}: '
-                    f'{value:,.0f}{escape(unit)}</title></rect>')
+        body.append(
+            f'<rect class="bar" x="{bx}" y="{by}" width="{round(slot * 0.8, 1)}" '
+            f'height="{round(HEIGHT - BOTTOM - by, 1)}"><title>Week of {start:%d %b %Y}: '
+            f"{value:,.0f}{escape(unit)}</title></rect>"
+        )
     first, last = bars[0][0], bars[-1][0]
     body.append(f'<text class="tick" x="{LEFT}" y="{HEIGHT - 8}" text-anchor="start">{first:%d %b %y}</text>')
     body.append(f'<text class="tick" x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">{last:%d %b %y}</text>')

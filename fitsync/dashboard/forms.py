@@ -12,8 +12,9 @@ class ItemFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *ItemStatus.choices], required=False)
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    q = forms.CharField(label="Title contains", required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search"}))
+    q = forms.CharField(
+        label="Title contains", required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
+    )
 
     @property
     def is_search(self) -> bool:

@@ -16,8 +16,19 @@ from .forms import ItemFilterForm
 from .summary import LIST_URLS, WEIGHTS, WORKOUTS, destination_url, exercise_lines, flatten, summarize
 
 PAGE_SIZE = 25
-LIST_COLUMNS = ("pk", "route", "source_id", "status", "attempts", "title", "occurred_at", "snapshot",
-                "destination_id", "last_error", "account_id")
+LIST_COLUMNS = (
+    "pk",
+    "route",
+    "source_id",
+    "status",
+    "attempts",
+    "title",
+    "occurred_at",
+    "snapshot",
+    "destination_id",
+    "last_error",
+    "account_id",
+)
 ATTEMPTS_SHOWN = 50
 FEW_MATCHES = 2000
 
@@ -49,8 +60,15 @@ def item_list(request, route: str, heading: str):
     rows = [(item, summarize(item), destination_url(item)) for item in page]
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"heading": heading, "route": route, "form": form, "page": page, "rows": rows,
-               "query": query.urlencode(), "is_weights": route == WEIGHTS}
+    context = {
+        "heading": heading,
+        "route": route,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "is_weights": route == WEIGHTS,
+    }
     return render(request, "fitsync/item_list.html", context)
 
 

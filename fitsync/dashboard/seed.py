@@ -17,18 +17,35 @@ def workout_snapshot(n: int, start: datetime) -> dict:
     sets = [{"kind": "normal", "weight_kg": str(40 + (n + i) % 60), "reps": 5 + i % 4} for i in range(4)]
     exercises = [{"title": EXERCISES[(n + i) % len(EXERCISES)], "sets": sets} for i in range(3)]
     end = start + timedelta(minutes=55)
-    return {"source_id": f"w-{n}", "title": f"Workout {n}", "start": start.isoformat(), "end": end.isoformat(),
-            "exercises": exercises}
+    return {
+        "source_id": f"w-{n}",
+        "title": f"Workout {n}",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "exercises": exercises,
+    }
 
 
 def weight_snapshot(n: int, when: datetime) -> dict:
     weight = 80 - n * 0.01 + (n % 7) * 0.15  # a slow trend with a weekly wobble
-    return {"source_id": f"m-{n}", "measured_at": when.isoformat(), "weight_kg": f"{weight:.2f}",
-            "fat_ratio_pct": f"{20 - n * 0.002 + (n % 5) * 0.1:.1f}"}
+    return {
+        "source_id": f"m-{n}",
+        "measured_at": when.isoformat(),
+        "weight_kg": f"{weight:.2f}",
+        "fat_ratio_pct": f"{20 - n * 0.002 + (n % 5) * 0.1:.1f}",
+    }
 
 
-def make_items(account, route: str, count: int, *, status: str = ItemStatus.SYNCED, start: int = 0,
-               now: datetime | None = None, batch_size: int = 2000) -> None:
+def make_items(
+    account,
+    route: str,
+    count: int,
+    *,
+    status: str = ItemStatus.SYNCED,
+    start: int = 0,
+    now: datetime | None = None,
+    batch_size: int = 2000,
+) -> None:
     """`count` items on `route`, one a day going back from `now` (newest first by occurred_at)."""
     now = now or timezone.now()
     items = []
@@ -36,15 +53,22 @@ def make_items(account, route: str, count: int, *, status: str = ItemStatus.SYNC
         when = now - timedelta(days=n - start, hours=n % 3)
         is_workout = route == WORKOUTS
         snapshot = workout_snapshot(n, when) if is_workout else weight_snapshot(n, when)
-        items.append(SyncItem(
-            account=account, route=route, source_id=f"{'w' if is_workout else 'm'}-{n}", status=status,
-            title=snapshot.get("title", f"Weigh-in {when:%d %b %Y}"), occurred_at=when, snapshot=snapshot,
-            destination_id=str(900000 + n) if status == ItemStatus.SYNCED else "",
-            attempts=1 if status != ItemStatus.PENDING else 0,
-            last_error="Intervals.icu: 422 invalid activity" if status == ItemStatus.FAILED else "",
-            synced_at=when if status == ItemStatus.SYNCED else None,
-        ))
+        items.append(
+            SyncItem(
+                account=account,
+                route=route,
+                source_id=f"{'w' if is_workout else 'm'}-{n}",
+                status=status,
+                title=snapshot.get("title", f"Weigh-in {when:%d %b %Y}"),
+                occurred_at=when,
+                snapshot=snapshot,
+                destination_id=str(900000 + n) if status == ItemStatus.SYNCED else "",
+                attempts=1 if status != ItemStatus.PENDING else 0,
+                last_error="Intervals.icu: 422 invalid activity" if status == ItemStatus.FAILED else "",
+                synced_at=when if status == ItemStatus.SYNCED else None,
+            )
+        )
     SyncItem.objects.bulk_create(items, batch_size=batch_size)
 
 
-__all__ = ["make_items", "WORKOUTS", "WEIGHTS"]
+__all__ = ["WEIGHTS", "WORKOUTS", "make_items"]

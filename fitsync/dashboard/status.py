@@ -77,11 +77,15 @@ def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
         return Advice(text, f"Reconnect {label}", url)
     if account.status == AccountStatus.DISABLED:
         return Advice(f"Syncing with {label} is turned off.", f"Open {label} settings", url)
-    recent_error = account.last_error and (not account.last_success_at or account.last_error_at > account.last_success_at)
+    recent_error = account.last_error and (
+        not account.last_success_at or account.last_error_at > account.last_success_at
+    )
     if not recent_error:
         return None
     if "429" in account.last_error or "rate" in account.last_error.lower():
-        return Advice(f"{label} asked fitsync to slow down: {account.last_error}", "Nothing to do: fitsync retries later")
+        return Advice(
+            f"{label} asked fitsync to slow down: {account.last_error}", "Nothing to do: fitsync retries later"
+        )
     return Advice(account.last_error, "See the failed items and resync them", failed_items_url(account.provider))
 
 
@@ -147,7 +151,7 @@ def item_counts(cards: list[ServiceCard]) -> dict[str, dict]:
     counts = {row.pop("route"): row for row in rows}
     for route in ROUTES.values():
         source = accounts.get(route.source)
-        counts.setdefault(route.name, dict(pending=0, held=0, failed=0, retrying=0))
+        counts.setdefault(route.name, {"pending": 0, "held": 0, "failed": 0, "retrying": 0})
         counts[route.name]["last_item_at"] = newest_item_at(source, route.name) if source else None
     return counts
 
@@ -164,8 +168,15 @@ def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[Rout
     for route in ROUTES.values():
         row = dict(counts[route.name])
         last = row.pop("last_item_at")
-        panel = RoutePanel(route.name, route.label, by_provider[route.source], by_provider[route.destination],
-                           route.sync_now_task, row, last)
+        panel = RoutePanel(
+            route.name,
+            route.label,
+            by_provider[route.source],
+            by_provider[route.destination],
+            route.sync_now_task,
+            row,
+            last,
+        )
         panels.append(panel)
     return panels
 
@@ -195,12 +206,18 @@ def panel_alerts(panel: RoutePanel) -> list[Alert]:
     found, counts = [], panel.counts
     if counts["held"]:
         text = f"{counts['held']} item(s) of {panel.label} are held back by the upload safety cap."
-        found.append(Alert(text, "warn", "Upload held weights", reverse("dashboard:bulk_upload_held"),
-                           post=True, route=panel.name))
+        found.append(
+            Alert(
+                text, "warn", "Upload held weights", reverse("dashboard:bulk_upload_held"), post=True, route=panel.name
+            )
+        )
     if counts["failed"]:
         text = f"{counts['failed']} item(s) of {panel.label} failed after retries."
-        found.append(Alert(text, "bad", "Resync all failed", reverse("dashboard:bulk_resync_failed"),
-                           post=True, route=panel.name))
+        found.append(
+            Alert(
+                text, "bad", "Resync all failed", reverse("dashboard:bulk_resync_failed"), post=True, route=panel.name
+            )
+        )
     if counts["retrying"]:
         found.append(Alert(f"{counts['retrying']} item(s) of {panel.label} keep failing; fitsync is still retrying."))
     stale = stale_alert(panel)

@@ -53,7 +53,9 @@ def summarize(item) -> Summary:
     if item.route == WORKOUTS:
         return Summary(title, sets=workout_set_count(snapshot), volume_kg=workout_volume_kg(snapshot))
     if item.route == WEIGHTS:
-        return Summary(title, weight_kg=number(snapshot.get("weight_kg")), fat_pct=number(snapshot.get("fat_ratio_pct")))
+        return Summary(
+            title, weight_kg=number(snapshot.get("weight_kg")), fat_pct=number(snapshot.get("fat_ratio_pct"))
+        )
     return Summary(title)
 
 
@@ -84,9 +86,12 @@ def set_text(one_set: dict) -> str:
     if weight is not None and reps:
         text = f"{weight.normalize():f} kg × {reps}"
     else:
-        parts = [f"{weight.normalize():f} kg" if weight is not None else "", f"{reps} reps" if reps else "",
-                 f"{one_set['duration_s']} s" if one_set.get("duration_s") else "",
-                 f"{one_set['distance_m']} m" if one_set.get("distance_m") else ""]
+        parts = [
+            f"{weight.normalize():f} kg" if weight is not None else "",
+            f"{reps} reps" if reps else "",
+            f"{one_set['duration_s']} s" if one_set.get("duration_s") else "",
+            f"{one_set['distance_m']} m" if one_set.get("distance_m") else "",
+        ]
         text = " ".join(p for p in parts if p) or "–"
     kind = one_set.get("kind")
     return text + (f" ({kind})" if kind and kind != "normal" else "")

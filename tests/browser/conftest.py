@@ -3,20 +3,36 @@
 Run with `.venv/bin/pytest tests/browser -q`. Screenshots land in test-artifacts/screenshots/.
 """
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 PASSWORD = "correct horse battery staple"
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of test setup are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture
+def _orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread, yet test setup and the database flush are
+    plain synchronous ORM calls. Allowed per test only, so the variable never reaches a subprocess
+    (`check --deploy` rejects it)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def transactional_db(_orm_beside_playwright, transactional_db):
+    """pytest-django's, wrapped so the allowance is set before its setup and lifted after its flush."""
+    return transactional_db
 
 
 def pytest_collection_modifyitems(items):
@@ -26,7 +42,8 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    """One Chromium for the session, started after the test database exists (its setup is ORM work)."""
     chromium = shutil.which("chromium")
     if not chromium:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium); browser tests need it")

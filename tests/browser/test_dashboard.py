@@ -3,24 +3,34 @@
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
 from fitsync.models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
 
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def seeded(browser_user):
-    accounts = {p: ConnectedAccount.objects.create(owner=browser_user, provider=p, display_name=f"ada@{p}")
-                for p in ("hevy", "intervals", "withings", "garmin")}
+    accounts = {
+        p: ConnectedAccount.objects.create(owner=browser_user, provider=p, display_name=f"ada@{p}")
+        for p in ("hevy", "intervals", "withings", "garmin")
+    }
     make_items(accounts["hevy"], WORKOUTS, 30)
     make_items(accounts["hevy"], WORKOUTS, 2, start=40, status=ItemStatus.FAILED)
     make_items(accounts["withings"], WEIGHTS, 60)
     make_items(accounts["withings"], WEIGHTS, 3, start=100, status=ItemStatus.HELD)
-    SyncRun.objects.create(owner=browser_user, account=accounts["hevy"], trigger="backfill", route=WORKOUTS,
-                           total=120, done=45, created=40, updated=5)
+    SyncRun.objects.create(
+        owner=browser_user,
+        account=accounts["hevy"],
+        trigger="backfill",
+        route=WORKOUTS,
+        total=120,
+        done=45,
+        created=40,
+        updated=5,
+    )
     return accounts
 
 
@@ -76,7 +86,8 @@ def test_it_updates_a_running_backfill_live(page, log_in, seeded):
     expect(page.get_by_role("heading", name="Finished")).to_be_visible()
 
 
-def test_it_sends_anonymous_visitors_to_the_login_page(page):
+def test_it_sends_anonymous_visitors_to_the_login_page(page, shot):
     page.goto("/workouts/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/workouts/"))
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    shot("login")

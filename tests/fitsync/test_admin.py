@@ -51,8 +51,11 @@ def test_it_never_shows_or_decrypts_secrets(staff, seeded, monkeypatch):
         cursor.execute("SELECT api_key FROM fitsync_credential WHERE id = %s", [credential_pk])
         stored = cursor.fetchone()[0]
     monkeypatch.setattr("fitsync.crypto.decrypt", lambda stored: pytest.fail("a secret was decrypted"))
-    for url in ("/admin/fitsync/credential/", f"/admin/fitsync/credential/{credential_pk}/change/",
-                f"/admin/fitsync/connectedaccount/{seeded.pk}/change/"):
+    for url in (
+        "/admin/fitsync/credential/",
+        f"/admin/fitsync/credential/{credential_pk}/change/",
+        f"/admin/fitsync/connectedaccount/{seeded.pk}/change/",
+    ):
         html = staff.get(url).content.decode()
         assert SECRET not in html and "whsec-do-not-show" not in html and stored not in html
         assert "fernet:" not in html

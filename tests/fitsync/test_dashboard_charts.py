@@ -1,6 +1,6 @@
 """Charts: server-rendered SVG of weight, body fat (with a 7-day trend) and weekly volume."""
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from fitsync.dashboard import charts
 from fitsync.dashboard.chart_views import weekly_volume
 from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items, workout_snapshot
 
-DAY0 = datetime(2025, 3, 1, 7, 0, tzinfo=dt_timezone.utc)
+DAY0 = datetime(2025, 3, 1, 7, 0, tzinfo=UTC)
 
 
 def test_it_averages_the_trailing_seven_days():
@@ -20,7 +20,9 @@ def test_it_averages_the_trailing_seven_days():
 
 def test_it_draws_one_polyline_per_series_with_an_accessible_label():
     points = [(DAY0 + timedelta(days=i), 80.0 + i) for i in range(5)]
-    svg = charts.line_chart("Weight <kg>", [charts.Series("Weight", points, "line raw"), charts.Series("Empty", [], "x")])
+    svg = charts.line_chart(
+        "Weight <kg>", [charts.Series("Weight", points, "line raw"), charts.Series("Empty", [], "x")]
+    )
     assert svg.startswith('<svg class="chart"') and 'role="img" aria-label="Weight &lt;kg&gt;"' in svg
     assert svg.count("<polyline") == 1 and "01 Mar 25" in svg and "05 Mar 25" in svg
 
@@ -32,7 +34,7 @@ def test_it_draws_nothing_without_points():
 
 def test_it_sums_volume_per_week_including_empty_weeks(settings):
     settings.TIME_ZONE = "UTC"
-    now = datetime.now(dt_timezone.utc)
+    now = datetime.now(UTC)
     rows = [(now, workout_snapshot(0, now)), (now, workout_snapshot(0, now)), (now - timedelta(days=21), {})]
     weeks = weekly_volume(rows, days=28)
     assert len(weeks) in (5, 6) and weeks[-1][1] > 0 and weeks[0][0].weekday() == 0
@@ -45,7 +47,7 @@ def test_it_renders_the_charts_page_from_synced_items(logged_in, make_account):
     make_items(make_account("hevy"), WORKOUTS, 40)
     html = logged_in.get("/charts/?days=90").content.decode()
     assert html.count('<svg class="chart"') == 3 and html.count("<polyline") == 4
-    assert "<rect class=\"bar\"" in html and '<option value="90" selected>' in html
+    assert '<rect class="bar"' in html and '<option value="90" selected>' in html
 
 
 @pytest.mark.django_db

@@ -71,7 +71,7 @@ def test_it_shows_an_items_source_what_was_sent_and_attempts(logged_in, hevy):
     assert "<code>type</code></th><td>WeightTraining" in html and "<code>title</code></th><td>Workout 0" in html
     assert "<td>failed</td><td>Intervals.icu: 422 invalid activity</td>" in html
     for button in ("Resync", "Force resync", "Skip"):
-        assert f'>{button}</button>' in html
+        assert f">{button}</button>" in html
 
 
 def test_it_hides_other_users_items(logged_in, make_account, django_user_model):
@@ -82,8 +82,9 @@ def test_it_hides_other_users_items(logged_in, make_account, django_user_model):
     assert "Workout 0<" not in logged_in.get("/workouts/").content.decode()
 
 
-def test_it_resyncs_a_failed_item_once_however_often_clicked(logged_in, hevy, sent_jobs,
-                                                             django_capture_on_commit_callbacks):
+def test_it_resyncs_a_failed_item_once_however_often_clicked(
+    logged_in, hevy, sent_jobs, django_capture_on_commit_callbacks
+):
     make_items(hevy, WORKOUTS, 1, status=ItemStatus.FAILED)
     pk = item("w-0").pk
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,8 +125,9 @@ def test_it_accepts_actions_only_as_posts_with_csrf(client, user, hevy):
     assert item("w-0").status == ItemStatus.FAILED
 
 
-def test_it_resyncs_all_failed_with_one_job_each_under_repeated_clicks(logged_in, hevy, withings, sent_jobs,
-                                                                      django_capture_on_commit_callbacks):
+def test_it_resyncs_all_failed_with_one_job_each_under_repeated_clicks(
+    logged_in, hevy, withings, sent_jobs, django_capture_on_commit_callbacks
+):
     make_items(hevy, WORKOUTS, 3, status=ItemStatus.FAILED)
     make_items(hevy, WORKOUTS, 2, start=10)
     with django_capture_on_commit_callbacks(execute=True):
@@ -136,8 +138,9 @@ def test_it_resyncs_all_failed_with_one_job_each_under_repeated_clicks(logged_in
     assert SyncItem.objects.filter(status=ItemStatus.SYNCED).count() == 2
 
 
-def test_it_uploads_held_weights_with_the_cap_lifted_once(logged_in, withings, sent_jobs,
-                                                         django_capture_on_commit_callbacks):
+def test_it_uploads_held_weights_with_the_cap_lifted_once(
+    logged_in, withings, sent_jobs, django_capture_on_commit_callbacks
+):
     make_items(withings, WEIGHTS, 4, status=ItemStatus.HELD)
     with django_capture_on_commit_callbacks(execute=True):
         responses = [logged_in.post("/bulk/upload-held/", {"route": WEIGHTS}) for _ in range(20)]

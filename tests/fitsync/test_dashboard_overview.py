@@ -77,8 +77,12 @@ def test_it_says_when_a_connect_page_is_missing_instead_of_crashing(logged_in, m
 def test_it_shows_the_webhook_url_with_a_copy_button_and_the_subscription_state(logged_in, make_account):
     hevy, withings = make_account("hevy"), make_account("withings")
     ConnectedAccount.objects.filter(pk=hevy.pk).update(meta={"webhook_url": "https://fit.example/hevy/webhook"})
-    subscription = {"state": "active", "message": "Withings sends new weigh-ins to fitsync.",
-                    "checked_at": timezone.now().isoformat(), "callback_url_shown": "https://fit.example/withings/…"}
+    subscription = {
+        "state": "active",
+        "message": "Withings sends new weigh-ins to fitsync.",
+        "checked_at": timezone.now().isoformat(),
+        "callback_url_shown": "https://fit.example/withings/…",
+    }
     ConnectedAccount.objects.filter(pk=withings.pk).update(meta={"subscription": subscription})
     html = logged_in.get("/").content.decode()
     assert 'value="https://fit.example/hevy/webhook" readonly' in html and 'data-copy="webhook-hevy"' in html
@@ -121,8 +125,9 @@ def test_it_disables_sync_now_with_an_explanation_while_the_route_has_no_task(lo
     assert "Manual sync is not available for this route yet." in html
 
 
-def test_it_queues_the_sync_now_task_with_a_manual_run(logged_in, make_account, with_sync_now, queued_tasks,
-                                                      django_capture_on_commit_callbacks):
+def test_it_queues_the_sync_now_task_with_a_manual_run(
+    logged_in, make_account, with_sync_now, queued_tasks, django_capture_on_commit_callbacks
+):
     hevy = make_account("hevy")
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in.post(f"/sync-now/{WORKOUTS}/")

@@ -9,8 +9,17 @@ from fitsync.models import ItemStatus, SyncAttempt, SyncItem, SyncRun
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/workouts/", "/weights/", "/workouts/?status=synced&q=Workout", "/runs/", "/charts/?days=730",
-         "item", "run", "progress"]
+PAGES = [
+    "/",
+    "/workouts/",
+    "/weights/",
+    "/workouts/?status=synced&q=Workout",
+    "/runs/",
+    "/charts/?days=730",
+    "item",
+    "run",
+    "progress",
+]
 
 
 def seed(user, accounts, count: int, start: int = 0) -> None:

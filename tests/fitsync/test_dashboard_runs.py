@@ -12,10 +12,23 @@ pytestmark = pytest.mark.django_db
 
 def test_it_lists_runs_newest_first_with_trigger_duration_and_counts(logged_in, user, make_account):
     started = timezone.now() - timedelta(minutes=5)
-    SyncRun.objects.create(owner=user, trigger="schedule", route="hevy_intervals", started_at=started - timedelta(hours=1),
-                           finished_at=started - timedelta(hours=1) + timedelta(seconds=42))
-    SyncRun.objects.create(owner=user, trigger="backfill", route="hevy_intervals", started_at=started,
-                           finished_at=started + timedelta(minutes=3, seconds=5), created=7, updated=2, failed=1)
+    SyncRun.objects.create(
+        owner=user,
+        trigger="schedule",
+        route="hevy_intervals",
+        started_at=started - timedelta(hours=1),
+        finished_at=started - timedelta(hours=1) + timedelta(seconds=42),
+    )
+    SyncRun.objects.create(
+        owner=user,
+        trigger="backfill",
+        route="hevy_intervals",
+        started_at=started,
+        finished_at=started + timedelta(minutes=3, seconds=5),
+        created=7,
+        updated=2,
+        failed=1,
+    )
     html = logged_in.get("/runs/").content.decode()
     assert html.index("Backfill") < html.index("Schedule")
     assert '<td data-label="Duration">3 min 5 s</td>' in html and '<td data-label="Duration">42 s</td>' in html
