@@ -16,8 +16,9 @@ def load_fixture(name: str):
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Tests render templates without depending on a collectstatic manifest."""
+def _test_settings(settings):
+    """Tests render templates without a collectstatic manifest, and hash passwords cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
