@@ -199,7 +199,7 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
             lease_owner="", lease_expires_at=None, updated_at=now,
         )
         _finish_attempt(attempt, "failed" if gives_up else "retrying", message)
-    item.account.mark_error(message)
+    _mark_account_for(item, exc).mark_error(message)
     return f"item {item.pk}: {'failed' if gives_up else 'will retry'}: {message}"
 
 
@@ -223,7 +223,11 @@ def _mark_account_for(item: SyncItem, exc: UpstreamError) -> ConnectedAccount:
 
 
 def reauth_message(exc: UpstreamError) -> str:
-    return f"{provider_label(exc.provider)} rejected fitsync's credentials ({exc}). Reconnect the account."
+    """What the user reads on the account card: the upstream's reason and the action that fixes it."""
+    label = provider_label(exc.provider)
+    if "Reconnect" in exc.message:  # the integration already phrased the action
+        return f"{label}: {exc.message}"
+    return f"{label} rejected fitsync's credentials ({exc.message}). Reconnect {label}."
 
 
 def _finish_attempt(attempt: SyncAttempt, outcome: str, error: str = "") -> None:

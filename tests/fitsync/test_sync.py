@@ -166,3 +166,18 @@ def test_a_crashing_route_fails_the_attempt_instead_of_leaving_it_running(route,
     route.outcomes = [ZeroDivisionError()]
     item = run(item)
     assert item.status == "pending" and "Internal error" in item.last_error and item.lease_owner == ""
+
+
+def test_an_error_at_the_destination_is_shown_on_the_destination_account(route, item):
+    route.outcomes = [TransientError("HTTP 503", provider="intervals")]
+    item = run(item)
+    source, destination = item.account, item.account.owner.accounts.get(provider="intervals")
+    source.refresh_from_db()
+    assert (destination.last_error, source.last_error) == ("HTTP 503", "")
+
+
+def test_the_reauth_message_names_the_action_once(route, item):
+    route.outcomes = [AuthExpired("the sign-in was removed. Reconnect Garmin", provider="intervals")]
+    item = run(item)
+    message = item.account.owner.accounts.get(provider="intervals").status_message
+    assert message.count("Reconnect") == 1

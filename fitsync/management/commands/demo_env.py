@@ -31,7 +31,8 @@ def demo_values(sandbox_url: str, site_url: str) -> dict[str, str]:
         "SITE_URL": site_url.rstrip("/"),
         "FITSYNC_SANDBOX": "1",
         "DEBUG": "1",
-        "FITSYNC_DEMO": "1",
+        # The Garmin fake serves only the mobile sign-in; other strategies would wait out anti-bot pauses.
+        "GARMIN_LOGIN_STRATEGIES": "mobile+cffi,mobile+requests",
     }
 
 

@@ -119,7 +119,8 @@ def test_it_writes_the_sandbox_urls_and_keeps_the_secrets(tmp_path):
         "demo-withings-client",
         "demo-withings-secret",
     )
-    assert (values["DEBUG"], values["FITSYNC_SANDBOX"], values["FITSYNC_DEMO"]) == ("1", "1", "1")
+    assert (values["DEBUG"], values["FITSYNC_SANDBOX"]) == ("1", "1")
+    assert values["GARMIN_LOGIN_STRATEGIES"] == "mobile+cffi,mobile+requests"
     assert values["SITE_URL"] == "http://127.0.0.1:8000"
 
 
