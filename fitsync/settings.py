@@ -169,7 +169,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fitsync_cache"}}
 
 Q_CLUSTER = {
-    "name": "fitsync",
+    # The Redis list, the stats key and the payload signing salt derive from it: give each instance
+    # (and each test run sharing a Redis server) its own name; a worker and its web server must agree.
+    "name": env.str("Q_CLUSTER_NAME", default="fitsync"),
     "workers": env.int("Q_WORKERS", default=2),
     # timeout < retry: the worker kills a stuck task before the ORM broker hands it out again.
     "timeout": env.int("Q_TIMEOUT", default=300),

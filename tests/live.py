@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,12 +31,18 @@ def process_env(**overrides) -> dict:
 
 @contextmanager
 def worker(workers: int = 2, **env):
-    """A real `manage.py qcluster` for the duration of the block; stopped with SIGTERM, then SIGKILL."""
+    """A real `manage.py qcluster` for the duration of the block; stopped with SIGTERM, then SIGKILL.
+
+    Its log goes to a file (`process.log_path`): a pipe nobody reads would block a chatty worker.
+    """
+    log = tempfile.NamedTemporaryFile(prefix="fitsync-worker-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
         cwd=ROOT, env=process_env(Q_WORKERS=workers, **env),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
     )
+    process.log_path = log.name
+    log.close()
     try:
         yield process
     finally:
