@@ -1,0 +1,100 @@
+"""The real thing for the reliability proofs: the sandbox upstreams over HTTP, connected accounts, and
+`manage.py qcluster` workers on a queue of this test's own (other runs may share the Redis server)."""
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+
+from fitsync import crypto
+from integrations.sandbox.hevy import HevyFake
+from integrations.sandbox.intervals import IntervalsFake
+from integrations.sandbox.server import SandboxServer
+from integrations.sandbox.workouts import generate_workouts
+
+HEVY_KEY = "5b0c2d7e-8a41-4f36-9e12-7c3d5a6b8f01"
+INTERVALS_KEY = "rel7x2m5n8b1c4z6l0w"
+ATHLETE = "i24680"
+WEBHOOK_SECRET = "wh-reliability-7d1e3f5a9b2c4d6e8f0a1b3c5d7e9f1a"
+WEBHOOK_PATH = "/webhooks/hevy/"
+
+
+@dataclass
+class HevySandbox:
+    server: SandboxServer
+    hevy: HevyFake
+    intervals: IntervalsFake
+
+    @property
+    def urls(self) -> dict:
+        return {"HEVY_API_URL": self.server.url_for("hevy"), "INTERVALS_API_URL": self.server.url_for("intervals")}
+
+    def add_workouts(self, count: int) -> list[dict]:
+        """`count` realistic workouts with fresh ids, stored in the fake Hevy."""
+        rng = random.Random(uuid.uuid4().int)
+        return self.hevy.add_workouts(HEVY_KEY, generate_workouts(count, rng=rng, end=datetime.now(UTC)))
+
+    def writes_per_workout(self, workout_ids) -> dict[str, int]:
+        """How many activities each workout was written as (every bulk upsert counts)."""
+        counts = dict.fromkeys(workout_ids, 0)
+        for call in self.intervals.calls("POST", r"/activities/manual/bulk$"):
+            for activity in call.json():
+                if activity.get("external_id") in counts:
+                    counts[activity["external_id"]] += 1
+        return counts
+
+
+@pytest.fixture
+def queue_name(monkeypatch):
+    """A queue (Redis list, stats key, signing salt) for this test only; workers get it as Q_CLUSTER_NAME."""
+    name = f"fitsync-test-{uuid.uuid4().hex[:12]}"
+    for attribute, value in (("PREFIX", name), ("CLUSTER_NAME", name), ("Q_STAT", f"django_q:{name}:cluster")):
+        monkeypatch.setattr(Conf, attribute, value)
+    yield name
+    get_broker(name).delete_queue()
+
+
+@pytest.fixture
+def worker_env(queue_name) -> dict:
+    """What every worker subprocess of these tests needs besides the test database."""
+    return {
+        "DEBUG": 0,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+        "Q_CLUSTER_NAME": queue_name,
+        "HEVY_REQUESTS_PER_SECOND": 0,
+        "INTERVALS_REQUESTS_PER_SECOND": 0,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def hevy_sandbox(settings):
+    hevy, intervals = HevyFake(), IntervalsFake()
+    hevy.add_user(HEVY_KEY, name="reliability")
+    intervals.add_athlete(INTERVALS_KEY, athlete_id=ATHLETE, timezone="Europe/Berlin", name="Rel")
+    with SandboxServer({"hevy": hevy, "intervals": intervals}) as server:
+        sandbox = HevySandbox(server, hevy, intervals)
+        for key, value in sandbox.urls.items():
+            setattr(settings, key, value)
+        settings.HEVY_REQUESTS_PER_SECOND = settings.INTERVALS_REQUESTS_PER_SECOND = 0
+        yield sandbox
+
+
+@pytest.fixture
+def hevy_accounts(make_account):
+    """Hevy (with its webhook secret) and Intervals.icu connected for the test user."""
+    hevy = make_account("hevy", api_key=HEVY_KEY, webhook_secret=WEBHOOK_SECRET)
+    hevy.webhook_digest = crypto.digest(WEBHOOK_SECRET)
+    hevy.save()
+    intervals = make_account("intervals", api_key=INTERVALS_KEY)
+    intervals.external_user_id = ATHLETE
+    intervals.meta = {"timezone": "Europe/Berlin", "timezone_checked_at": timezone.now().isoformat()}
+    intervals.save()
+    return hevy, intervals
