@@ -177,7 +177,7 @@ def test_the_dashboard_refuses_a_backfill_without_both_accounts(logged_in, hevy_
 def test_a_rejected_intervals_key_stops_the_backfill_and_marks_the_account(upstreams, accounts, history, intervals):
     intervals.athletes[ATHLETE]["api_key"] = "revoked"
     out, err, status = backfill()
-    assert status == 1 and "Stopped:" in err and "Reconnect the account" in err
+    assert status == 1 and "Stopped:" in err and "Reconnect" in err
     assert ConnectedAccount.objects.get(pk=accounts[1].pk).status == "needs_reauth"
     with pytest.raises(CommandError, match="Reconnect your accounts first"):
         call_command("backfill_hevy")
@@ -189,3 +189,13 @@ def test_a_rejected_intervals_key_found_while_reading_the_timezone(upstreams, ac
     with pytest.raises(CommandError, match="Intervals.icu rejected"):
         call_command("backfill_hevy")
     assert ConnectedAccount.objects.get(pk=accounts[1].pk).status == "needs_reauth"
+
+
+def test_a_terminal_gets_a_progress_bar(upstreams, accounts, history):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    call_command("backfill_hevy", stdout=out)
+    assert "\r[####" in out.getvalue() and "] 40/40" in out.getvalue() and "progress:" not in out.getvalue()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 
 from fitsync.models import InboundEvent, SyncItem
 
-from .conftest import WEBHOOK_SECRET
+from .conftest import HEVY_KEY, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/hevy/"
@@ -111,3 +111,40 @@ def test_fuzzed_bodies_never_cause_a_server_error(client, hevy_account, body, au
     assert response.status_code in ((200, 400) if authorized else (401,))
     if not authorized:
         assert not SyncItem.objects.exists()
+
+
+def test_copies_delivered_in_any_order_and_during_a_sync_write_each_workout_once(
+        client, upstreams, accounts, hevy, intervals, sent_jobs, django_capture_on_commit_callbacks):
+    import random
+
+    workouts = [hevy.add_workout(HEVY_KEY, {"title": f"W{n}"})["id"] for n in range(5)]
+    copies = [(w, f"event-{w}-{c % 2}") for w in workouts for c in range(random.Random(w).randint(1, 6))]
+    random.Random(4).shuffle(copies)
+    original = hevy._get_workout
+
+    def redelivered_while_syncing(request, user, workout_id):
+        deliver(client, delivery(workout_id, event_id=f"during-{workout_id}"))  # Hevy re-sends meanwhile
+        return original(request, user, workout_id)
+
+    hevy.routes = [(m, p, hevy._authed(redelivered_while_syncing) if "workout_id" in p.pattern else h)
+                   for m, p, h in hevy.routes]
+    with django_capture_on_commit_callbacks(execute=True):
+        for n, (workout_id, event_id) in enumerate(copies):
+            deliver(client, delivery(workout_id, event_id))
+            if n % 3 == 0:
+                drain()
+        drain()
+    assert sorted(a["external_id"] for a in intervals.activities("i12345")) == sorted(workouts)
+    assert len(intervals.calls("POST", r"/manual/bulk")) == 5
+    assert SyncItem.objects.filter(status="synced").count() == 5
+
+
+def drain():
+    from django.utils import timezone
+
+    from fitsync import sync
+
+    while SyncItem.objects.filter(status="pending").exists():
+        SyncItem.objects.update(next_attempt_at=timezone.now())
+        for pk in SyncItem.objects.filter(status="pending").values_list("pk", flat=True):
+            sync.run_item(pk)
