@@ -10,9 +10,9 @@ from django.conf import settings
 from fitsync import http
 from fitsync.errors import NotFound, RateLimited
 from fitsync.records import Workout
+from fitsync.throttle import Throttle
 
 from .mapping import parse_time, workout_from_hevy
-from .throttle import Throttle
 
 PROVIDER = "hevy"
 MAX_PAGE_SIZE = 10  # the API answers 400 "Invalid page size" above this

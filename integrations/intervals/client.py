@@ -9,8 +9,7 @@ from django.conf import settings
 
 from fitsync import http
 from fitsync.errors import AuthExpired, PermanentError, RateLimited
-
-from .throttle import Throttle
+from fitsync.throttle import Throttle
 
 PROVIDER = "intervals"
 ATHLETE_ID = re.compile(r"[iI]?(\d{1,12})")

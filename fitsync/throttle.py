@@ -1,4 +1,7 @@
-"""A per-process request pacer shared by every thread (Intervals.icu allows about 10 requests/s per IP)."""
+"""A per-process request pacer shared by every thread, for upstreams with a per-second budget.
+
+Hevy publishes no limit but answers 429; Intervals.icu allows about 10 requests/s per IP.
+"""
 
 import threading
 import time
