@@ -137,7 +137,7 @@ def run_item(item_id: int) -> str:
     except Exception as exc:  # a bug must not leave the item running forever
         log.exception("sync of item %s crashed", item_id)
         return record_failure(item, owner, attempt, UpstreamError(f"Internal error: {exc.__class__.__name__}"))
-    return record_success(item, owner, attempt, result)
+    return record_success(item, owner, attempt, result, context.destination)
 
 
 def destination_account(item: SyncItem, provider: str) -> ConnectedAccount:
@@ -155,7 +155,9 @@ def provider_label(provider: str) -> str:
     return label(provider)
 
 
-def record_success(item: SyncItem, owner: str, attempt: SyncAttempt, result: SyncResult) -> str:
+def record_success(
+    item: SyncItem, owner: str, attempt: SyncAttempt, result: SyncResult, destination: ConnectedAccount | None = None
+) -> str:
     now = timezone.now()
     crash_point("after_write")
     with transaction.atomic():
@@ -179,7 +181,10 @@ def record_success(item: SyncItem, owner: str, attempt: SyncAttempt, result: Syn
             enqueue([item.pk], stale_after=0)
     crash_point("after_record")
     if updated:
-        item.account.mark_success()
+        # Both ends worked: a destination's earlier error (a 503, say) must not stay on its card as current.
+        for account in (item.account, destination):
+            if account is not None:
+                account.mark_success()
     return f"item {item.pk}: {result.action}"
 
 

@@ -176,6 +176,16 @@ def test_an_error_at_the_destination_is_shown_on_the_destination_account(route, 
     assert (destination.last_error, source.last_error) == ("HTTP 503", "")
 
 
+
+def test_a_later_success_clears_the_destination_accounts_error(route, item):
+    """The destination's card must not keep showing a 503 as its current problem once a sync went through."""
+    route.outcomes = [TransientError("HTTP 503", provider="intervals")]
+    run(item)
+    SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now())
+    run(item)
+    destination = item.account.owner.accounts.get(provider="intervals")
+    assert destination.last_success_at and destination.last_success_at > destination.last_error_at
+
 def test_the_reauth_message_names_the_action_once(route, item):
     route.outcomes = [AuthExpired("the sign-in was removed. Reconnect Garmin", provider="intervals")]
     item = run(item)
