@@ -98,3 +98,62 @@ def hevy_accounts(make_account):
     intervals.meta = {"timezone": "Europe/Berlin", "timezone_checked_at": timezone.now().isoformat()}
     intervals.save()
     return hevy, intervals
+
+
+# --- Withings -> Garmin -----------------------------------------------------------------------------
+WITHINGS_CLIENT, WITHINGS_SECRET, WITHINGS_USER = "fitsync-reliability", "withings-rel-secret", 31_400_077
+
+
+@dataclass
+class ScaleSandbox:
+    server: SandboxServer
+    withings: object
+    garmin: object
+    urls: dict
+
+    def weigh_ins(self) -> list[dict]:
+        from tests.integrations.garmin.fixtures import EMAIL
+
+        return self.garmin.weigh_ins(EMAIL)
+
+
+@pytest.fixture
+def scale_sandbox(settings):
+    """The sandbox Withings and Garmin over HTTP, and every setting pointing at them."""
+    from integrations.sandbox.garmin import GarminFake
+    from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
+    from integrations.sandbox.withings import WithingsFake
+    from tests.integrations.garmin.fixtures import DISPLAY_NAME, EMAIL, PASSWORD, TIMEZONE
+
+    withings, garmin = WithingsFake(strict_callback_urls=False), GarminFake()
+    withings.add_app(WITHINGS_CLIENT, WITHINGS_SECRET, ["http://127.0.0.1/withings/callback/"])
+    withings.add_user(userid=WITHINGS_USER, timezone=TIMEZONE, height_m=1.80)
+    garmin.add_user(EMAIL, PASSWORD, display_name=DISPLAY_NAME, timezone=TIMEZONE)
+    with SandboxServer({"withings": withings, "garmin": garmin}) as server:
+        base = server.url_for("garmin")
+        urls = dict(
+            WITHINGS_API_URL=server.url_for("withings"), WITHINGS_ACCOUNT_URL=server.url_for("withings"),
+            WITHINGS_CLIENT_ID=WITHINGS_CLIENT, WITHINGS_CLIENT_SECRET=WITHINGS_SECRET,
+            GARMIN_SSO_URL=base, GARMIN_CONNECTAPI_URL=base, GARMIN_CONNECT_URL=base,
+            GARMIN_DI_TOKEN_URL=base + DI_TOKEN_PATH,
+        )
+        for key, value in urls.items():
+            setattr(settings, key, value)
+        yield ScaleSandbox(server, withings, garmin, urls)
+
+
+@pytest.fixture
+def scale_accounts(scale_sandbox, user, make_account):
+    """Withings (tokens issued by the fake) and Garmin (a stored session) connected for the test user."""
+    from integrations.garmin.login_state import update_meta
+    from integrations.withings import auth as withings_auth
+    from integrations.withings.client import TokenSet
+    from tests.integrations.garmin.fixtures import DISPLAY_NAME, EMAIL, TIMEZONE
+
+    tokens = scale_sandbox.withings.issue_tokens(WITHINGS_CLIENT, WITHINGS_USER)
+    token_set = TokenSet(str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"],
+                         tokens["expires_in"], tokens["scope"])
+    withings = withings_auth.save_tokens(user, token_set).account
+    garmin = make_account("garmin", session_blob=scale_sandbox.garmin.tokens_for(EMAIL))
+    update_meta(garmin, display_name=DISPLAY_NAME, timezone=TIMEZONE)
+    return withings, garmin
