@@ -30,8 +30,7 @@ NOTE = (
     "Both runs talk to the same sandbox server; a round trip there takes ~95 ms (50 ms added latency plus the "
     "stdlib HTTP server's own overhead), which slows the sequential loop most. fitsync stays within the limits: "
     "Hevy paced at 25 requests/s with 6 pages in flight, Intervals.icu at 8/s with 100 activities per bulk call "
-    "(the fake answers 429 above 10/s: none did). The Hevy fake is subclassed to serve a page without deep-copying "
-    "the whole history under its lock (the stock fake's ~0.1 s per page would serialize every reader)."
+    "(the fake answers 429 above 10/s: none did)."
 )
 sys.path.insert(0, str(ROOT))
 
@@ -48,28 +47,13 @@ def configure(db_path: Path, urls: dict[str, str]) -> None:
     django.setup()
 
 
-def paging_hevy_fake():
-    """The sandbox's Hevy, serving a page without deep-copying the whole history first.
-
-    The stock fake copies all 1,000 workouts under its lock for every page, ~0.1 s of fake CPU per
-    request that serializes concurrent readers; the real API's cost is the latency we add instead.
-    """
-    from integrations.sandbox.hevy import HevyFake, parse_time
-
-    class PagingHevyFake(HevyFake):
-        def _list_workouts(self, request, user):
-            newest_first = sorted(user["workouts"].values(), key=lambda w: parse_time(w["start_time"]), reverse=True)
-            return self._page(request, "workouts", newest_first)  # serialized to JSON, never mutated
-
-    return PagingHevyFake()
-
-
 def start_sandbox(workouts: int, latency: float):
+    from integrations.sandbox.hevy import HevyFake
     from integrations.sandbox.intervals import IntervalsFake
     from integrations.sandbox.server import SandboxServer
     from integrations.sandbox.workouts import generate_workouts
 
-    hevy, intervals, baseline = paging_hevy_fake(), IntervalsFake(rate_limit_per_s=10), IntervalsFake()
+    hevy, intervals, baseline = HevyFake(), IntervalsFake(rate_limit_per_s=10), IntervalsFake()
     hevy.add_user(HEVY_KEY)
     hevy.add_workouts(HEVY_KEY, generate_workouts(workouts, rng=random.Random(11), end=datetime(2026, 1, 1, tzinfo=UTC)))
     intervals.add_athlete(INTERVALS_KEY, athlete_id="i1", timezone="Europe/Berlin")

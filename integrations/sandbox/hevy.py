@@ -158,7 +158,7 @@ class HevyFake(FakeService):
         workouts = sorted(
             user["workouts"].values(), key=lambda w: parse_time(w["start_time"]), reverse=True
         )
-        return self._page(request, "workouts", [self._serialize(w) for w in workouts])
+        return self._page(request, "workouts", workouts, self._serialize)
 
     def _count_workouts(self, request: Request, user: dict) -> Response:
         return json_response({"workout_count": len(user["workouts"])})
@@ -176,7 +176,7 @@ class HevyFake(FakeService):
         except ValueError:
             return self.error_response(400, "Invalid since")
         events = [e for e in self._events_newest_first(user) if _event_time(e) > since]
-        return self._page(request, "events", [self._serialize_event(e) for e in events])
+        return self._page(request, "events", events, self._serialize_event)
 
     def _events_newest_first(self, user: dict) -> list[dict]:
         ordered = list(enumerate(user["events"]))
@@ -186,7 +186,9 @@ class HevyFake(FakeService):
         ordered.sort(key=lambda pair: (_event_time(pair[1]), pair[0]), reverse=True)
         return [event for _, event in ordered]
 
-    def _page(self, request: Request, key: str, items: list) -> Response:
+    def _page(self, request: Request, key: str, items: list, serialize) -> Response:
+        """One page of `items`; only that page is serialized (a copy of a year of history per request
+        would serialize concurrent readers behind the lock)."""
         page = _positive_int(request.query.get("page"), default=1)
         size = _positive_int(request.query.get("pageSize"), default=DEFAULT_PAGE_SIZE)
         if page is None:
@@ -196,7 +198,7 @@ class HevyFake(FakeService):
         page_count = math.ceil(len(items) / size)
         if page > max(page_count, 1) and self.page_past_end == "404":
             return self.error_response(404, "Page not found")
-        chunk = items[(page - 1) * size : page * size]
+        chunk = [serialize(item) for item in items[(page - 1) * size : page * size]]
         return json_response({"page": page, "page_count": page_count, key: chunk})
 
     def _serialize(self, workout: dict) -> dict:
