@@ -26,7 +26,16 @@ from garminconnect import (
     GarminConnectTooManyRequestsError,
 )
 
-from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError, UpstreamError, from_status
+from fitsync import http
+from fitsync.errors import (
+    AuthExpired,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    UpstreamError,
+    from_status,
+    parse_retry_after,
+)
 
 PROVIDER = "garmin"
 LOGIN_STRATEGIES = ("mobile+cffi", "mobile+requests", "widget+cffi", "portal+cffi", "portal+requests")
@@ -54,7 +63,7 @@ def error_from(exc: BaseException, doing: str = "") -> UpstreamError:
     message = f"Garmin Connect{' ' + doing if doing else ''}: {_text(exc)}"
     kwargs = {"provider": PROVIDER, "status": status}
     if isinstance(exc, GarminConnectTooManyRequestsError) or status in (427, 429):
-        return RateLimited(message, **{**kwargs, "status": 429})
+        return RateLimited(message, **{**kwargs, "status": 429}, retry_after=retry_after_of(exc))
     if isinstance(exc, GarminConnectAuthenticationError) and status in (None, 400, 401, 403):
         return AuthExpired(message, **kwargs)
     if status == 412:
@@ -75,6 +84,15 @@ def status_of(exc: BaseException) -> int | None:
         match = STATUS_IN_TEXT.search(str(link))
         if match:
             return int(match.group(1))
+    return None
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    """Seconds from the Retry-After header of the response behind a garminconnect exception, if any."""
+    for link in _causes(exc):
+        headers = getattr(getattr(link, "response", None), "headers", None) or {}
+        if headers.get("Retry-After"):
+            return parse_retry_after(headers["Retry-After"])
     return None
 
 
@@ -123,7 +141,15 @@ def new_garmin(email: str | None = None, password: str | None = None, *, return_
     client._di_token_url = settings.GARMIN_DI_TOKEN_URL
     if settings.GARMIN_LOGIN_STRATEGIES:
         client.skip_strategies = set(LOGIN_STRATEGIES) - set(settings.GARMIN_LOGIN_STRATEGIES)
+    bound_timeouts(client)
     return garmin
+
+
+def bound_timeouts(client) -> None:
+    """Our connect/read timeouts on the API and token-refresh calls (the library waits 15-30 s on its own)."""
+    api_request, token_post = client._api_session.request, client._http_post
+    client._api_session.request = lambda method, url, **kw: api_request(method, url, **{**kw, "timeout": http.timeouts()})
+    client._http_post = lambda url, **kw: token_post(url, **{**kw, "timeout": http.timeouts()})
 
 
 def token_expiry(tokens_json: str) -> datetime | None:

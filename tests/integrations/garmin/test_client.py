@@ -17,6 +17,7 @@ from integrations.garmin.client import (
     CONSENT_MESSAGE,
     UploadConsentMissing,
     error_from,
+    new_garmin,
     token_expiry,
     weigh_ins_from_range,
 )
@@ -63,6 +64,22 @@ def test_it_reads_the_status_from_the_response_when_the_library_attached_one():
     error = error_from(exc)
     assert isinstance(error, UploadConsentMissing)
     assert error.message == CONSENT_MESSAGE and "consent" in error.message
+
+
+def test_it_keeps_the_retry_after_of_a_429():
+    exc = GarminConnectConnectionError("API Error 429")
+    exc.response = type("Response", (), {"status_code": 429, "headers": {"Retry-After": "120"}})()
+    error = error_from(exc)
+    assert type(error) is RateLimited and error.retry_after == 120
+
+
+def test_every_library_call_uses_our_timeouts(settings, monkeypatch):
+    settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT = 2, 7
+    seen = []
+    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: seen.append(kw["timeout"]))
+    garmin = new_garmin()
+    garmin.client._api_session.request("GET", "https://connectapi.garmin.com/x", timeout=15)  # the library's 15 s
+    assert seen == [(2, 7)]
 
 
 def test_it_treats_network_failures_as_transient():
