@@ -156,9 +156,11 @@ if DB_IS_SQLITE:
     _test_db = Path(tempfile.gettempdir()) / f"fitsync-test-{os.getpid()}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": env.str("SQLITE_TEST_NAME", default=str(_test_db))}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": env.str("POSTGRES_TEST_NAME", default="") or None}
+# Persistent connections on both engines: opening a SQLite connection (PRAGMAs, Django's SQL functions)
+# cost more than the webhook's whole transaction (bench/RESULTS.md, webhook acknowledgement).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and queue -------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def enqueue(item_ids, *, stale_after: int | None = None) -> int:
     """Queue a job per item unless one is already queued (so 20 clicks make one job).
 
     A queued mark older than `stale_after` seconds is taken as a lost task (Redis drops tasks of a
-    killed worker) and queued again. Jobs are sent after the surrounding transaction commits.
+    killed worker) and queued again. Jobs become visible when the surrounding transaction commits.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"] if stale_after is None else stale_after)
@@ -67,9 +67,21 @@ def enqueue(item_ids, *, stale_after: int | None = None) -> int:
     claimable = claimable.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
     ids = list(claimable.values_list("pk", flat=True))
     won = [pk for pk in ids if _mark_queued(pk, stale, now)]
-    if won:
+    if won and broker_shares_transaction():
+        _send(won)
+    elif won:
         transaction.on_commit(lambda: _send(won))
     return len(won)
+
+
+def broker_shares_transaction() -> bool:
+    """True on the ORM broker inside a transaction on its database: the job rows commit with the caller's.
+
+    One write transaction instead of two per webhook on SQLite (every write waits for the one lock), and
+    no window where the event is committed and its job not yet. Redis sees a job at once: after commit.
+    """
+    alias = settings.Q_CLUSTER.get("orm")
+    return bool(alias) and not transaction.get_autocommit(using=alias)
 
 
 def _mark_queued(pk: int, stale, now) -> bool:
