@@ -50,13 +50,22 @@ def worker(workers: int = 2, **env):
 
 
 def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM to the qcluster process (as `docker stop` does), then SIGKILL to whatever is left.
+
+    Not SIGTERM to the whole group: django-q2's sentinel dies at once on SIGTERM and the main process
+    then hangs (docs/reliability-runtime.md, "Shutdown").
+    """
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.1):

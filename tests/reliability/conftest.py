@@ -132,9 +132,13 @@ def scale_sandbox(settings):
     with SandboxServer({"withings": withings, "garmin": garmin}) as server:
         base = server.url_for("garmin")
         urls = dict(
-            WITHINGS_API_URL=server.url_for("withings"), WITHINGS_ACCOUNT_URL=server.url_for("withings"),
-            WITHINGS_CLIENT_ID=WITHINGS_CLIENT, WITHINGS_CLIENT_SECRET=WITHINGS_SECRET,
-            GARMIN_SSO_URL=base, GARMIN_CONNECTAPI_URL=base, GARMIN_CONNECT_URL=base,
+            WITHINGS_API_URL=server.url_for("withings"),
+            WITHINGS_ACCOUNT_URL=server.url_for("withings"),
+            WITHINGS_CLIENT_ID=WITHINGS_CLIENT,
+            WITHINGS_CLIENT_SECRET=WITHINGS_SECRET,
+            GARMIN_SSO_URL=base,
+            GARMIN_CONNECTAPI_URL=base,
+            GARMIN_CONNECT_URL=base,
             GARMIN_DI_TOKEN_URL=base + DI_TOKEN_PATH,
         )
         for key, value in urls.items():
@@ -151,8 +155,9 @@ def scale_accounts(scale_sandbox, user, make_account):
     from tests.integrations.garmin.fixtures import DISPLAY_NAME, EMAIL, TIMEZONE
 
     tokens = scale_sandbox.withings.issue_tokens(WITHINGS_CLIENT, WITHINGS_USER)
-    token_set = TokenSet(str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"],
-                         tokens["expires_in"], tokens["scope"])
+    token_set = TokenSet(
+        str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"], tokens["expires_in"], tokens["scope"]
+    )
     withings = withings_auth.save_tokens(user, token_set).account
     garmin = make_account("garmin", session_blob=scale_sandbox.garmin.tokens_for(EMAIL))
     update_meta(garmin, display_name=DISPLAY_NAME, timezone=TIMEZONE)

@@ -65,7 +65,9 @@ def send_all(url: str, workout_ids: list[str], storm: list[Delivery]) -> list[in
                 time.sleep(delivery.pause)
                 event_id = str(uuid.uuid4()) if delivery.new_event else first_event[delivery.item]
                 body = {"id": event_id, "payload": {"workoutId": workout_ids[delivery.item]}}
-                statuses.append(http.post(url, json=body, headers={"Authorization": WEBHOOK_SECRET}, timeout=10).status_code)
+                statuses.append(
+                    http.post(url, json=body, headers={"Authorization": WEBHOOK_SECRET}, timeout=10).status_code
+                )
 
     threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
     for thread in threads:
