@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from fitsync.errors import PermanentError, UpstreamError
@@ -39,13 +40,18 @@ def connect(request):
         "configured": auth.is_configured(),
         "callback_url": auth.callback_url(),
         "account": account,
-        "subscription": (account.meta.get("subscription") if account else None) or {"state": "missing"},
+        "subscription": _subscription(account),
         "site_url_problem": subscriptions.site_url_problem(),
         "notification_url": subscriptions.shown_url(),
         "items": SyncItem.objects.filter(account=account).order_by("-occurred_at")[:10] if account else [],
         "days": MANUAL_SYNC_DAYS,
     }
     return render(request, "withings/account_connect.html", context)
+
+
+def _subscription(account: ConnectedAccount | None) -> dict:
+    found = (account.meta.get("subscription") if account else None) or {"state": "missing"}
+    return {**found, "checked_at": parse_datetime(str(found.get("checked_at") or ""))}  # stored as ISO text
 
 
 @require_POST

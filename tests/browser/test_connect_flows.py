@@ -227,7 +227,7 @@ def fail_and_resync(page, control, world, shot) -> None:
     expect(failing).to_contain_text("Pending")
     shot(page, "workouts-retrying")
     failing.get_by_role("link", name=second["title"], exact=True).click()
-    expect(page.get_by_text(re.compile(r"Last error:.*503.*\(next try in"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Last error:.*503.*\(next try at"))).to_be_visible()
     expect(page.get_by_role("table", name="Attempts, newest first")).to_contain_text("retrying")
     shot(page, "item-retrying")
 
