@@ -41,14 +41,21 @@ def parse(body: bytes) -> dict[str, int] | None:
         fields = {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
     except (UnicodeDecodeError, ValueError):
         return None
-    names = ("userid", "appli") + (("startdate", "enddate") if fields.get("appli") == str(WEIGHT_APPLI) else ())
-    values = {name: fields.get(name, "").strip() for name in names}
-    if not all(v.isdigit() and len(v) <= 20 for v in values.values()):
-        return None
-    parsed = {name: int(v) for name, v in values.items()}
-    if parsed.get("startdate", 0) > parsed.get("enddate", 0):
-        return None
+    parsed = _integers(fields, ("userid", "appli"))
+    if parsed and parsed["appli"] == WEIGHT_APPLI:  # decided on the number: "01" is appli 1 too
+        dates = _integers(fields, ("startdate", "enddate"))
+        if dates is None or dates["startdate"] > dates["enddate"]:
+            return None
+        parsed |= dates
     return parsed
+
+
+def _integers(fields: dict[str, str], names: tuple[str, ...]) -> dict[str, int] | None:
+    """The named fields as ints, or None unless each is 1-20 ASCII digits (str.isdigit takes "١" too)."""
+    values = {name: fields.get(name, "").strip() for name in names}
+    if not all(v.isascii() and v.isdigit() and len(v) <= 20 for v in values.values()):
+        return None
+    return {name: int(v) for name, v in values.items()}
 
 
 def _declared_length(request) -> int:

@@ -106,6 +106,8 @@ def test_it_ignores_well_formed_notifications_it_does_not_handle(client, url, bo
         b"\xff\xfe\x00garbage",
         f"userid={USER}&appli=1&startdate={'9' * 40}&enddate={'9' * 41}",
         f"userid={USER}&appli=1&startdate=1&enddate=2&pad={'x' * 5000}",
+        f"userid={USER}&appli=01",  # appli 1 written with a leading zero still needs its dates (was a 500)
+        f"userid={USER}&appli=\u0661&startdate=1&enddate=2",  # an Arabic-Indic "1": isdigit, not ASCII
     ],
 )
 def test_it_answers_400_for_malformed_notifications(client, url, body, jobs_sent):
