@@ -90,6 +90,7 @@ def test_a_new_user_connects_every_service_and_resyncs_a_failed_workout(page, co
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
     for service in ("Hevy", "Intervals.icu", "Withings", "Garmin Connect"):
         card = page.get_by_role("article", name=f"{service} Connected", exact=True)
+        expect(card).to_be_visible()
         expect(card).not_to_contain_text("Last problem")  # the healed 503 is history, not the current state
     shot(page, "overview-all-connected")
 
