@@ -117,6 +117,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SITE_IS
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SITE_IS_HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SITE_IS_HTTPS)
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # every form carries {% csrf_token %}; no script needs to read the cookie
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Behind a reverse proxy that terminates TLS: its address, so the client IP and scheme are trusted.
@@ -134,6 +135,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "fitsync.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password", "api_key", "secret", "code", "token"]
+# Error reports mask keys, tokens, headers and form data in every frame, and the webhook URL token.
+DEFAULT_EXCEPTION_REPORTER = "fitsync.security.SecretsExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fitsync.security.SecretsFilter"
 SECURE_REDIRECT_EXEMPT = [r"^health$"]  # the container health check talks plain HTTP
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
@@ -250,7 +254,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "fitsync.security.RedactLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    # django.template at DEBUG dumps whole template contexts (an error report's request URL included).
+    "loggers": {"urllib3": {"level": "WARNING"}, "django.template": {"level": "INFO"}},
 }

@@ -7,6 +7,7 @@ never run inside a web request.
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fitsync.models import ConnectedAccount, Provider
@@ -34,6 +35,7 @@ def _context(account: ConnectedAccount | None, **extra) -> dict:
     }
 
 
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def connect(request):
     account = _account(request.user)
@@ -60,6 +62,7 @@ def login_status(request):
     return response
 
 
+@sensitive_post_parameters("code")
 @require_POST
 def mfa(request):
     form = MfaForm(request.POST)

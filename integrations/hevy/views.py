@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fitsync.models import ConnectedAccount, Credential, Provider, SyncRun
@@ -10,6 +11,7 @@ from . import auth, tasks
 from .forms import ApiKeyForm
 
 
+@sensitive_post_parameters("api_key")
 @require_http_methods(["GET", "POST"])
 def connect(request):
     account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.HEVY).first()

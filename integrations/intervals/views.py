@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from fitsync.models import ConnectedAccount, Provider
@@ -11,6 +12,7 @@ from . import auth
 from .forms import ConnectForm
 
 
+@sensitive_post_parameters("api_key")
 @require_http_methods(["GET", "POST"])
 def connect(request):
     account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.INTERVALS).first()
