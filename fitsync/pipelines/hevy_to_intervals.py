@@ -37,6 +37,10 @@ def sync_workout(context: SyncContext) -> SyncResult:
     try:
         workout = HevyClient(api_key_of(context.source)).workout(item.source_id)
     except NotFound:
+        if item.destination_id and item.content_hash != DELETED_HASH:
+            # Deleted in Hevy after we synced it: a late "saved" webhook can replace the queued delete,
+            # and the events feed will not say "deleted" again, so the job converges on Hevy's state itself.
+            return delete_activity(context)
         note = "Hevy has no workout with this id (deleted since, or a test delivery)."
         return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
     remember(item, workout)

@@ -124,6 +124,16 @@ def test_a_deletion_of_a_never_synced_workout_touches_nothing(source, intervals)
     assert writes(intervals) == []
 
 
+def test_a_synced_workout_gone_from_hevy_has_its_activity_deleted(source, workout, hevy, intervals):
+    """R3: deleted in Hevy, then a late "saved" webhook turned the queued delete back into an upsert."""
+    item = run(item_for(source, workout["id"]))
+    hevy.delete_workout(HEVY_KEY, workout["id"])
+    SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="upsert")
+    item = run(item)
+    assert intervals.activities(ATHLETE) == []
+    assert (item.status, item.content_hash) == ("synced", "deleted")
+
+
 def test_a_missing_workout_is_skipped_with_the_reason(source, intervals):
     item = run(item_for(source, "00000000-0000-0000-0000-000000000000"))
     assert (item.status, item.attempts) == ("skipped", 1)
