@@ -146,7 +146,7 @@ def gunicorn(endpoints, tmp_path):
     env = process_env(DATABASE_URL=database_url(), SITE_URL=f"http://127.0.0.1:{port}", LOG_LEVEL="INFO")
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "fitsync.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--timeout", "30"],
+         "--workers", "2", "--threads", "4", "--timeout", "30", "--access-logfile", "-"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, process)
     yield port, tmp_path / "gunicorn.log"
@@ -183,8 +183,12 @@ def test_hostile_requests_over_real_sockets_get_no_5xx_and_write_nothing(endpoin
             statuses[send_raw(port, raw_request(port, path, hostile.generate(rng)))] += 1
     for data in RAW_GARBAGE:
         statuses[send_raw(port, data)] += 1
+    probe = hostile.HostileRequest("HEAD", b"", "text/plain")  # Withings' probe of the real URL: 200, no write
+    assert send_raw(port, raw_request(port, endpoints["withings"], probe)) == 200
     assert not {s: n for s, n in statuses.items() if s and s >= 500}, statuses
     assert rows() == before
     logged = log.read_text(errors="replace")
     assert "Internal Server Error" not in logged and "Error handling request" not in logged
+    # gunicorn.conf.py's access log masks the token of the real URL
+    assert "HEAD /webhooks/withings/********/ HTTP/1.1\" 200" in logged and WITHINGS_TOKEN not in logged
     assert sum(n for s, n in statuses.items() if s and s < 500) >= 2 * LIVE_COUNT
