@@ -62,7 +62,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 def from_status(provider: str, status: int, message: str, retry_after: float | None = None) -> UpstreamError:
     """The one mapping from an upstream status code to an error class."""
-    message = f"{provider}: {message}" if provider and not message.startswith(provider) else message
+    label = provider_label(provider)
+    message = f"{label}: {message}" if label and not message.startswith(label) else message
     kwargs = {"provider": provider, "status": status, "retry_after": retry_after}
     if status == 429:
         return RateLimited(message, **kwargs)
@@ -73,3 +74,13 @@ def from_status(provider: str, status: int, message: str, retry_after: float | N
     if status in (408, 425) or status >= 500:
         return TransientError(message, **kwargs)
     return PermanentError(message, **kwargs)
+
+
+def provider_label(provider: str) -> str:
+    """The service's name as people know it ("Intervals.icu", not "intervals")."""
+    from .models import Provider  # models import nothing from here; deferred to keep errors light
+
+    try:
+        return Provider(provider).label
+    except ValueError:
+        return provider

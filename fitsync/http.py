@@ -13,7 +13,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from .errors import TransientError, from_status, parse_retry_after
+from .errors import TransientError, from_status, parse_retry_after, provider_label
 
 log = logging.getLogger("fitsync.http")
 USER_AGENT = "fitsync/1.0 (self-hosted fitness sync)"
@@ -76,12 +76,3 @@ def error_message(response: requests.Response) -> str:
             if isinstance(body.get(key), str) and body[key]:
                 return f"HTTP {response.status_code}: {body[key][:200]}"
     return f"HTTP {response.status_code}"
-
-
-def provider_label(provider: str) -> str:
-    from .models import Provider
-
-    try:
-        return Provider(provider).label
-    except ValueError:
-        return provider

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
-from .errors import AuthExpired, UpstreamError
+from .errors import AuthExpired, UpstreamError, provider_label
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
 from .tokens import lease_owner
 
@@ -159,12 +159,6 @@ def destination_account(item: SyncItem, provider: str) -> ConnectedAccount:
     if not account.is_connected:
         raise WaitingForAccount(f"{provider_label(provider)} needs to be reconnected; this item waits.")
     return account
-
-
-def provider_label(provider: str) -> str:
-    from .http import provider_label as label
-
-    return label(provider)
 
 
 def record_success(

@@ -49,7 +49,7 @@ class Subscription:
 
 def error_for(status: int, message: str) -> UpstreamError:
     """Withings' body `status` as a fitsync error (its codes are not HTTP codes)."""
-    text = f"status {status}: {message or 'no message'}"  # from_status prefixes "withings: "
+    text = f"status {status}: {message or 'no message'}"  # from_status prefixes "Withings: "
     if status in AUTH_FAILURES:
         return from_status(PROVIDER, 401, text)
     if status == 601:

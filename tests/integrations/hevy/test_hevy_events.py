@@ -76,7 +76,7 @@ def test_the_watermark_moves_only_after_a_successful_read(upstreams, accounts, h
     assert tasks.poll_one(ConnectedAccount.objects.get(pk=accounts[0].pk))[0] is False
     account = ConnectedAccount.objects.get(pk=accounts[0].pk)
     assert account.cursor == before and not SyncItem.objects.exists()
-    assert account.last_error.startswith("hevy: HTTP 503")
+    assert account.last_error.startswith("Hevy: HTTP 503")
 
     assert tasks.poll_one(account)[0] is True
     account.refresh_from_db()
