@@ -14,8 +14,10 @@ WEBHOOK_TOKEN_IN_PATH = re.compile(r"(/webhooks/withings/)[^/\s'\"?&]+")
 class RedactingLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        return {key: WEBHOOK_TOKEN_IN_PATH.sub(r"\1********", value) if isinstance(value, str) else value
-                for key, value in atoms.items()}
+        return {
+            key: WEBHOOK_TOKEN_IN_PATH.sub(r"\1********", value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
 
 
 logger_class = RedactingLogger

@@ -43,14 +43,21 @@ sys.path.insert(0, str(ROOT))
 
 def environment(tmp: Path, sandbox_url: str, port: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}  # the embedded default
-    env.update({
-        "FITSYNC_ENV_FILE": "", "DEBUG": "0", "DATABASE_URL": f"sqlite:///{tmp / 'soak.sqlite3'}",
-        "SECRET_KEY": "soak-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG",
-        "FIELD_ENCRYPTION_KEYS": "pQTv05bVIU5_IQ0Ln4cK9WSsh3M0NZWXsbrbDgIF1xI=",
-        "DJANGO_SETTINGS_MODULE": "fitsync.settings", "SITE_URL": f"http://127.0.0.1:{port}",
-        "HEVY_API_URL": f"{sandbox_url}/hevy", "INTERVALS_API_URL": f"{sandbox_url}/intervals",
-        "LOG_LEVEL": "INFO", "FITSYNC_DATA_DIR": str(tmp),
-    })
+    env.update(
+        {
+            "FITSYNC_ENV_FILE": "",
+            "DEBUG": "0",
+            "DATABASE_URL": f"sqlite:///{tmp / 'soak.sqlite3'}",
+            "SECRET_KEY": "soak-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG",
+            "FIELD_ENCRYPTION_KEYS": "pQTv05bVIU5_IQ0Ln4cK9WSsh3M0NZWXsbrbDgIF1xI=",
+            "DJANGO_SETTINGS_MODULE": "fitsync.settings",
+            "SITE_URL": f"http://127.0.0.1:{port}",
+            "HEVY_API_URL": f"{sandbox_url}/hevy",
+            "INTERVALS_API_URL": f"{sandbox_url}/intervals",
+            "LOG_LEVEL": "INFO",
+            "FITSYNC_DATA_DIR": str(tmp),
+        }
+    )
     return env
 
 
@@ -104,15 +111,26 @@ def start_processes(env: dict, port: int, logs: Path) -> list[subprocess.Popen]:
     python = sys.executable
     gunicorn = str(Path(python).with_name("gunicorn"))
     commands = {
-        "web": [gunicorn, "fitsync.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                "--access-logfile", "-"],
+        "web": [
+            gunicorn,
+            "fitsync.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ],
         "worker": [python, "manage.py", "qcluster"],
     }
     processes = []
     for name, command in commands.items():
         log = open(logs / f"{name}.log", "wb")
-        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
+        processes.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        )
     return processes
 
 
@@ -184,8 +202,9 @@ def webhook_sender(seed: int, base: str, secret: str, hevy, recorder: Recorder, 
             hevy.add_workout(HEVY_KEY, workout)
             body = json.dumps({"id": str(uuid.uuid4()), "payload": {"workoutId": workout["id"]}})
             sent.append(body)
-        recorder.timed("webhook", lambda: session.post(f"{base}/webhooks/hevy/", data=body, headers=headers,
-                                                       timeout=30))
+        recorder.timed(
+            "webhook", lambda: session.post(f"{base}/webhooks/hevy/", data=body, headers=headers, timeout=30)
+        )
         stop.wait(rng.uniform(0.4, 1.6))
 
 
@@ -193,8 +212,12 @@ def logged_in_session(base: str) -> requests.Session:
     session = requests.Session()
     session.get(f"{base}/accounts/login/", timeout=30)
     token = session.cookies["csrftoken"]
-    answer = session.post(f"{base}/accounts/login/", timeout=30, headers={"Referer": f"{base}/accounts/login/"},
-                          data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token})
+    answer = session.post(
+        f"{base}/accounts/login/",
+        timeout=30,
+        headers={"Referer": f"{base}/accounts/login/"},
+        data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+    )
     answer.raise_for_status()
     return session
 
@@ -229,15 +252,20 @@ def resync_clicker(seed: int, base: str, recorder: Recorder, stop: threading.Eve
             action = "force-resync" if rng.random() < 0.2 else "resync"
             headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/items/{pk}/"}
             for _ in range(5):
-                recorder.timed("resync", lambda: session.post(f"{base}/items/{pk}/{action}/", headers=headers,
-                                                              timeout=30, allow_redirects=False))
+                recorder.timed(
+                    "resync",
+                    lambda: session.post(
+                        f"{base}/items/{pk}/{action}/", headers=headers, timeout=30, allow_redirects=False
+                    ),
+                )
         stop.wait(rng.uniform(2.0, 4.0))
 
 
 def run_load(minutes: float, senders: int, base: str, secret: str, hevy) -> tuple[Recorder, float]:
     recorder, stop = Recorder(), threading.Event()
-    threads = [threading.Thread(target=webhook_sender, args=(i, base, secret, hevy, recorder, stop))
-               for i in range(senders)]
+    threads = [
+        threading.Thread(target=webhook_sender, args=(i, base, secret, hevy, recorder, stop)) for i in range(senders)
+    ]
     threads += [threading.Thread(target=dashboard_reader, args=(100 + i, base, recorder, stop)) for i in range(2)]
     threads.append(threading.Thread(target=resync_clicker, args=(200, base, recorder, stop)))
     started = time.monotonic()
@@ -281,48 +309,83 @@ def locked_lines(logs: Path) -> list[str]:
     return lines
 
 
-def summarize(recorder: Recorder, seconds: float, counts: dict, durations: list[float], locked: list[str],
-              intervals, workouts: int) -> dict:
+def summarize(
+    recorder: Recorder,
+    seconds: float,
+    counts: dict,
+    durations: list[float],
+    locked: list[str],
+    intervals,
+    workouts: int,
+) -> dict:
     activities = intervals.activities(ATHLETE)
-    kinds = {kind: {"n": len(v), "p50": percentile(v, 0.5), "p99": percentile(v, 0.99), "max": max(v)}
-             for kind, v in recorder.samples.items()}
+    kinds = {
+        kind: {"n": len(v), "p50": percentile(v, 0.5), "p99": percentile(v, 0.99), "max": max(v)}
+        for kind, v in recorder.samples.items()
+    }
     return {
-        "seconds": seconds, "requests": kinds, "statuses": recorder.statuses, "http_5xx": recorder.count_5xx(),
-        "client_errors": recorder.errors[:20], "client_error_count": len(recorder.errors),
-        "locked": len(locked), "locked_lines": locked[:20], "items": counts,
+        "seconds": seconds,
+        "requests": kinds,
+        "statuses": recorder.statuses,
+        "http_5xx": recorder.count_5xx(),
+        "client_errors": recorder.errors[:20],
+        "client_error_count": len(recorder.errors),
+        "locked": len(locked),
+        "locked_lines": locked[:20],
+        "items": counts,
         "attempts": {"n": len(durations), "p50": percentile(durations, 0.5), "p99": percentile(durations, 0.99)},
-        "workouts": workouts, "activities": len(activities),
+        "workouts": workouts,
+        "activities": len(activities),
         "duplicate_activities": len(activities) - len({a.get("external_id") for a in activities}),
     }
 
 
 def passed(r: dict) -> bool:
-    return (r["locked"] == 0 and r["http_5xx"] == 0 and r["client_error_count"] == 0
-            and r["activities"] == r["workouts"] and r["duplicate_activities"] == 0
-            and set(r["items"]) <= {"synced", "skipped"})
+    return (
+        r["locked"] == 0
+        and r["http_5xx"] == 0
+        and r["client_error_count"] == 0
+        and r["activities"] == r["workouts"]
+        and r["duplicate_activities"] == 0
+        and set(r["items"]) <= {"synced", "skipped"}
+    )
 
 
 def render(r: dict, command: str, minutes: float, latency: float) -> str:
-    machine = (f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-               f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
-    rows = [f"| {kind} | {v['n']:,} | {v['n'] / r['seconds']:.2f}/s | {v['p50']:.0f} ms | {v['p99']:.0f} ms | "
-            f"{v['max']:.0f} ms |" for kind, v in sorted(r["requests"].items())]
-    return "\n".join([
-        HEADING, "",
-        f"Command: `.venv/bin/python {command}` · machine: {machine} · date: {date.today().isoformat()}", "",
-        f"{minutes:g} minutes of mixed load on the embedded default: gunicorn (2 workers x 4 threads) and "
-        f"`qcluster` (2 workers + scheduler) on one SQLite file (WAL, IMMEDIATE, busy timeout 20 s), the ORM "
-        f"broker, sandbox Hevy and Intervals.icu over HTTP with {latency * 1000:.0f} ms latency per call.", "",
-        "| requests | count | rate | p50 | p99 | max |", "|---|---:|---:|---:|---:|---:|", *rows, "",
-        f"- **\"database is locked\": {r['locked']}** (searched in both processes' logs), **HTTP 5xx: "
-        f"{r['http_5xx']}**, connection errors: {r['client_error_count']}; statuses: "
-        + ", ".join(f"{kind} {dict(sorted(c.items()))}" for kind, c in sorted(r["statuses"].items())),
-        f"- sync attempts (claim + Hevy fetch + Intervals.icu upsert + record): {r['attempts']['n']:,}, "
-        f"p50 {r['attempts']['p50']:.0f} ms, p99 {r['attempts']['p99']:.0f} ms",
-        f"- items at the end: {r['items']}; {r['workouts']:,} distinct workouts sent, {r['activities']:,} "
-        f"activities in Intervals.icu, {r['duplicate_activities']} duplicates",
-        f"- verdict: {'pass' if passed(r) else 'FAIL'}", "",
-    ])
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+    rows = [
+        f"| {kind} | {v['n']:,} | {v['n'] / r['seconds']:.2f}/s | {v['p50']:.0f} ms | {v['p99']:.0f} ms | "
+        f"{v['max']:.0f} ms |"
+        for kind, v in sorted(r["requests"].items())
+    ]
+    return "\n".join(
+        [
+            HEADING,
+            "",
+            f"Command: `.venv/bin/python {command}` · machine: {machine} · date: {date.today().isoformat()}",
+            "",
+            f"{minutes:g} minutes of mixed load on the embedded default: gunicorn (2 workers x 4 threads) and "
+            f"`qcluster` (2 workers + scheduler) on one SQLite file (WAL, IMMEDIATE, busy timeout 20 s), the ORM "
+            f"broker, sandbox Hevy and Intervals.icu over HTTP with {latency * 1000:.0f} ms latency per call.",
+            "",
+            "| requests | count | rate | p50 | p99 | max |",
+            "|---|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+            f'- **"database is locked": {r["locked"]}** (searched in both processes\' logs), **HTTP 5xx: '
+            f"{r['http_5xx']}**, connection errors: {r['client_error_count']}; statuses: "
+            + ", ".join(f"{kind} {dict(sorted(c.items()))}" for kind, c in sorted(r["statuses"].items())),
+            f"- sync attempts (claim + Hevy fetch + Intervals.icu upsert + record): {r['attempts']['n']:,}, "
+            f"p50 {r['attempts']['p50']:.0f} ms, p99 {r['attempts']['p99']:.0f} ms",
+            f"- items at the end: {r['items']}; {r['workouts']:,} distinct workouts sent, {r['activities']:,} "
+            f"activities in Intervals.icu, {r['duplicate_activities']} duplicates",
+            f"- verdict: {'pass' if passed(r) else 'FAIL'}",
+            "",
+        ]
+    )
 
 
 def write_section(path: Path, section: str) -> None:
@@ -333,7 +396,7 @@ def write_section(path: Path, section: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[end + 1:] if end != -1 else "")
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
     path.write_text(text, encoding="utf-8")
 
 
@@ -374,8 +437,9 @@ def main() -> None:
         finally:
             stop_processes(processes)
         workouts = len(hevy.users[HEVY_KEY]["workouts"])
-        result = summarize(recorder, seconds, counts, attempt_durations(tmp / "soak.sqlite3"), locked_lines(tmp),
-                           intervals, workouts)
+        result = summarize(
+            recorder, seconds, counts, attempt_durations(tmp / "soak.sqlite3"), locked_lines(tmp), intervals, workouts
+        )
         if args.keep_logs:
             args.keep_logs.mkdir(parents=True, exist_ok=True)
             for log in tmp.glob("*.log"):

@@ -37,8 +37,9 @@ class SecretsFilter(SafeExceptionReporterFilter):
     ... which hold keys and tokens on their way upstream), mappings included, and the webhook token
     masked in the request's paths. Over-masking an error report costs nothing."""
 
-    hidden_settings = re.compile(r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|COOKIE|HEADERS|DATA|BODY|JSON|BLOB|CODE",
-                                 flags=re.IGNORECASE)
+    hidden_settings = re.compile(
+        r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|COOKIE|HEADERS|DATA|BODY|JSON|BLOB|CODE", flags=re.IGNORECASE
+    )
 
     def cleanse_setting(self, key, value):
         if isinstance(value, Mapping) and not isinstance(value, dict):

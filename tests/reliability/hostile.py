@@ -8,10 +8,21 @@ from dataclasses import dataclass, field
 
 METHODS = ["POST"] * 6 + ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 CONTENT_TYPES = [
-    "application/json", "application/x-www-form-urlencoded", "text/plain", "text/html", "application/xml",
-    "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=xyz",
-    "application/json; charset=utf-16", "application/json; charset=bogus-8", "image/png", "", "*/*",
-    "application/x-www-form-urlencoded; charset=latin-1", "ƒ/ünïcødé",
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "text/html",
+    "application/xml",
+    "multipart/form-data",
+    "multipart/form-data; boundary=",
+    "multipart/form-data; boundary=xyz",
+    "application/json; charset=utf-16",
+    "application/json; charset=bogus-8",
+    "image/png",
+    "",
+    "*/*",
+    "application/x-www-form-urlencoded; charset=latin-1",
+    "ƒ/ünïcødé",
 ]
 UNICODE = "ÅßçΩ漢字🙂\u202e\u0000\ud7ff\ufeff𝔘"
 
@@ -74,7 +85,13 @@ def body(rng: random.Random) -> bytes:
 def auth_header(rng: random.Random, secret: str | None) -> dict[str, str]:
     """Missing, wrong, or garbled Authorization; the real secret only when `secret` is given."""
     choices = [
-        None, "", "Bearer", "Bearer ", f"Bearer {text(rng, 30)}", text(rng, 64), "Basic YWRtaW46YWRtaW4=",
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        f"Bearer {text(rng, 30)}",
+        text(rng, 64),
+        "Basic YWRtaW46YWRtaW4=",
         "x" * 8000,
     ]
     if secret:

@@ -37,7 +37,10 @@ TARGET = {
 }
 HTTP_DATE_SECONDS = 300
 TRANSIENT = {
-    "500": {"status": 500}, "502": {"status": 502}, "503": {"status": 503}, "504": {"status": 504},
+    "500": {"status": 500},
+    "502": {"status": 502},
+    "503": {"status": 503},
+    "504": {"status": 504},
     "reset": {"reset": True},
     "read_timeout": {"delay": READ_TIMEOUT + 1.5},
     "blackhole": {"blackhole": True},
@@ -73,8 +76,9 @@ class HevyRoute:
     def __init__(self, accounts, upstreams):
         self.upstreams = upstreams
         workout = upstreams.hevy.add_workout(HEVY_KEY, load_fixture("hevy/workout__supersets.json"))
-        self.item = SyncItem.objects.create(account=accounts["hevy"], route="hevy_intervals",
-                                            source_id=workout["id"], next_attempt_at=timezone.now())
+        self.item = SyncItem.objects.create(
+            account=accounts["hevy"], route="hevy_intervals", source_id=workout["id"], next_attempt_at=timezone.now()
+        )
 
     def run(self) -> str:
         return sync.run_item(self.item.pk)

@@ -36,18 +36,32 @@ def expiring_garmin_tokens(garmin) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_eight_processes_needing_an_expiring_garmin_token_make_exactly_one_refresh_call(
-    accounts, upstreams, settings
-):
+def test_eight_processes_needing_an_expiring_garmin_token_make_exactly_one_refresh_call(accounts, upstreams, settings):
     garmin = accounts["garmin"]
     Credential.objects.filter(account=garmin).update(session_blob=expiring_garmin_tokens(upstreams.garmin))
     upstreams.garmin.add_fault(path="/oauth/token$", delay=0.5)  # a slow refresh: the others pile up behind it
-    env = {**os.environ, "DATABASE_URL": database_url(), "LOG_LEVEL": "WARNING", "FITSYNC_ENV_FILE": "",
-           "GARMIN_SSO_URL": settings.GARMIN_SSO_URL, "GARMIN_CONNECTAPI_URL": settings.GARMIN_CONNECTAPI_URL,
-           "GARMIN_CONNECT_URL": settings.GARMIN_CONNECT_URL, "GARMIN_DI_TOKEN_URL": settings.GARMIN_DI_TOKEN_URL}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "LOG_LEVEL": "WARNING",
+        "FITSYNC_ENV_FILE": "",
+        "GARMIN_SSO_URL": settings.GARMIN_SSO_URL,
+        "GARMIN_CONNECTAPI_URL": settings.GARMIN_CONNECTAPI_URL,
+        "GARMIN_CONNECT_URL": settings.GARMIN_CONNECT_URL,
+        "GARMIN_DI_TOKEN_URL": settings.GARMIN_DI_TOKEN_URL,
+    }
     start_at = str(time.time() + 4)
-    workers = [subprocess.Popen([sys.executable, str(WORKER), str(garmin.pk), start_at], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), str(garmin.pk), start_at],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
     outputs = [w.communicate(timeout=60) for w in workers]
 
     assert [w.returncode for w in workers] == [0] * 8, [err[-2000:] for _, err in outputs]

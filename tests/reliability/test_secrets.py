@@ -52,8 +52,7 @@ def garmin_login(upstreams, settings, monkeypatch):
 
 
 @pytest.fixture
-def flow(admin_client, admin_user, upstreams, garmin_login, caplog, monkeypatch,
-         django_capture_on_commit_callbacks):
+def flow(admin_client, admin_user, upstreams, garmin_login, caplog, monkeypatch, django_capture_on_commit_callbacks):
     """Connect everything and sync one workout and one weigh-in; returns the planted secrets."""
     caplog.set_level(logging.DEBUG)
     for name in ("urllib3", "django", "django_q", "fitsync", "integrations"):
@@ -68,34 +67,52 @@ def flow(admin_client, admin_user, upstreams, garmin_login, caplog, monkeypatch,
     step(lambda: admin_client.post("/intervals/", {"athlete_id": ATHLETE, "api_key": INTERVALS_KEY}))
     step(lambda: admin_client.post("/garmin/", {"email": GARMIN_EMAIL, "password": GARMIN_PASSWORD}))
     tokens = upstreams.withings.issue_tokens(CLIENT_ID, WITHINGS_USER)
-    token_set = withings_auth.client.TokenSet(str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"],
-                                              tokens["expires_in"], tokens["scope"])
+    token_set = withings_auth.client.TokenSet(
+        str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"], tokens["expires_in"], tokens["scope"]
+    )
     withings = withings_auth.save_tokens(admin_user, token_set).account
     url_token = ensure_webhook_token(withings)
     Credential.objects.filter(account=withings).update(expires_at=timezone.now() - timedelta(minutes=1))
 
     hevy_secret = Credential.objects.get(account__provider="hevy").webhook_secret
     workout = upstreams.hevy.add_workout(HEVY_KEY, {"title": "Planted Push"})
-    step(lambda: admin_client.post("/webhooks/hevy/", json.dumps({"id": "evt-1", "payload": {"workoutId": workout["id"]}}),
-                                   content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {hevy_secret}"))
+    step(
+        lambda: admin_client.post(
+            "/webhooks/hevy/",
+            json.dumps({"id": "evt-1", "payload": {"workoutId": workout["id"]}}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {hevy_secret}",
+        )
+    )
     upstreams.withings.add_height(WITHINGS_USER, 1.80)
     upstreams.withings.add_measurement(WITHINGS_USER, timezone.now() - timedelta(hours=1), 80.35)
     now = int(timezone.now().timestamp())
-    step(lambda: admin_client.post(f"/webhooks/withings/{url_token}/",
-                                   f"userid={WITHINGS_USER}&appli=1&startdate={now - 7200}&enddate={now}",
-                                   content_type="application/x-www-form-urlencoded"))
+    step(
+        lambda: admin_client.post(
+            f"/webhooks/withings/{url_token}/",
+            f"userid={WITHINGS_USER}&appli=1&startdate={now - 7200}&enddate={now}",
+            content_type="application/x-www-form-urlencoded",
+        )
+    )
 
     assert set(SyncItem.objects.values_list("status", flat=True)) == {ItemStatus.SYNCED}
-    assert SyncItem.objects.count() == 2 and len(upstreams.withings.refresh_calls()) == 1  # the Withings token was refreshed too
+    assert (
+        SyncItem.objects.count() == 2 and len(upstreams.withings.refresh_calls()) == 1
+    )  # the Withings token was refreshed too
     garmin_tokens = json.loads(Credential.objects.get(account__provider="garmin").session_blob)
     withings_now = Credential.objects.get(account=withings)
     return {
-        "hevy api key": HEVY_KEY, "hevy webhook secret": hevy_secret, "intervals api key": INTERVALS_KEY,
-        "withings access token": tokens["access_token"], "withings refresh token": tokens["refresh_token"],
+        "hevy api key": HEVY_KEY,
+        "hevy webhook secret": hevy_secret,
+        "intervals api key": INTERVALS_KEY,
+        "withings access token": tokens["access_token"],
+        "withings refresh token": tokens["refresh_token"],
         "withings access token (refreshed)": withings_now.access_token,
         "withings refresh token (refreshed)": withings_now.refresh_token,
-        "withings webhook token": url_token, "garmin password": GARMIN_PASSWORD,
-        "garmin di token": garmin_tokens["di_token"], "garmin refresh token": garmin_tokens["di_refresh_token"],
+        "withings webhook token": url_token,
+        "garmin password": GARMIN_PASSWORD,
+        "garmin di token": garmin_tokens["di_token"],
+        "garmin refresh token": garmin_tokens["di_refresh_token"],
     }
 
 
@@ -148,15 +165,17 @@ def test_no_secret_on_any_admin_page(flow, admin_client):
 
 
 @pytest.mark.parametrize("path, form_field", [("/hevy/", "api_key"), ("/intervals/", "api_key")])
-def test_no_secret_in_the_error_report_of_a_failing_connect(flow, admin_user, monkeypatch, settings, path,
-                                                             form_field):
+def test_no_secret_in_the_error_report_of_a_failing_connect(flow, admin_user, monkeypatch, settings, path, form_field):
     def broken(*args, **kwargs):
         raise RuntimeError("network stack exploded")
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", broken)
-    request = RequestFactory().post(path, {"athlete_id": ATHLETE, form_field: flow["hevy api key"] + "-new"},
-                                    HTTP_AUTHORIZATION=f"Bearer {flow['hevy webhook secret']}",
-                                    HTTP_X_API_KEY=flow["intervals api key"])
+    request = RequestFactory().post(
+        path,
+        {"athlete_id": ATHLETE, form_field: flow["hevy api key"] + "-new"},
+        HTTP_AUTHORIZATION=f"Bearer {flow['hevy webhook secret']}",
+        HTTP_X_API_KEY=flow["intervals api key"],
+    )
     request.user = admin_user
     assert import_string(settings.DEFAULT_EXCEPTION_REPORTER) is not ExceptionReporter
     report = import_string(settings.DEFAULT_EXCEPTION_REPORTER)(request, *failure_of(request))
@@ -182,9 +201,11 @@ def test_no_webhook_token_in_the_error_report_of_a_failing_webhook(flow, monkeyp
 
     monkeypatch.setattr("integrations.withings.webhook.accept", broken)
     now = int(timezone.now().timestamp())
-    request = RequestFactory().post(f"/webhooks/withings/{flow['withings webhook token']}/",
-                                    f"userid={WITHINGS_USER}&appli=1&startdate={now}&enddate={now}",
-                                    content_type="application/x-www-form-urlencoded")
+    request = RequestFactory().post(
+        f"/webhooks/withings/{flow['withings webhook token']}/",
+        f"userid={WITHINGS_USER}&appli=1&startdate={now}&enddate={now}",
+        content_type="application/x-www-form-urlencoded",
+    )
     report = import_string(settings.DEFAULT_EXCEPTION_REPORTER)(request, *failure_of(request))
     texts = report.get_traceback_html() + report.get_traceback_text()
     assert "database exploded" in texts and "/webhooks/withings/********/" in texts
@@ -194,7 +215,14 @@ def test_no_webhook_token_in_the_error_report_of_a_failing_webhook(flow, monkeyp
 def test_log_lines_never_show_the_webhook_token():
     from fitsync.security import RedactLogFilter
 
-    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s",
-                               ("/webhooks/withings/s3cr3t-T0ken/",), None)
+    record = logging.LogRecord(
+        "django.request",
+        logging.ERROR,
+        __file__,
+        1,
+        "Internal Server Error: %s",
+        ("/webhooks/withings/s3cr3t-T0ken/",),
+        None,
+    )
     assert RedactLogFilter().filter(record)
     assert record.getMessage() == "Internal Server Error: /webhooks/withings/********/"

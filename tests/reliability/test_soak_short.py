@@ -18,8 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_two_minutes_of_mixed_load_lock_nothing(tmp_path):
     result_path = tmp_path / "soak.json"
-    command = [sys.executable, "bench/soak.py", "--minutes", "2", "--json", str(result_path),
-               "--keep-logs", str(tmp_path / "logs")]
+    command = [
+        sys.executable,
+        "bench/soak.py",
+        "--minutes",
+        "2",
+        "--json",
+        str(result_path),
+        "--keep-logs",
+        str(tmp_path / "logs"),
+    ]
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result_path.exists(), finished.stdout[-3000:] + finished.stderr[-3000:]
     result = json.loads(result_path.read_text())

@@ -15,11 +15,23 @@ from tests.fitsync.test_settings import manage
 
 pytestmark = pytest.mark.django_db
 SECURITY_SETTINGS = [
-    "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_HTTPONLY",
-    "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_CONTENT_TYPE_NOSNIFF",
-    "SECURE_REFERRER_POLICY", "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS", "SECURE_REDIRECT_EXEMPT",
-    "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "CSRF_COOKIE_SAMESITE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+    "X_FRAME_OPTIONS",
+    "SECURE_REDIRECT_EXEMPT",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
 ]
 
 
@@ -65,10 +77,13 @@ def test_pages_carry_the_security_headers(client, production):
 def test_session_and_csrf_cookies_are_secure_and_http_only(client, user, production):
     page = client.get("/accounts/login/", HTTP_HOST="fitsync.example.org", secure=True)
     csrf = page.cookies["csrftoken"]
-    login = client.post("/accounts/login/", {"username": "ada", "password": "correct horse battery staple",
-                                             "csrfmiddlewaretoken": csrf.value},
-                        HTTP_HOST="fitsync.example.org", HTTP_REFERER="https://fitsync.example.org/accounts/login/",
-                        secure=True)
+    login = client.post(
+        "/accounts/login/",
+        {"username": "ada", "password": "correct horse battery staple", "csrfmiddlewaretoken": csrf.value},
+        HTTP_HOST="fitsync.example.org",
+        HTTP_REFERER="https://fitsync.example.org/accounts/login/",
+        secure=True,
+    )
     assert login.status_code == 302
     session = login.cookies["sessionid"]
     for cookie in (csrf, session):
@@ -76,7 +91,8 @@ def test_session_and_csrf_cookies_are_secure_and_http_only(client, user, product
 
 
 def test_webhooks_carry_the_headers_too(client, production):
-    response = client.post("/webhooks/hevy/", b"{}", content_type="application/json",
-                           HTTP_HOST="fitsync.example.org", secure=True)
+    response = client.post(
+        "/webhooks/hevy/", b"{}", content_type="application/json", HTTP_HOST="fitsync.example.org", secure=True
+    )
     assert response.status_code == 401
     assert response["X-Content-Type-Options"] == "nosniff" and "Strict-Transport-Security" in response

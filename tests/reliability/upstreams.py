@@ -61,12 +61,14 @@ def accounts(user, upstreams) -> dict[str, ConnectedAccount]:
     """All four services connected for `user`, holding live sandbox credentials."""
     hevy = ConnectedAccount.objects.create(owner=user, provider=Provider.HEVY)
     Credential.objects.create(account=hevy, api_key=HEVY_KEY)
-    intervals = ConnectedAccount.objects.create(owner=user, provider=Provider.INTERVALS, external_user_id=ATHLETE,
-                                                meta={"timezone": "Europe/Berlin"})
+    intervals = ConnectedAccount.objects.create(
+        owner=user, provider=Provider.INTERVALS, external_user_id=ATHLETE, meta={"timezone": "Europe/Berlin"}
+    )
     Credential.objects.create(account=intervals, api_key=INTERVALS_KEY)
     tokens = upstreams.withings.issue_tokens(CLIENT_ID, WITHINGS_USER)
-    token_set = withings_auth.client.TokenSet(str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"],
-                                              tokens["expires_in"], tokens["scope"])
+    token_set = withings_auth.client.TokenSet(
+        str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"], tokens["expires_in"], tokens["scope"]
+    )
     withings = withings_auth.save_tokens(user, token_set).account
     meta = {"display_name": "ada.l", "timezone": "Europe/Berlin", "email": GARMIN_EMAIL}
     garmin = ConnectedAccount.objects.create(owner=user, provider=Provider.GARMIN, display_name="ada.l", meta=meta)
