@@ -102,12 +102,19 @@ def upsert_item(account: ConnectedAccount, route: str, source_id: str, **fields)
     item, created = SyncItem.objects.get_or_create(account=account, route=route, source_id=source_id, defaults=defaults)
     if created:
         return item, True
-    changes = {k: v for k, v in fields.items()}
-    if item.status == ItemStatus.RUNNING:
-        changes["rerun"] = True  # the running job records, then runs again with the new data
-    elif item.status != ItemStatus.HELD or fields.get("status"):
-        changes.update(status=fields.get("status", ItemStatus.PENDING), next_attempt_at=timezone.now())
-    SyncItem.objects.filter(pk=item.pk).update(updated_at=timezone.now(), **changes)
+    # Decided by the row inside the UPDATE, not by the read above: on PostgreSQL a worker may claim or
+    # record the item in between, and a stale "pending" would break its lease (or a stale "running"
+    # would set `rerun` on an item that already finished, and the new data would wait for the poll).
+    now, running = timezone.now(), Q(status=ItemStatus.RUNNING)
+    stays = running if fields.get("status") else running | Q(status=ItemStatus.HELD)
+    new_status = fields.pop("status", ItemStatus.PENDING)
+    SyncItem.objects.filter(pk=item.pk).update(
+        **fields,
+        rerun=Case(When(running, then=Value(True)), default=F("rerun")),
+        status=Case(When(stays, then=F("status")), default=Value(new_status)),
+        next_attempt_at=Case(When(stays, then=F("next_attempt_at")), default=Value(now)),
+        updated_at=now,
+    )
     item.refresh_from_db()
     return item, False
 

@@ -191,3 +191,14 @@ def test_the_reauth_message_names_the_action_once(route, item):
     item = run(item)
     message = item.account.owner.accounts.get(provider="intervals").status_message
     assert message.count("Reconnect") == 1
+
+
+@pytest.mark.parametrize("row_status, expected", [("running", ("running", True)), ("synced", ("pending", False))])
+def test_upsert_decides_on_the_row_not_on_a_stale_read(item, monkeypatch, row_status, expected):
+    """A worker claimed (or recorded) the item between upsert's read and its UPDATE (PostgreSQL, R2)."""
+    stale = SyncItem.objects.get(pk=item.pk)
+    stale.status = ItemStatus.SYNCED if row_status == "running" else ItemStatus.RUNNING
+    SyncItem.objects.filter(pk=item.pk).update(status=row_status)
+    monkeypatch.setattr(SyncItem.objects, "get_or_create", lambda **kwargs: (stale, False))
+    updated, _ = sync.upsert_item(item.account, item.route, item.source_id, title="edited")
+    assert (updated.status, updated.rerun) == expected and updated.title == "edited"
