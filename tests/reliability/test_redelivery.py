@@ -87,7 +87,12 @@ def storm_proof(live_server, hevy_sandbox, storm: list[Delivery], items: int) ->
     ids = [w["id"] for w in workouts]
     statuses = send_all(live_server.url + WEBHOOK_PATH, ids, storm)
     assert statuses == [200] * len(storm)
-    wait_for(lambda: all_synced(ids), timeout=60 + 2 * items)
+    try:
+        wait_for(lambda: all_synced(ids), timeout=60 + 2 * items)
+    except AssertionError:
+        stuck = SyncItem.objects.filter(source_id__in=ids).exclude(status=ItemStatus.SYNCED)
+        fields = ("source_id", "status", "queued_at", "next_attempt_at", "lease_expires_at", "rerun", "last_error")
+        raise AssertionError(f"not synced: {list(stuck.values_list(*fields))}") from None
     time.sleep(0.5)  # a late duplicate job would write now
     assert all_synced(ids)
     assert hevy_sandbox.writes_per_workout(ids) == dict.fromkeys(ids, 1)
