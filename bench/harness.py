@@ -257,17 +257,23 @@ def process_tree(pid: int) -> list[int]:
     return [pid] + [p for kid in kids for p in process_tree(kid)]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB (VmRSS from /proc)."""
-    total = 0
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of a process and all its descendants in MB, from /proc/<pid>/smaps_rollup.
+
+    RSS counts pages shared by forked children once per process; PSS splits them, so its sum is the
+    memory the tree really takes.
+    """
+    rss = pss = 0
     for p in process_tree(pid):
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                name, _, rest = line.partition(":")
+                if name in ("Rss", "Pss"):
+                    value = int(rest.split()[0])
+                    rss, pss = (rss + value, pss) if name == "Rss" else (rss, pss + value)
         except OSError:
             pass
-    return total / 1024
+    return rss / 1024, pss / 1024
 
 
 # --- load -----------------------------------------------------------------------------------------

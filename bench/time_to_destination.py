@@ -1,0 +1,143 @@
+"""Time to destination: from a webhook sent to fitsync to the write at the sandbox, on a warm worker.
+
+Hevy -> Intervals.icu: a Hevy webhook POSTed to gunicorn, until the Intervals.icu fake has stored the
+activity. Withings -> Garmin Connect: the Withings fake records a weigh-in and POSTs its notification,
+until the Garmin fake has stored the uploaded weigh-in. One delivery at a time (each waits for its
+write, bounded by a timeout), embedded default (SQLite file, ORM broker), qcluster with 2 workers.
+Withings deliveries are paced to stay inside its 120 requests/minute application budget.
+
+    .venv/bin/python bench/time_to_destination.py [--deliveries 200] [--latency-ms 50] [--write-results]
+"""
+
+import argparse
+import itertools
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness as h  # noqa: E402
+
+HEADING = "## Time to destination"
+WITHINGS_SPACING = 1.0  # s between notifications: 60/minute, under Withings' 120 requests/minute; and each in its own second
+TIMEOUT = 30
+
+
+def hevy_run(port: int, ids: list[str], clock: h.WriteClock) -> list[float]:
+    """Seconds from sending each webhook to its activity being stored at Intervals.icu (None: timed out)."""
+    session, url, out = requests.Session(), f"http://127.0.0.1:{port}/webhooks/hevy/", []
+    for n, workout_id in enumerate(ids):
+        body = {"id": f"bench-event-{n}-{workout_id[:8]}", "payload": {"workoutId": workout_id}}
+        started = time.time()
+        response = session.post(url, json=body, headers={"Authorization": h.WEBHOOK_SECRET}, timeout=10)
+        response.raise_for_status()
+        done = clock.wait(workout_id, TIMEOUT)
+        out.append(done - started if done else None)
+        time.sleep(random.uniform(0, 0.1))  # arrivals at random points of the broker's poll cycle
+    return out
+
+
+def withings_run(withings, count: int, clock: h.WriteClock, first: int) -> list[float]:
+    out = []
+    for n in range(first, first + count):
+        started = time.time()
+        # Weights 0.25 kg apart within any two minutes, so Garmin's de-duplication never matches them.
+        weight = Decimal("70") + Decimal(n % 80) / 4
+        withings.step_on_scale(h.WITHINGS_USER, when=datetime.now(UTC) - timedelta(seconds=5), weight_kg=weight)
+        done = clock.wait(str(n), TIMEOUT)
+        out.append(done - started if done else None)
+        print(f"withings {n}: {out[-1] if done else 'timed out'}", file=sys.stderr, flush=True)
+        time.sleep(max(0.0, WITHINGS_SPACING - (time.time() - started)) + random.uniform(0, 0.1))
+    return out
+
+
+def garmin_clock(garmin) -> h.WriteClock:
+    counter = itertools.count(1)
+    return h.WriteClock(garmin, "POST", "/upload-service/upload", lambda request: [str(next(counter))])
+
+
+def stats(samples: list[float | None], calls: int, latency_ms: float) -> dict:
+    done = [s * 1000 for s in samples if s is not None]
+    return {"n": len(samples), "timed_out": len(samples) - len(done), "p50": h.percentile(done, 50),
+            "p95": h.percentile(done, 95), "max": max(done, default=float("nan")), "calls": calls,
+            "target": 1000 + calls * latency_ms}
+
+
+def measure(env: dict, port: int, fakes: dict, args, warm: int = 3) -> tuple[dict, dict]:
+    """Both routes on a running web server and worker; returns (hevy stats, withings stats)."""
+    ids = h.workout_ids(fakes["hevy"])
+    intervals, garmin = h.intervals_clock(fakes["intervals"]), garmin_clock(fakes["garmin"])
+    hevy_run(port, ids[:warm], intervals)  # warm-up: imports, connections, first queries
+    withings_run(fakes["withings"], warm, garmin, 1)
+    for fake in fakes.values():
+        fake.clear_ledger()
+    hevy = hevy_run(port, ids[warm:warm + args.deliveries], intervals)
+    hevy_calls = round((len(fakes["hevy"].calls()) + len(fakes["intervals"].calls())) / args.deliveries)
+    withings = withings_run(fakes["withings"], args.deliveries, garmin, warm + 1)
+    withings_calls = round((len(fakes["withings"].calls()) + len(fakes["garmin"].calls())) / args.deliveries)
+    return stats(hevy, hevy_calls, args.latency_ms), stats(withings, withings_calls, args.latency_ms)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deliveries", type=int, default=200)
+    parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--write-results", action="store_true")
+    args = parser.parse_args()
+    fakes = h.build_fakes(args.latency_ms / 1000, workouts=args.deliveries + 10)
+    server = h.start_sandbox(fakes)
+    port = h.free_port()
+    with tempfile.TemporaryDirectory(prefix="fitsync-bench-") as tmp:
+        env = h.configure(h.sqlite_url(Path(tmp)), server.url, port)
+        h.migrate()
+        h.seed_hevy_accounts()
+        web, worker = h.start_web(port, env), h.start_worker(env)
+        try:
+            h.wait_http(f"http://127.0.0.1:{port}/health")
+            h.seed_withings_accounts(fakes)
+            hevy, withings = measure(env, port, fakes, args)
+        finally:
+            h.stop(web)
+            h.stop(worker)
+    server.stop()
+    from django.conf import settings
+
+    report = render(hevy, withings, args, settings.Q_CLUSTER["poll"])
+    print(report)
+    if args.write_results:
+        h.write_section(HEADING, report)
+
+
+def render(hevy: dict, withings: dict, args, poll: float) -> str:
+    row = ("| {name} | {n} | {calls} | {p50:.0f} | {p95:.0f} | {max:.0f} | {timed_out} | < {target:.0f} ms: {ok} |")
+    verdict = {True: "met", False: "**not met**"}
+    return "\n".join([
+        HEADING, "",
+        f"Command: `.venv/bin/python bench/time_to_destination.py --deliveries {args.deliveries} "
+        f"--latency-ms {args.latency_ms:g} --write-results`",
+        f"Machine: {h.machine()}", "",
+        f"From the webhook sent to the write stored at the sandbox, one delivery at a time on a warm worker "
+        f"(3 warm-up deliveries per route not counted). gunicorn 2x4, SQLite file, ORM broker polled every "
+        f"{poll:g} s (`Q_POLL`), qcluster with 2 workers, {args.latency_ms:g} ms per upstream request.", "",
+        "| route | deliveries | upstream calls each | p50 ms | p95 ms | max ms | timed out | target p50 |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+        row.format(name="Hevy → Intervals.icu", ok=verdict[hevy["p50"] < hevy["target"]], **hevy),
+        row.format(name="Withings → Garmin Connect", ok=verdict[withings["p50"] < withings["target"]], **withings),
+        "",
+        "The target is 1 s plus the upstream latency of the calls on the path (calls each x latency). The "
+        "Withings route makes two queue hops (the notification's fetch job, then the item's upload job) and "
+        "reads Garmin before and after the upload (de-duplication, then the new weigh-in's samplePk). "
+        f"Withings notifications are sent at most every {WITHINGS_SPACING} s to stay inside the 120 "
+        "requests/minute budget fitsync shares across the app.",
+        "",
+    ])
+
+
+if __name__ == "__main__":
+    main()
