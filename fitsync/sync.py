@@ -122,18 +122,23 @@ def upsert_item(account: ConnectedAccount, route: str, source_id: str, **fields)
 # --- running one item ---------------------------------------------------------------------------
 def claim(item_id: int, owner: str) -> SyncItem | None:
     """Take the item's lease if it is due and free (or its lease expired); None if someone else has it."""
-    now = timezone.now()
-    due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=ItemStatus.RUNNING, lease_expires_at__lt=now
-    )
-    lease_until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
-    won = SyncItem.objects.filter(Q(pk=item_id) & due).update(
-        status=ItemStatus.RUNNING, lease_owner=owner, lease_expires_at=lease_until, queued_at=None, rerun=False
-    )
-    if not won:
-        SyncItem.objects.filter(pk=item_id, status__in=(ItemStatus.SYNCED, ItemStatus.FAILED)).update(queued_at=None)
-        return None
-    return SyncItem.objects.select_related("account", "account__owner").get(pk=item_id)
+    # Two looks: `now` is read before the UPDATE waits for the write lock, and a resync committed during
+    # that wait sets next_attempt_at just past it; the job sent for that resync must not miss the item.
+    for _ in range(2):
+        now = timezone.now()
+        due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(
+            status=ItemStatus.RUNNING, lease_expires_at__lt=now
+        )
+        lease_until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+        won = SyncItem.objects.filter(Q(pk=item_id) & due).update(
+            status=ItemStatus.RUNNING, lease_owner=owner, lease_expires_at=lease_until, queued_at=None, rerun=False
+        )
+        if won:
+            return SyncItem.objects.select_related("account", "account__owner").get(pk=item_id)
+    # Not ours to run: drop the queued mark (unless a job is running it), or the next click and the
+    # dispatcher would take this job as still coming and the item would wait until the mark went stale.
+    SyncItem.objects.filter(pk=item_id).exclude(status=ItemStatus.RUNNING).update(queued_at=None)
+    return None
 
 
 def run_item(item_id: int) -> str:

@@ -127,6 +127,26 @@ def test_it_does_not_claim_an_item_leased_by_another_worker(route, item):
     assert route.calls == 0
 
 
+def test_a_resync_committed_while_the_claim_waited_for_the_lock_is_still_claimed(route, item, monkeypatch):
+    # The worker read `now`, then waited for the write lock while a resync set next_attempt_at just after it.
+    first = timezone.now()
+    SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=first + timedelta(milliseconds=200))
+    clock, real_now = iter([first, first + timedelta(seconds=1)]), timezone.now
+    monkeypatch.setattr(sync.timezone, "now", lambda: next(clock, None) or real_now())
+    assert sync.claim(item.pk, "worker") is not None
+
+
+def test_a_job_that_finds_its_item_not_due_drops_the_queued_mark(route, item, sent_jobs,
+                                                                  django_capture_on_commit_callbacks):
+    SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        sync.enqueue([item.pk])
+        assert "not due" in sync.run_item(item.pk)
+        SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now())
+        assert sync.enqueue([item.pk]) == 1  # a click right after queues a job again, not 6 minutes later
+    assert sent_jobs == [item.pk, item.pk]
+
+
 def test_the_dispatcher_recovers_an_expired_lease(route, item, sent_jobs, django_capture_on_commit_callbacks):
     sync.claim(item.pk, "worker-that-died")
     SyncItem.objects.filter(pk=item.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
