@@ -244,13 +244,18 @@ def dashboard_reader(seed: int, base: str, recorder: Recorder, stop: threading.E
 
 
 def resync_clicker(seed: int, base: str, recorder: Recorder, stop: threading.Event):
-    """Bursts of 5 quick clicks on Resync (now and then Force resync) of one item."""
+    """Bursts of 5 quick clicks on Resync (now and then Force resync) of one item.
+
+    Each burst on a new connection: the pause between bursts outlasts gunicorn's 2 s keep-alive, and a
+    POST on a connection the server is closing that moment is reset (a client race, not a server error).
+    """
     rng, session = random.Random(seed), logged_in_session(base)
     while not stop.is_set():
         pk = random_item_pk(rng)
         if pk:
             action = "force-resync" if rng.random() < 0.2 else "resync"
             headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/items/{pk}/"}
+            session.close()  # drop the idle pooled connection; the cookies stay
             for _ in range(5):
                 recorder.timed(
                     "resync",
