@@ -59,9 +59,22 @@ def request(provider: str, method: str, url: str, **kwargs) -> requests.Response
 def json_of(response: requests.Response, provider: str):
     """The JSON body, or a transient error: a truncated or garbled body is worth a retry."""
     try:
-        return response.json()
+        data = response.json()
     except ValueError:
         raise TransientError(f"{provider_label(provider)} sent a malformed answer", provider=provider)
+    return without_nul(data) if "\\u0000" in response.text else data
+
+
+def without_nul(value):
+    """Drop NUL characters (a user's note may hold one): PostgreSQL text and jsonb refuse them, and one
+    such workout would fail every events poll of its account."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
 
 
 def error_message(response: requests.Response) -> str:

@@ -63,6 +63,13 @@ def test_it_treats_malformed_json_as_transient(upstream):
         http.json_of(response, "intervals")
 
 
+def test_it_drops_nul_characters_that_postgresql_cannot_store(upstream):
+    """R3 on PostgreSQL: a Hevy note with U+0000 made every events poll of the account fail."""
+    upstream.get(URL, body='{"title": "Legs\\u0000", "notes": ["a\\u0000b", "\\\\u0000 stays text"]}')
+    data = http.json_of(http.request("hevy", "GET", URL), "hevy")
+    assert data == {"title": "Legs", "notes": ["ab", "\\u0000 stays text"]}
+
+
 def test_it_never_logs_the_query_or_headers(upstream, caplog):
     upstream.get(URL, json={})
     with caplog.at_level(logging.DEBUG, logger="fitsync.http"):
