@@ -41,9 +41,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(django_db_setup):
-    """One Chromium for the session, started after the test database exists (its setup is ORM work)."""
+    """One Chromium for the browser tests, started after the test database exists (its setup is ORM work).
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in this thread until
+    it stops, and Django refuses ORM calls from a thread with a running loop, so every database test
+    collected after this package would fail in its teardown.
+    """
     chromium = shutil.which("chromium")
     if not chromium:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium); browser tests need it")
