@@ -47,8 +47,8 @@ def withings_run(withings, count: int, clock: h.WriteClock, first: int) -> list[
     out = []
     for n in range(first, first + count):
         started = time.time()
-        # Weights 0.25 kg apart within any two minutes, so Garmin's de-duplication never matches them.
-        weight = Decimal("70") + Decimal(n % 80) / 4
+        # Every weight different (0.25 kg steps), so Garmin's de-duplication never takes one for another.
+        weight = Decimal("50") + Decimal(n % 400) / 4
         withings.step_on_scale(h.WITHINGS_USER, when=datetime.now(UTC) - timedelta(seconds=5), weight_kg=weight)
         done = clock.wait(str(n), TIMEOUT)
         out.append(done - started if done else None)
