@@ -105,7 +105,8 @@ def report(results: dict[str, float], count: int, repeat: int, seconds_to_seed: 
         f"### {date.today().isoformat()}: {count:,} items, median of {repeat} requests per page",
         "",
         f"Command: `.venv/bin/python bench/dashboard.py --items {count} --repeat {repeat} --append-results`",
-        f"Machine: nproc {nproc}; `{uname}`; SQLite {sqlite_version()} (WAL, IMMEDIATE); seeding took {seconds_to_seed:.0f} s",
+        f"Machine: nproc {nproc}; `{uname}`; SQLite {sqlite_version()} (WAL, IMMEDIATE); "
+        f"seeding took {seconds_to_seed:.0f} s",
         "",
         "| page | median ms | under 100 ms |",
         "|---|---:|---|",

@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness as h  # noqa: E402
 
 HEADING = "## Time to destination"
-WITHINGS_SPACING = 1.0  # s between notifications: 60/minute, under Withings' 120 requests/minute; and each in its own second
+WITHINGS_SPACING = (
+    1.0  # s between notifications: 60/minute, under Withings' 120 requests/minute; and each in its own second
+)
 TIMEOUT = 30
 
 
@@ -64,9 +66,15 @@ def garmin_clock(garmin) -> h.WriteClock:
 
 def stats(samples: list[float | None], calls: int, latency_ms: float) -> dict:
     done = [s * 1000 for s in samples if s is not None]
-    return {"n": len(samples), "timed_out": len(samples) - len(done), "p50": h.percentile(done, 50),
-            "p95": h.percentile(done, 95), "max": max(done, default=float("nan")), "calls": calls,
-            "target": 1000 + calls * latency_ms}
+    return {
+        "n": len(samples),
+        "timed_out": len(samples) - len(done),
+        "p50": h.percentile(done, 50),
+        "p95": h.percentile(done, 95),
+        "max": max(done, default=float("nan")),
+        "calls": calls,
+        "target": 1000 + calls * latency_ms,
+    }
 
 
 def measure(env: dict, port: int, fakes: dict, args, warm: int = 3) -> tuple[dict, dict]:
@@ -77,7 +85,7 @@ def measure(env: dict, port: int, fakes: dict, args, warm: int = 3) -> tuple[dic
     withings_run(fakes["withings"], warm, garmin, 1)
     for fake in fakes.values():
         fake.clear_ledger()
-    hevy = hevy_run(port, ids[warm:warm + args.deliveries], intervals)
+    hevy = hevy_run(port, ids[warm : warm + args.deliveries], intervals)
     hevy_calls = round((len(fakes["hevy"].calls()) + len(fakes["intervals"].calls())) / args.deliveries)
     withings = withings_run(fakes["withings"], args.deliveries, garmin, warm + 1)
     withings_calls = round((len(fakes["withings"].calls()) + len(fakes["garmin"].calls())) / args.deliveries)
@@ -115,28 +123,33 @@ def main() -> None:
 
 
 def render(hevy: dict, withings: dict, args, poll: float) -> str:
-    row = ("| {name} | {n} | {calls} | {p50:.0f} | {p95:.0f} | {max:.0f} | {timed_out} | < {target:.0f} ms: {ok} |")
+    row = "| {name} | {n} | {calls} | {p50:.0f} | {p95:.0f} | {max:.0f} | {timed_out} | < {target:.0f} ms: {ok} |"
     verdict = {True: "met", False: "**not met**"}
-    return "\n".join([
-        HEADING, "",
-        f"Command: `.venv/bin/python bench/time_to_destination.py --deliveries {args.deliveries} "
-        f"--latency-ms {args.latency_ms:g} --write-results`",
-        f"Machine: {h.machine()}", "",
-        f"From the webhook sent to the write stored at the sandbox, one delivery at a time on a warm worker "
-        f"(3 warm-up deliveries per route not counted). gunicorn 2x4, SQLite file, ORM broker polled every "
-        f"{poll:g} s (`Q_POLL`), qcluster with 2 workers, {args.latency_ms:g} ms per upstream request.", "",
-        "| route | deliveries | upstream calls each | p50 ms | p95 ms | max ms | timed out | target p50 |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
-        row.format(name="Hevy → Intervals.icu", ok=verdict[hevy["p50"] < hevy["target"]], **hevy),
-        row.format(name="Withings → Garmin Connect", ok=verdict[withings["p50"] < withings["target"]], **withings),
-        "",
-        "The target is 1 s plus the upstream latency of the calls on the path (calls each x latency). The "
-        "Withings route makes two queue hops (the notification's fetch job, then the item's upload job) and "
-        "reads Garmin before and after the upload (de-duplication, then the new weigh-in's samplePk). "
-        f"Withings notifications are sent at most every {WITHINGS_SPACING} s to stay inside the 120 "
-        "requests/minute budget fitsync shares across the app.",
-        "",
-    ])
+    return "\n".join(
+        [
+            HEADING,
+            "",
+            f"Command: `.venv/bin/python bench/time_to_destination.py --deliveries {args.deliveries} "
+            f"--latency-ms {args.latency_ms:g} --write-results`",
+            f"Machine: {h.machine()}",
+            "",
+            f"From the webhook sent to the write stored at the sandbox, one delivery at a time on a warm worker "
+            f"(3 warm-up deliveries per route not counted). gunicorn 2x4, SQLite file, ORM broker polled every "
+            f"{poll:g} s (`Q_POLL`), qcluster with 2 workers, {args.latency_ms:g} ms per upstream request.",
+            "",
+            "| route | deliveries | upstream calls each | p50 ms | p95 ms | max ms | timed out | target p50 |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+            row.format(name="Hevy → Intervals.icu", ok=verdict[hevy["p50"] < hevy["target"]], **hevy),
+            row.format(name="Withings → Garmin Connect", ok=verdict[withings["p50"] < withings["target"]], **withings),
+            "",
+            "The target is 1 s plus the upstream latency of the calls on the path (calls each x latency). The "
+            "Withings route makes two queue hops (the notification's fetch job, then the item's upload job) and "
+            "reads Garmin before and after the upload (de-duplication, then the new weigh-in's samplePk). "
+            f"Withings notifications are sent at most every {WITHINGS_SPACING} s to stay inside the 120 "
+            "requests/minute budget fitsync shares across the app.",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from email.utils import parsedate_to_datetime
 class UpstreamError(Exception):
     permanent = False
 
-    def __init__(self, message: str, *, provider: str = "", status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, provider: str = "", status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.provider = provider

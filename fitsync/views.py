@@ -1,5 +1,6 @@
 """Core pages: health. The dashboard lives in `fitsync/dashboard/`."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError
@@ -7,8 +8,6 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from django.conf import settings
 
 from .models import Heartbeat, ItemStatus, SyncItem
 from .tasks import WORKER_HEARTBEAT

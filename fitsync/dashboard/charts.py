@@ -51,8 +51,9 @@ def _bounds(values: list[float], pad_ratio: float = 0.05) -> tuple[float, float]
 
 
 def _svg(label: str, body: list[str]) -> str:
+    aria_label = escape(label, {chr(34): "&quot;"})
     return mark_safe(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label, {chr(34): "&quot;"})}" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{aria_label}" '
         f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">{"".join(body)}</svg>'
     )
 

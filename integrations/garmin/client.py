@@ -148,7 +148,9 @@ def new_garmin(email: str | None = None, password: str | None = None, *, return_
 def bound_timeouts(client) -> None:
     """Our connect/read timeouts on the API and token-refresh calls (the library waits 15-30 s on its own)."""
     api_request, token_post = client._api_session.request, client._http_post
-    client._api_session.request = lambda method, url, **kw: api_request(method, url, **{**kw, "timeout": http.timeouts()})
+    client._api_session.request = lambda method, url, **kw: api_request(
+        method, url, **{**kw, "timeout": http.timeouts()}
+    )
     client._http_post = lambda url, **kw: token_post(url, **{**kw, "timeout": http.timeouts()})
 
 

@@ -33,9 +33,16 @@ def page_context(account: ConnectedAccount | None, form: ApiKeyForm) -> dict:
         secret = Credential.objects.filter(account=account).values_list("webhook_secret", flat=True).first() or ""
     last_backfill = None
     if account is not None:
-        last_backfill = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL).order_by("-pk").first()
-    return {"account": account, "form": form, "webhook_url": auth.webhook_url(), "webhook_secret": secret,
-            "last_backfill": last_backfill}
+        last_backfill = (
+            SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL).order_by("-pk").first()
+        )
+    return {
+        "account": account,
+        "form": form,
+        "webhook_url": auth.webhook_url(),
+        "webhook_secret": secret,
+        "last_backfill": last_backfill,
+    }
 
 
 @require_POST

@@ -14,7 +14,8 @@ import re
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime, time as clock_time
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from typing import Callable
 from zoneinfo import ZoneInfo
 

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import requests
 
 from .core import FakeService, Request, Response, json_response
-from .withings_measures import MeasureGroup, MeasureQuery, MeasurementHelpers, select_page
+from .withings_measures import MeasureGroup, MeasurementHelpers, MeasureQuery, select_page
 from .withings_notify import (
     KNOWN_APPLIS,
     Delivery,

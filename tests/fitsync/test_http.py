@@ -24,13 +24,25 @@ def test_it_sends_a_user_agent_and_default_timeouts(upstream, settings):
     upstream.get(URL, json={"ok": True})
     http.request("hevy", "GET", URL)
     assert upstream.calls[0].request.headers["User-Agent"].startswith("fitsync/")
-    assert upstream.calls[0].request.req_kwargs["timeout"] == (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
+    assert upstream.calls[0].request.req_kwargs["timeout"] == (
+        settings.HTTP_CONNECT_TIMEOUT,
+        settings.HTTP_READ_TIMEOUT,
+    )
 
 
 @pytest.mark.parametrize(
     "status,error",
-    [(500, TransientError), (502, TransientError), (503, TransientError), (504, TransientError),
-     (429, RateLimited), (401, AuthExpired), (404, NotFound), (400, PermanentError), (422, PermanentError)],
+    [
+        (500, TransientError),
+        (502, TransientError),
+        (503, TransientError),
+        (504, TransientError),
+        (429, RateLimited),
+        (401, AuthExpired),
+        (404, NotFound),
+        (400, PermanentError),
+        (422, PermanentError),
+    ],
 )
 def test_it_classifies_statuses(upstream, status, error):
     upstream.get(URL, status=status, json={"status": status, "error": "Name is too long"})
@@ -73,7 +85,9 @@ def test_it_drops_nul_characters_that_postgresql_cannot_store(upstream):
 def test_it_never_logs_the_query_or_headers(upstream, caplog):
     upstream.get(URL, json={})
     with caplog.at_level(logging.DEBUG, logger="fitsync.http"):
-        http.request("withings", "GET", URL + "?access_token=planted-token", headers={"Authorization": "Bearer planted"})
+        http.request(
+            "withings", "GET", URL + "?access_token=planted-token", headers={"Authorization": "Bearer planted"}
+        )
     assert caplog.records and "planted" not in caplog.text
 
 

@@ -75,7 +75,11 @@ def test_it_creates_the_activity_in_the_athletes_local_time(source, workout, int
     assert (item.status, item.destination_id, item.attempt_log.get().outcome) == ("synced", activity["id"], "created")
     assert activity["start_date_local"] == "2024-05-14T11:42:07"  # 15:42 UTC in New York (EDT)
     assert activity["start_date"] == "2024-05-14T15:42:07Z"
-    assert (activity["type"], activity["external_id"], activity["kg_lifted"]) == ("WeightTraining", workout["id"], 6560.5)
+    assert (activity["type"], activity["external_id"], activity["kg_lifted"]) == (
+        "WeightTraining",
+        workout["id"],
+        6560.5,
+    )
     assert item.sent == writes(intervals)[0].json()[0]
     assert (item.title, item.occurred_at) == ("Push A", datetime(2024, 5, 14, 15, 42, 7, tzinfo=UTC))
     assert item.snapshot["set_count"] == 25 and item.snapshot["volume_kg"] == "6560.5"
@@ -108,8 +112,10 @@ def test_an_edit_updates_the_same_activity_in_place(source, workout, hevy, inter
 
 
 def test_a_deletion_deletes_only_the_activity_fitsync_created(source, workout, hevy, intervals):
-    by_hand = intervals._create_activity(intervals.athletes[ATHLETE], {
-        "type": "WeightTraining", "name": "Logged by hand", "start_date_local": "2024-05-14T11:40:00"})
+    by_hand = intervals._create_activity(
+        intervals.athletes[ATHLETE],
+        {"type": "WeightTraining", "name": "Logged by hand", "start_date_local": "2024-05-14T11:40:00"},
+    )
     item = run(item_for(source, workout["id"]))
     SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="delete")
     item = run(item)

@@ -136,8 +136,9 @@ def test_a_resync_committed_while_the_claim_waited_for_the_lock_is_still_claimed
     assert sync.claim(item.pk, "worker") is not None
 
 
-def test_a_job_that_finds_its_item_not_due_drops_the_queued_mark(route, item, sent_jobs,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_job_that_finds_its_item_not_due_drops_the_queued_mark(
+    route, item, sent_jobs, django_capture_on_commit_callbacks
+):
     SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
         sync.enqueue([item.pk])
@@ -165,7 +166,9 @@ def test_enqueue_sends_one_job_per_item_however_often_it_is_asked(item, sent_job
 
 
 def test_enqueue_requeues_a_task_the_broker_lost(item, sent_jobs, django_capture_on_commit_callbacks, settings):
-    SyncItem.objects.filter(pk=item.pk).update(queued_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1))
+    SyncItem.objects.filter(pk=item.pk).update(
+        queued_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert sync.enqueue([item.pk]) == 1
 
@@ -196,7 +199,6 @@ def test_an_error_at_the_destination_is_shown_on_the_destination_account(route, 
     assert (destination.last_error, source.last_error) == ("HTTP 503", "")
 
 
-
 def test_a_later_success_clears_the_destination_accounts_error(route, item):
     """The destination's card must not keep showing a 503 as its current problem once a sync went through."""
     route.outcomes = [TransientError("HTTP 503", provider="intervals")]
@@ -205,6 +207,7 @@ def test_a_later_success_clears_the_destination_accounts_error(route, item):
     run(item)
     destination = item.account.owner.accounts.get(provider="intervals")
     assert destination.last_success_at and destination.last_success_at > destination.last_error_at
+
 
 def test_the_reauth_message_names_the_action_once(route, item):
     route.outcomes = [AuthExpired("the sign-in was removed. Reconnect Garmin", provider="intervals")]

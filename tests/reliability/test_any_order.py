@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 import pytest
 import responses
 from django.conf import settings as django_settings
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from fitsync import sync

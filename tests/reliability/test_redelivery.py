@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fitsync.models import ItemStatus, SyncAttempt, SyncItem
 from tests.live import wait_for, worker

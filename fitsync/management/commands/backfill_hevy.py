@@ -11,7 +11,10 @@ from fitsync.errors import UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncRun
 from fitsync.pipelines.hevy_to_intervals import ROUTE
 from fitsync.pipelines.hevy_to_intervals_backfill import (
-    BackfillError, BackfillOptions, BackfillReport, backfill,
+    BackfillError,
+    BackfillOptions,
+    BackfillReport,
+    backfill,
 )
 from integrations.hevy.client import MAX_PAGE_SIZE
 
@@ -26,16 +29,29 @@ class Command(BaseCommand):
         parser.add_argument("--until", type=day, help="Only workouts starting before this date (YYYY-MM-DD, UTC).")
         parser.add_argument("--max-pages", type=positive, help="Read at most N pages of Hevy history, newest first.")
         parser.add_argument("--page-size", type=page_size, default=MAX_PAGE_SIZE, help="Workouts per Hevy page (1-10).")
-        parser.add_argument("--limit", type=positive, help="Upload at most N workouts (creates + updates), oldest first.")
+        parser.add_argument(
+            "--limit", type=positive, help="Upload at most N workouts (creates + updates), oldest first."
+        )
         parser.add_argument("--dry-run", action="store_true", help="Show what would be created/updated; write nothing.")
         parser.add_argument("--user", help="Whose accounts to use, when several users have Hevy connected.")
 
     def handle(self, *args, **opts):
         account = hevy_account(opts["user"])
-        options = BackfillOptions(since=opts["since"], until=opts["until"], max_pages=opts["max_pages"],
-                                  page_size=opts["page_size"], limit=opts["limit"], dry_run=opts["dry_run"])
-        run = None if options.dry_run else SyncRun.objects.create(
-            trigger=SyncRun.Trigger.BACKFILL, account=account, owner=account.owner, route=ROUTE)
+        options = BackfillOptions(
+            since=opts["since"],
+            until=opts["until"],
+            max_pages=opts["max_pages"],
+            page_size=opts["page_size"],
+            limit=opts["limit"],
+            dry_run=opts["dry_run"],
+        )
+        run = (
+            None
+            if options.dry_run
+            else SyncRun.objects.create(
+                trigger=SyncRun.Trigger.BACKFILL, account=account, owner=account.owner, route=ROUTE
+            )
+        )
         self.is_tty = self.stdout.isatty()
         try:
             report = backfill(account, options, progress=self.show_progress, run=run)
@@ -59,8 +75,10 @@ class Command(BaseCommand):
             self.stdout.write(f"\r[{bar}] {report.done}/{total}", ending="")
             self.stdout.flush()
         else:
-            self.stdout.write(f"progress: {report.done}/{total} uploaded "
-                              f"({report.created} created, {report.updated} updated, {report.failed} failed)")
+            self.stdout.write(
+                f"progress: {report.done}/{total} uploaded "
+                f"({report.created} created, {report.updated} updated, {report.failed} failed)"
+            )
 
     def print_report(self, report: BackfillReport, dry_run: bool) -> None:
         if self.is_tty and report.done:
@@ -69,13 +87,17 @@ class Command(BaseCommand):
             for planned in report.planned:
                 when = planned.activity["start_date_local"].replace("T", " ")[:16]
                 self.stdout.write(f"{planned.action:<10} {when}  {planned.workout.title}")
-            self.stdout.write(f"Dry run: would create {report.count('create')}, update {report.count('update')}, "
-                              f"leave {report.unchanged} alone. Nothing was written.")
+            self.stdout.write(
+                f"Dry run: would create {report.count('create')}, update {report.count('update')}, "
+                f"leave {report.unchanged} alone. Nothing was written."
+            )
             return
         for error in report.errors:
             self.stderr.write(f"failed: {error}")
-        summary = (f"Done: {report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-                   f"{report.failed} failed.")
+        summary = (
+            f"Done: {report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.failed} failed."
+        )
         self.stdout.write(self.style.ERROR(summary) if report.failed else self.style.SUCCESS(summary))
 
 

@@ -21,7 +21,11 @@ def test_it_reads_a_workout_bare_or_wrapped(client, hevy, wrap_single):
     hevy.wrap_single = wrap_single
     stored = hevy.add_workout(HEVY_KEY, load_fixture("hevy/workout__supersets.json"))
     workout = client.workout(stored["id"])
-    assert (workout.title, workout.start, workout.set_count) == ("Push A", datetime(2024, 5, 14, 15, 42, 7, tzinfo=UTC), 25)
+    assert (workout.title, workout.start, workout.set_count) == (
+        "Push A",
+        datetime(2024, 5, 14, 15, 42, 7, tzinfo=UTC),
+        25,
+    )
     assert [e.superset_id for e in workout.exercises] == [None, 0, 0, 1, 1, None]
 
 

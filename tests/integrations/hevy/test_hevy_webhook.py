@@ -5,7 +5,9 @@ import threading
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from fitsync.models import InboundEvent, SyncItem
 
@@ -27,18 +29,26 @@ def delivery(workout_id=WORKOUT, event_id="7f3e0c1a-0d4b-4c55-9a61-2f1e7d3b9a40"
 
 
 @pytest.mark.parametrize("authorization", [WEBHOOK_SECRET, f"Bearer {WEBHOOK_SECRET}", f"bearer  {WEBHOOK_SECRET}"])
-def test_it_accepts_the_raw_secret_and_bearer(client, hevy_account, sent_jobs, authorization,
-                                              django_capture_on_commit_callbacks):
+def test_it_accepts_the_raw_secret_and_bearer(
+    client, hevy_account, sent_jobs, authorization, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = deliver(client, delivery(), authorization)
     assert response.status_code == 200
     item = SyncItem.objects.get()
-    assert (item.account, item.route, item.source_id, item.status) == (hevy_account, "hevy_intervals", WORKOUT, "pending")
+    assert (item.account, item.route, item.source_id, item.status) == (
+        hevy_account,
+        "hevy_intervals",
+        WORKOUT,
+        "pending",
+    )
     assert sent_jobs == [item.pk]
     assert InboundEvent.objects.get().account == hevy_account
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer", "wrong", f"Bearer {WEBHOOK_SECRET}x", WEBHOOK_SECRET[:-1]])
+@pytest.mark.parametrize(
+    "authorization", [None, "", "Bearer", "wrong", f"Bearer {WEBHOOK_SECRET}x", WEBHOOK_SECRET[:-1]]
+)
 def test_it_refuses_a_missing_or_wrong_secret(client, hevy_account, authorization):
     assert deliver(client, delivery(), authorization).status_code == 401
     assert not SyncItem.objects.exists() and not InboundEvent.objects.exists()
@@ -50,9 +60,20 @@ def test_it_refuses_a_body_over_64_kb(client, hevy_account):
     assert not SyncItem.objects.exists()
 
 
-@pytest.mark.parametrize("body", ["not json", "[]", "null", '{"payload": {}}', '{"payload": "w1"}',
-                                  '{"payload": {"workoutId": 5}}', '{"payload": {"workoutId": "../../etc"}}',
-                                  '{"id": "e1"}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        "null",
+        '{"payload": {}}',
+        '{"payload": "w1"}',
+        '{"payload": {"workoutId": 5}}',
+        '{"payload": {"workoutId": "../../etc"}}',
+        '{"id": "e1"}',
+        b"\xff\xfe",
+    ],
+)
 def test_it_answers_400_to_anything_without_a_workout_id(client, hevy_account, body):
     assert deliver(client, body).status_code == 400
     assert not SyncItem.objects.exists()
@@ -64,8 +85,9 @@ def test_it_answers_probes_without_touching_anything(client, hevy_account):
     assert client.put(URL).status_code == 405
 
 
-def test_duplicate_deliveries_make_one_item_and_one_job(client, hevy_account, sent_jobs,
-                                                         django_capture_on_commit_callbacks):
+def test_duplicate_deliveries_make_one_item_and_one_job(
+    client, hevy_account, sent_jobs, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         answers = [deliver(client, delivery()).json()["outcome"] for _ in range(3)]
         answers.append(deliver(client, delivery(event_id="another-delivery-same-workout")).json()["outcome"])
@@ -100,12 +122,18 @@ def test_concurrent_deliveries_make_one_item_and_one_job(hevy_account, sent_jobs
 
 
 @hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
-                      st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                                   lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3))
-                      .map(lambda v: json.dumps({"payload": v}).encode())),
-       authorized=st.booleans(),
-       content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]))
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(str.encode),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+        ).map(lambda v: json.dumps({"payload": v}).encode()),
+    ),
+    authorized=st.booleans(),
+    content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]),
+)
 def test_fuzzed_bodies_never_cause_a_server_error(client, hevy_account, body, authorized, content_type):
     response = deliver(client, body, WEBHOOK_SECRET if authorized else "nope", content_type)
     assert response.status_code in ((200, 400) if authorized else (401,))
@@ -114,7 +142,8 @@ def test_fuzzed_bodies_never_cause_a_server_error(client, hevy_account, body, au
 
 
 def test_copies_delivered_in_any_order_and_during_a_sync_write_each_workout_once(
-        client, upstreams, accounts, hevy, intervals, sent_jobs, django_capture_on_commit_callbacks):
+    client, upstreams, accounts, hevy, intervals, sent_jobs, django_capture_on_commit_callbacks
+):
     import random
 
     workouts = [hevy.add_workout(HEVY_KEY, {"title": f"W{n}"})["id"] for n in range(5)]
@@ -126,8 +155,9 @@ def test_copies_delivered_in_any_order_and_during_a_sync_write_each_workout_once
         deliver(client, delivery(workout_id, event_id=f"during-{workout_id}"))  # Hevy re-sends meanwhile
         return original(request, user, workout_id)
 
-    hevy.routes = [(m, p, hevy._authed(redelivered_while_syncing) if "workout_id" in p.pattern else h)
-                   for m, p, h in hevy.routes]
+    hevy.routes = [
+        (m, p, hevy._authed(redelivered_while_syncing) if "workout_id" in p.pattern else h) for m, p, h in hevy.routes
+    ]
     with django_capture_on_commit_callbacks(execute=True):
         for n, (workout_id, event_id) in enumerate(copies):
             deliver(client, delivery(workout_id, event_id))

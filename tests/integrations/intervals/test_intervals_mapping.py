@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from fitsync.records import ExerciseSet
 from integrations.hevy.mapping import workout_from_hevy
 from integrations.intervals.mapping import activity_from_workout, content_hash, format_number, set_text
-from fitsync.records import ExerciseSet
 from tests.conftest import load_fixture
 
 

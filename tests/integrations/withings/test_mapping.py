@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from fitsync.records import measurement_from_jsonable
 from fitsync.pipelines.withings_to_garmin import measurement_snapshot, title_of
+from fitsync.records import measurement_from_jsonable
 from integrations.withings import mapping
 from tests.conftest import load_fixture
 

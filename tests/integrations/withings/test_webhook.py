@@ -5,7 +5,9 @@ import logging
 import pytest
 import time_machine
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from fitsync.models import InboundEvent
 from integrations.withings import auth
