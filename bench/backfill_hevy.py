@@ -33,6 +33,7 @@ NOTE = (
     "(the fake answers 429 above 10/s: none did)."
 )
 sys.path.insert(0, str(ROOT))
+import harness  # noqa: E402  (bench/harness.py: shared helpers of the benchmarks)
 
 
 def configure(db_path: Path, urls: dict[str, str]) -> None:
@@ -167,7 +168,7 @@ def main() -> None:
     report = render(result, " ".join(["bench/backfill_hevy.py", *sys.argv[1:]]))
     print(report)
     if args.write_results:
-        write_section(ROOT / "bench" / "RESULTS.md", report)
+        harness.write_section(HEADING, report)
     if result["speedup"] < TARGET_SPEEDUP:
         sys.exit(f"speedup {result['speedup']:.1f}x is below the {TARGET_SPEEDUP}x target")
 
@@ -206,18 +207,6 @@ def render(r: dict, command: str) -> str:
             "",
         ]
     )
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section (up to the next `## `), or append it; other sections stay as they are."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    start = text.find(HEADING)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ USERNAME, PASSWORD = "soak", "soak-password-0123"
 LOCKED = re.compile(r"database (table )?is locked", re.IGNORECASE)
 PAGES = ["/", "/workouts/", "/workouts/?status=failed", "/weights/", "/runs/", "/charts/"]
 sys.path.insert(0, str(ROOT))
+import harness  # noqa: E402  (bench/harness.py: shared helpers of the benchmarks)
 
 
 def environment(tmp: Path, sandbox_url: str, port: int) -> dict:
@@ -393,18 +394,6 @@ def render(r: dict, command: str, minutes: float, latency: float) -> str:
     )
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this section (up to the next `## `), or append it; other sections stay as they are."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    start = text.find(HEADING)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text, encoding="utf-8")
-
-
 def wait_until_up(base: str, processes, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -455,7 +444,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))
     if args.write_results:
-        write_section(ROOT / "bench" / "RESULTS.md", report)
+        harness.write_section(HEADING, report)
     if not passed(result):
         print(json.dumps({k: result[k] for k in ("locked_lines", "client_errors", "statuses", "items")}, indent=2))
         sys.exit(1)
