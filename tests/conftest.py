@@ -1,6 +1,7 @@
 """Fixtures shared by every test package."""
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,12 @@ def load_fixture(name: str):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """Tests render templates without a collectstatic manifest, and hash passwords cheaply."""
+    """Tests render templates without a collectstatic manifest, hash passwords cheaply, share no cache."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fresh cache namespace per test: Redis keeps keys across tests (rate budgets would carry over),
+    # where the database cache is rolled back with everything else.
+    namespace = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {alias: {**config, "KEY_PREFIX": namespace} for alias, config in settings.CACHES.items()}
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
