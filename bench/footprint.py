@@ -15,7 +15,6 @@ import importlib.metadata
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -110,16 +109,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
-    fakes = h.build_fakes(args.latency_ms / 1000, workouts=args.deliveries + 21)
-    ids = h.workout_ids(fakes["hevy"])
-    server = h.start_sandbox(fakes)
-    port = h.free_port()
-    with tempfile.TemporaryDirectory(prefix="fitsync-bench-") as tmp:
-        env = h.configure(h.sqlite_url(Path(tmp)), server.url, port)
-        h.migrate()
-        h.seed_hevy_accounts()
-        result = measure(env, port, ids, fakes)
-    server.stop()
+    with h.embedded_default(args.latency_ms, workouts=args.deliveries + 21) as (fakes, env, port):
+        result = measure(env, port, h.workout_ids(fakes["hevy"]), fakes)
     result["venv_mb"], result["runtime_mb"] = installed_mb()
     report = render(result, args)
     print(report)

@@ -13,9 +13,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -143,6 +145,25 @@ def start_sandbox(fakes: dict):
     from integrations.sandbox.server import SandboxServer
 
     return SandboxServer(fakes).start()
+
+
+@contextmanager
+def embedded_default(latency_ms: float, workouts: int):
+    """The fakes over HTTP and a fresh SQLite fitsync with the Hevy and Intervals.icu accounts seeded.
+
+    Yields (fakes, env, port): `env` is what web and worker processes need to share this setup.
+    """
+    fakes = build_fakes(latency_ms / 1000, workouts=workouts)
+    server = start_sandbox(fakes)
+    port = free_port()
+    try:
+        with tempfile.TemporaryDirectory(prefix="fitsync-bench-") as tmp:
+            env = configure(sqlite_url(Path(tmp)), server.url, port)
+            migrate()
+            seed_hevy_accounts()
+            yield fakes, env, port
+    finally:
+        server.stop()
 
 
 def workout_ids(hevy) -> list[str]:

@@ -13,7 +13,6 @@ import argparse
 import itertools
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -98,13 +97,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
-    fakes = h.build_fakes(args.latency_ms / 1000, workouts=args.deliveries + 10)
-    server = h.start_sandbox(fakes)
-    port = h.free_port()
-    with tempfile.TemporaryDirectory(prefix="fitsync-bench-") as tmp:
-        env = h.configure(h.sqlite_url(Path(tmp)), server.url, port)
-        h.migrate()
-        h.seed_hevy_accounts()
+    with h.embedded_default(args.latency_ms, workouts=args.deliveries + 10) as (fakes, env, port):
         web, worker = h.start_web(port, env), h.start_worker(env)
         try:
             h.wait_http(f"http://127.0.0.1:{port}/health")
@@ -113,7 +106,6 @@ def main() -> None:
         finally:
             h.stop(web)
             h.stop(worker)
-    server.stop()
     from django.conf import settings
 
     report = render(hevy, withings, args, settings.Q_CLUSTER["poll"])

@@ -13,7 +13,6 @@ queued job committed (R1).
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -65,14 +64,8 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=300, help="each load stops after this long")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
-    fakes = h.build_fakes(args.latency_ms / 1000, workouts=args.deliveries + 20)
-    ids = h.workout_ids(fakes["hevy"])
-    server = h.start_sandbox(fakes)
-    port = h.free_port()
-    with tempfile.TemporaryDirectory(prefix="fitsync-bench-") as tmp:
-        env = h.configure(h.sqlite_url(Path(tmp)), server.url, port)
-        h.migrate()
-        h.seed_hevy_accounts()
+    with h.embedded_default(args.latency_ms, workouts=args.deliveries + 20) as (fakes, env, port):
+        ids = h.workout_ids(fakes["hevy"])
         worker = h.start_worker(env)
         try:
             fitsync = run_side("fitsync.wsgi", "/webhooks/hevy/", env, port, ids, args)
@@ -81,7 +74,6 @@ def main() -> None:
             fitsync["worker_synced_by_end"] = h_synced()
         finally:
             h.stop(worker)
-    server.stop()
     baseline["written"] = len(fakes["intervals"].activities(h.BASELINE_ATHLETE))
     report = render(fitsync, baseline, args)
     print(report)
