@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import sql
 from .crypto import EncryptedTextField
 
 PAYLOAD_LIMIT = 4096  # bytes of an inbound payload kept for the dashboard
@@ -153,6 +154,14 @@ class InboundEvent(models.Model):
     def bounded(payload: bytes | str) -> str:
         text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
         return text[:PAYLOAD_LIMIT]
+
+    @classmethod
+    def record(cls, source: str, account_id: int, dedupe_key: str, payload: bytes | str) -> bool:
+        """Store a webhook's event unless its dedupe key was seen before; True when it is new. One statement."""
+        event = cls(source=source, account_id=account_id, dedupe_key=dedupe_key[:200], payload=cls.bounded(payload))
+        insert, params = sql.insert_statement(event)
+        _, inserted = sql.execute(f"{insert} ON CONFLICT ({sql.quoted('dedupe_key')}) DO NOTHING", params)
+        return inserted == 1
 
 
 class ItemStatus(models.TextChoices):

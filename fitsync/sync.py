@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from . import sql
 from .errors import AuthExpired, UpstreamError, provider_label
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
 from .tokens import lease_owner
@@ -63,10 +64,7 @@ def enqueue(item_ids, *, stale_after: int | None = None) -> int:
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"] if stale_after is None else stale_after)
-    claimable = SyncItem.objects.filter(pk__in=list(item_ids), status__in=ACTIVE)
-    claimable = claimable.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
-    ids = list(claimable.values_list("pk", flat=True))
-    won = [pk for pk in ids if _mark_queued(pk, stale, now)]
+    won = _mark_queued(list(item_ids), stale, now)
     if won and broker_shares_transaction():
         _send(won)
     elif won:
@@ -84,9 +82,21 @@ def broker_shares_transaction() -> bool:
     return bool(alias) and not transaction.get_autocommit(using=alias)
 
 
-def _mark_queued(pk: int, stale, now) -> bool:
-    free = Q(queued_at__isnull=True) | Q(queued_at__lt=stale)
-    return SyncItem.objects.filter(Q(pk=pk) & free).update(queued_at=now) == 1
+def _mark_queued(item_ids: list[int], stale, now) -> list[int]:
+    """Set queued_at on those of the items that are active and not queued already; their ids, in one UPDATE.
+
+    The conditions are checked by the UPDATE itself, so of two concurrent callers only one wins an item.
+    """
+    if not item_ids:
+        return []
+    table, marks = sql.quoted(SyncItem._meta.db_table), ", ".join(["%s"] * len(item_ids))
+    now_value, stale_value = sql.db_value(SyncItem, "queued_at", now), sql.db_value(SyncItem, "queued_at", stale)
+    rows, _ = sql.execute(
+        f"UPDATE {table} SET queued_at = %s WHERE id IN ({marks}) AND status IN (%s, %s)"
+        " AND (queued_at IS NULL OR queued_at < %s) RETURNING id",
+        [now_value, *item_ids, *ACTIVE, stale_value],
+    )
+    return sorted(pk for (pk,) in rows)
 
 
 def _send(item_ids: list[int]) -> None:
@@ -96,27 +106,38 @@ def _send(item_ids: list[int]) -> None:
         async_task("fitsync.tasks.sync_item", pk, task_name=f"sync item {pk}", group="sync")
 
 
-def upsert_item(account: ConnectedAccount, route: str, source_id: str, **fields) -> tuple[SyncItem, bool]:
-    """Create the item as pending, or mark an existing one for another run. Call inside a transaction."""
-    defaults = {"status": ItemStatus.PENDING, "next_attempt_at": timezone.now(), **fields}
-    item, created = SyncItem.objects.get_or_create(account=account, route=route, source_id=source_id, defaults=defaults)
-    if created:
-        return item, True
-    # Decided by the row inside the UPDATE, not by the read above: on PostgreSQL a worker may claim or
-    # record the item in between, and a stale "pending" would break its lease (or a stale "running"
-    # would set `rerun` on an item that already finished, and the new data would wait for the poll).
-    now, running = timezone.now(), Q(status=ItemStatus.RUNNING)
-    stays = running if fields.get("status") else running | Q(status=ItemStatus.HELD)
-    new_status = fields.pop("status", ItemStatus.PENDING)
-    SyncItem.objects.filter(pk=item.pk).update(
-        **fields,
-        rerun=Case(When(running, then=Value(True)), default=F("rerun")),
-        status=Case(When(stays, then=F("status")), default=Value(new_status)),
-        next_attempt_at=Case(When(stays, then=F("next_attempt_at")), default=Value(now)),
-        updated_at=now,
+def upsert_item(account_id: int, route: str, source_id: str, **fields) -> tuple[int, bool]:
+    """Create the item as pending, or mark an existing one for another run: (item id, created).
+
+    One INSERT ... ON CONFLICT statement (it sits on the webhook's path, see fitsync/sql.py). What happens
+    to an existing item is decided by its row inside that statement, not by an earlier read: on
+    PostgreSQL a worker may claim or record the item in between, and a stale "pending" would break its
+    lease (or a stale "running" would set `rerun` on an item that already finished, and the new data
+    would wait for the poll). A running item stays running with `rerun` set; a held one stays held
+    unless a status is given. Call inside a transaction.
+    """
+    now = timezone.now()
+    status = fields.pop("status", None)
+    stays = [ItemStatus.RUNNING] if status else [ItemStatus.RUNNING, ItemStatus.HELD]
+    item = SyncItem(account_id=account_id, route=route, source_id=source_id, status=status or ItemStatus.PENDING,
+                    next_attempt_at=now, **fields)
+    insert, params = sql.insert_statement(item)
+    table, staying = sql.quoted(SyncItem._meta.db_table), ", ".join(["%s"] * len(stays))
+    given = [SyncItem._meta.get_field(name).column for name in fields]
+    assignments = [f"{column} = excluded.{column}" for column in given] + [
+        f"rerun = CASE WHEN {table}.status = %s THEN %s ELSE {table}.rerun END",
+        f"status = CASE WHEN {table}.status IN ({staying}) THEN {table}.status ELSE excluded.status END",
+        f"next_attempt_at = CASE WHEN {table}.status IN ({staying}) THEN {table}.next_attempt_at"
+        " ELSE excluded.next_attempt_at END",
+        "updated_at = excluded.updated_at",
+    ]
+    rows, _ = sql.execute(
+        f"{insert} ON CONFLICT (account_id, route, source_id) DO UPDATE SET {', '.join(assignments)}"
+        " RETURNING id, created_at = %s",
+        [*params, ItemStatus.RUNNING, True, *stays, *stays, sql.db_value(SyncItem, "created_at", item.created_at)],
     )
-    item.refresh_from_db()
-    return item, False
+    item_id, created = rows[0]
+    return item_id, bool(created)
 
 
 # --- running one item ---------------------------------------------------------------------------

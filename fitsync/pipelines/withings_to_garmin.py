@@ -76,9 +76,9 @@ def store_measurement(account, measurement: BodyMeasurement, status: str, note: 
         fields["status"] = status  # pending is upsert_item's default, and it keeps a running item running
     if lift_cap:
         fields["lift_cap"] = True
-    item, created = sync.upsert_item(account, ROUTE, measurement.source_id, **fields)
+    item_id, created = sync.upsert_item(account.pk, ROUTE, measurement.source_id, **fields)
     if status == ItemStatus.PENDING:
-        sync.enqueue([item.pk])
+        sync.enqueue([item_id])
     if status != ItemStatus.PENDING:
         return status
     return "created" if created else "updated"

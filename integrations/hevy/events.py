@@ -98,4 +98,4 @@ def _upsert(account: ConnectedAccount, route: str, event: WorkoutEvent, operatio
     if event.workout is not None:
         fields.update(title=event.workout.title[:200], occurred_at=event.workout.start,
                       snapshot=snapshot_of(event.workout))
-    return sync.upsert_item(account, route, event.workout_id, **fields)[0].pk
+    return sync.upsert_item(account.pk, route, event.workout_id, **fields)[0]

@@ -10,7 +10,7 @@ import time
 from urllib.parse import parse_qs
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -92,12 +92,8 @@ def accept(account: ConnectedAccount, notification: dict[str, int], body: bytes)
     """Record the event and queue one fetch for the account, both in one short transaction."""
     bucket = int(time.time() // DEDUPE_BUCKET_SECONDS)
     key = "withings:{userid}:{appli}:{startdate}:{enddate}".format(**notification) + f":{bucket}"
-    try:
-        with transaction.atomic():
-            InboundEvent.objects.create(
-                source=Provider.WITHINGS, account=account, dedupe_key=key, payload=InboundEvent.bounded(body)
-            )
-            jobs.queue("fetch_new", account.pk)
-    except IntegrityError:
-        return "duplicate"
+    with transaction.atomic():
+        if not InboundEvent.record(Provider.WITHINGS, account.pk, key, body):
+            return "duplicate"
+        jobs.queue("fetch_new", account.pk)
     return "ok"

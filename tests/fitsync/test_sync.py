@@ -175,7 +175,7 @@ def test_enqueue_requeues_a_task_the_broker_lost(item, sent_jobs, django_capture
 
 def test_new_data_during_a_run_triggers_another_run(route, item, sent_jobs, django_capture_on_commit_callbacks):
     def sync_and_receive_an_edit(context):
-        sync.upsert_item(context.item.account, "test_route", "w1", title="Leg day (edited)")
+        sync.upsert_item(context.item.account_id, "test_route", "w1", title="Leg day (edited)")
         return sync.SyncResult(action="created", destination_id="d1")
 
     ROUTES["test_route"] = Route("test_route", "Test", "hevy", "intervals", sync_and_receive_an_edit)
@@ -216,12 +216,27 @@ def test_the_reauth_message_names_the_action_once(route, item):
     assert message.count("Reconnect") == 1
 
 
-@pytest.mark.parametrize("row_status, expected", [("running", ("running", True)), ("synced", ("pending", False))])
-def test_upsert_decides_on_the_row_not_on_a_stale_read(item, monkeypatch, row_status, expected):
-    """A worker claimed (or recorded) the item between upsert's read and its UPDATE (PostgreSQL, R2)."""
-    stale = SyncItem.objects.get(pk=item.pk)
-    stale.status = ItemStatus.SYNCED if row_status == "running" else ItemStatus.RUNNING
+@pytest.mark.parametrize(
+    "row_status, given, expected",
+    [
+        ("running", {}, ("running", True)),
+        ("synced", {}, ("pending", False)),
+        ("held", {}, ("held", False)),
+        ("held", {"status": ItemStatus.SKIPPED}, ("skipped", False)),
+        ("running", {"status": ItemStatus.SKIPPED}, ("running", True)),
+    ],
+)
+def test_upsert_of_an_existing_item_follows_its_row(item, row_status, given, expected):
+    """Decided inside the one statement, so a worker's claim or record just before it is respected (R2)."""
     SyncItem.objects.filter(pk=item.pk).update(status=row_status)
-    monkeypatch.setattr(SyncItem.objects, "get_or_create", lambda **kwargs: (stale, False))
-    updated, _ = sync.upsert_item(item.account, item.route, item.source_id, title="edited")
+    item_id, created = sync.upsert_item(item.account_id, item.route, item.source_id, title="edited", **given)
+    updated = SyncItem.objects.get(pk=item_id)
+    assert (item_id, created) == (item.pk, False)
     assert (updated.status, updated.rerun) == expected and updated.title == "edited"
+
+
+def test_upsert_creates_a_pending_item_with_the_given_fields(item):
+    item_id, created = sync.upsert_item(item.account_id, item.route, "w-new", title="Push day", snapshot={"sets": 3})
+    created_item = SyncItem.objects.get(pk=item_id)
+    assert created and created_item.status == ItemStatus.PENDING and created_item.snapshot == {"sets": 3}
+    assert created_item.title == "Push day" and created_item.next_attempt_at <= timezone.now()

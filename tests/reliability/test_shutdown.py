@@ -30,8 +30,8 @@ def test_sigterm_with_jobs_in_flight_stops_in_time_and_loses_nothing(settings, h
     env = {**worker_env, **hevy_sandbox.urls, "Q_TIMEOUT": TIMEOUT, "Q_RETRY": RETRY, "SYNC_LEASE_SECONDS": LEASE}
     ids = [w["id"] for w in hevy_sandbox.add_workouts(ITEMS)]
     with transaction.atomic():
-        items = [sync.upsert_item(hevy_accounts[0], "hevy_intervals", workout_id)[0] for workout_id in ids]
-        sync.enqueue([item.pk for item in items])
+        item_ids = [sync.upsert_item(hevy_accounts[0].pk, "hevy_intervals", workout_id)[0] for workout_id in ids]
+        sync.enqueue(item_ids)
     hevy_sandbox.intervals.latency = 2.0
 
     with worker(workers=2, **env) as busy:
