@@ -5,6 +5,7 @@ calls happen outside any transaction, and the outcome is written in one short UP
 the lease owner can make. Routes write to destinations idempotently (upserts, content hashes).
 """
 
+import functools
 import logging
 import os
 import random
@@ -103,7 +104,15 @@ def _send(item_ids: list[int]) -> None:
     from django_q.tasks import async_task
 
     for pk in item_ids:
-        async_task("fitsync.tasks.sync_item", pk, task_name=f"sync item {pk}", group="sync")
+        async_task("fitsync.tasks.sync_item", pk, task_name=f"sync item {pk}", group="sync", broker=_broker())
+
+
+@functools.cache
+def _broker():
+    """One broker per process: async_task would build a new one (a Redis client, say) for every job."""
+    from django_q.brokers import get_broker
+
+    return get_broker()
 
 
 def upsert_item(account_id: int, route: str, source_id: str, **fields) -> tuple[int, bool]:
