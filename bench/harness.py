@@ -298,12 +298,16 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 # --- load -----------------------------------------------------------------------------------------
-def send_load(url: str, ids: list[str], concurrency: int, max_seconds: float, header: str = WEBHOOK_SECRET) -> dict:
-    """Run bench/loadgen.py (its own process, so its threads do not share this process's GIL)."""
+def send_load(url: str, ids: list[str], concurrency: int, max_seconds: float, header: str = WEBHOOK_SECRET,
+              rate: float = 0) -> dict:
+    """Run bench/loadgen.py (its own process, so its threads do not share this process's GIL).
+
+    `rate` > 0: open loop at that many deliveries per second; else closed loop (see loadgen.py).
+    """
     ids_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"fitsync-bench-ids-{os.getpid()}.json"
     ids_file.write_text(json.dumps(ids))
     command = [sys.executable, str(ROOT / "bench" / "loadgen.py"), url, str(ids_file), "--concurrency",
-               str(concurrency), "--max-seconds", str(max_seconds), "--authorization", header]
+               str(concurrency), "--max-seconds", str(max_seconds), "--authorization", header, "--rate", str(rate)]
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=max_seconds + 60, check=True)
     finally:
