@@ -152,7 +152,7 @@ def render(closed: dict, opened: list[dict], baseline: dict, c: dict, args) -> s
         f"{c['pending_without_job']} pending items without a queued job: {verdict(committed)}",
         f"- worker busy: {c['synced']} items synced while fitsync's loads ran, {c['synced_by_end']} by the end of "
         f"the baseline run; the baseline wrote {baseline['written']} activities",
-        "",
+        "", "",
     ])
 
 
