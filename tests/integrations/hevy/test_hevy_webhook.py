@@ -4,6 +4,7 @@ import json
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -178,3 +179,25 @@ def drain():
         SyncItem.objects.update(next_attempt_at=timezone.now())
         for pk in SyncItem.objects.filter(status="pending").values_list("pk", flat=True):
             sync.run_item(pk)
+
+
+@pytest.mark.skipif(bool(settings.REDIS_URL), reason="the ORM broker's job row")
+def test_an_accepted_delivery_has_its_job_row_committed_with_it(client, hevy_account):
+    """R1: nothing acknowledged before the event and its job are committed (one transaction, one job)."""
+    from django_q.models import OrmQ
+
+    assert deliver(client, delivery()).status_code == 200
+    assert deliver(client, delivery(event_id="0d8a1c55-1f6e-4b8e-8a53-1c9b6f1e2d77")).status_code == 200
+    item = SyncItem.objects.get()
+    (job,) = OrmQ.objects.all()
+    assert (job.func(), job.task["args"], job.name()) == ("fitsync.tasks.sync_item", (item.pk,), f"sync item {item.pk}")
+
+
+def test_a_delivery_whose_transaction_fails_leaves_nothing(client, hevy_account, monkeypatch):
+    def fail(item_ids, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("fitsync.sync.enqueue", fail)
+    with pytest.raises(RuntimeError):
+        deliver(client, delivery())
+    assert not InboundEvent.objects.exists() and not SyncItem.objects.exists()
