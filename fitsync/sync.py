@@ -101,18 +101,20 @@ def _mark_queued(item_ids: list[int], stale, now) -> list[int]:
 
 
 def _send(item_ids: list[int]) -> None:
+    from django_q.conf import Conf
     from django_q.tasks import async_task
 
+    broker = _broker(Conf.CLUSTER_NAME)
     for pk in item_ids:
-        async_task("fitsync.tasks.sync_item", pk, task_name=f"sync item {pk}", group="sync", broker=_broker())
+        async_task("fitsync.tasks.sync_item", pk, task_name=f"sync item {pk}", group="sync", broker=broker)
 
 
 @functools.cache
-def _broker():
-    """One broker per process: async_task would build a new one (a Redis client, say) for every job."""
+def _broker(queue: str):
+    """One broker per queue and process: async_task would build one (a Redis client, say) for every job."""
     from django_q.brokers import get_broker
 
-    return get_broker()
+    return get_broker(queue)
 
 
 def upsert_item(account_id: int, route: str, source_id: str, **fields) -> tuple[int, bool]:
