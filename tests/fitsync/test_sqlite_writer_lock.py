@@ -106,6 +106,8 @@ def _child_tries(path: str, parent_holds, result) -> None:
         result.put("locked")
 
 
+# Forking a process that has threads is the very case under test (gunicorn and django-q2 do it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_competes_with_its_parent_instead_of_sharing_its_turn(tmp_path):
     """gunicorn and django-q2 fork after the parent may have opened the lock: an inherited descriptor would
     share the parent's flock (flock belongs to the open file), and both would write at once."""
