@@ -1,13 +1,14 @@
-"""SQLite with one writer at a time, handed over at once (the ENGINE of the embedded default).
+"""SQLite with one writer at a time, handed over without SQLite's sleeps (the embedded default's ENGINE).
 
 SQLite lets one connection write at a time. Its own busy handler waits for that lock by sleeping
 1, 2, 5 ... up to 100 ms between looks, so under load a writer can sleep long after the lock came
 free: the webhook's p99 was 600 ms while each transaction took about a millisecond (bench/RESULTS.md).
 Here a writer first takes a lock of our own: a thread lock shared by the process's connections, then
-an exclusive flock on a file beside the database that the other processes use too. Both hand over
-as soon as the holder lets go, so by the time the writer sends BEGIN IMMEDIATE, SQLite's lock is
-free. SQLite's busy timeout stays as the fallback for writers outside this backend (the sqlite3
-shell, a backup) and bounds our own wait: past it, the same "database is locked" error as before.
+an exclusive flock on a file beside the database that the other processes use too. The thread lock
+hands over as soon as the holder lets go; the flock is looked at every 100 µs (see _flock), so by the
+time the writer sends BEGIN IMMEDIATE, SQLite's lock is free. SQLite's busy timeout stays as the
+fallback for writers outside this backend (the sqlite3 shell, a backup) and bounds our own wait:
+past it, the same "database is locked" error as before.
 """
 
 import fcntl
