@@ -257,6 +257,12 @@ class SyncRun(models.Model):
     total = models.PositiveIntegerField(default=0, help_text="Expected items, for progress.")
     done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # A run whose job fetches from a source (not per item) is resumed by the dispatcher: `task` is that
+    # job's dotted path (it takes the run id alone), `params` what it reads, `retry_at` when it is due.
+    task = models.CharField(max_length=100, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     COUNTERS = ("created", "updated", "deleted", "skipped", "held", "failed", "done")
 
@@ -272,9 +278,20 @@ class SyncRun(models.Model):
         SyncRun.objects.filter(pk=self.pk).update(**{k: F(k) + v for k, v in counts.items() if v})
 
     def finish(self, error: str = "") -> None:
-        self.finished_at = timezone.now()
-        self.error = error[:1000]
-        SyncRun.objects.filter(pk=self.pk).update(finished_at=self.finished_at, error=self.error)
+        self.finished_at, self.error, self.retry_at = timezone.now(), error[:1000], None
+        SyncRun.objects.filter(pk=self.pk).update(finished_at=self.finished_at, error=self.error, retry_at=None)
+
+    def start_attempt(self, lease_seconds: int) -> int:
+        """Count an attempt and keep the run due after `lease_seconds`, so a killed worker's run is resumed."""
+        self.attempts += 1
+        self.retry_at = timezone.now() + timedelta(seconds=lease_seconds)
+        SyncRun.objects.filter(pk=self.pk).update(attempts=self.attempts, retry_at=self.retry_at)
+        return self.attempts
+
+    def retry_later(self, seconds: float, error: str) -> None:
+        """Unfinished, with the reason shown, until the dispatcher resumes it at `retry_at`."""
+        self.retry_at, self.error = timezone.now() + timedelta(seconds=seconds), error[:1000]
+        SyncRun.objects.filter(pk=self.pk).update(retry_at=self.retry_at, error=self.error)
 
 
 class Heartbeat(models.Model):

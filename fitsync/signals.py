@@ -1,6 +1,7 @@
-"""After migrations: make sure the periodic schedules exist (idempotent, keeps their next run)."""
+"""After migrations: make sure the periodic schedules exist (idempotent, keeps their next run).
+Before a schedule is saved: refuse arguments django-q2's scheduler could not read back."""
 
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -30,3 +31,20 @@ def ensure_schedules() -> None:
 def _schedules_after_migrate(sender, **kwargs):
     if sender.name == "fitsync":
         ensure_schedules()
+
+
+def refuse_unreadable_schedule(sender, instance, **kwargs):
+    from .jobs import unreadable
+
+    reason = unreadable(instance)
+    if reason:
+        raise ValueError(f"schedule {instance.name or instance.func}: {reason}; pass plain ints and strings")
+
+
+def _connect_schedule_check():
+    from django_q.models import Schedule
+
+    pre_save.connect(refuse_unreadable_schedule, sender=Schedule, dispatch_uid="fitsync_readable_schedule")
+
+
+_connect_schedule_check()

@@ -321,6 +321,22 @@ def dispatch_due(limit: int = 500) -> int:
         return enqueue(list(due_items(limit)))
 
 
-def start_run(trigger: str, *, account: ConnectedAccount | None = None, route: str = "", total: int = 0) -> SyncRun:
+def dispatch_due_runs(limit: int = 100) -> int:
+    """Resume runs that are due again (a fetch to retry, or one whose worker died): one job each."""
+    from . import jobs
+
+    now = timezone.now()
+    due = SyncRun.objects.filter(retry_at__lte=now, finished_at__isnull=True).exclude(task="")
+    sent = 0
+    for pk, task, retry_at in due.order_by("retry_at").values_list("pk", "task", "retry_at")[:limit]:
+        # Claimed by moving retry_at on: a second dispatcher finds it not due; a lost job comes back.
+        lease = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+        if SyncRun.objects.filter(pk=pk, retry_at=retry_at).update(retry_at=lease):
+            jobs.send(task, pk, name=f"resume run {pk}")
+            sent += 1
+    return sent
+
+
+def start_run(trigger: str, *, account: ConnectedAccount | None = None, route: str = "", **fields) -> SyncRun:
     owner = account.owner if account else None
-    return SyncRun.objects.create(trigger=trigger, account=account, owner=owner, route=route, total=total)
+    return SyncRun.objects.create(trigger=trigger, account=account, owner=owner, route=route, **fields)

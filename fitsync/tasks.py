@@ -14,8 +14,9 @@ def sync_item(item_id: int) -> str:
 
 
 def dispatch() -> str:
-    """Every minute: re-queue due items and expired leases."""
-    return f"queued {sync.dispatch_due()} items"
+    """Every minute: re-queue due items and expired leases, and resume due runs."""
+    items = sync.dispatch_due()
+    return f"queued {items} items, resumed {sync.dispatch_due_runs()} runs"
 
 
 def heartbeat() -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .jobs import skipped_schedules
 from .models import Heartbeat, ItemStatus, SyncItem
 from .tasks import WORKER_HEARTBEAT
 
@@ -22,6 +23,7 @@ def health(request):
         connection.ensure_connection()
         backlog = SyncItem.objects.filter(status=ItemStatus.PENDING, next_attempt_at__lte=timezone.now()).count()
         beat = Heartbeat.objects.filter(name=WORKER_HEARTBEAT).values_list("beat_at", flat=True).first()
+        skipped = skipped_schedules().count()
     except DatabaseError as exc:
         return JsonResponse({"status": "error", "database": f"unreachable: {exc.__class__.__name__}"}, status=503)
     age = (timezone.now() - beat).total_seconds() if beat else None
@@ -31,5 +33,6 @@ def health(request):
         "database": "ok",
         "backlog": backlog,
         "worker_heartbeat_age_seconds": round(age, 1) if age is not None else None,
+        "skipped_schedules": skipped,
     }
     return JsonResponse(body, status=200 if worker_ok else 503)

@@ -199,7 +199,18 @@ def alerts(cards: list[ServiceCard], panels: list[RoutePanel]) -> list[Alert]:
     ]
     for panel in panels:
         found += panel_alerts(panel)
-    return found
+    return found + schedule_alerts()
+
+
+def schedule_alerts() -> list[Alert]:
+    """Scheduled jobs the scheduler had to set aside: an operator's problem, shown so it is not silent."""
+    from ..jobs import skipped_schedules
+
+    count = skipped_schedules().count()
+    if not count:
+        return []
+    text = f"{count} scheduled job(s) could not be read and were set aside; the others keep running."
+    return [Alert(text, "bad", "See scheduled jobs", reverse("admin:django_q_schedule_changelist"))]
 
 
 def panel_alerts(panel: RoutePanel) -> list[Alert]:

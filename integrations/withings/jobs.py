@@ -1,44 +1,39 @@
 """Running Withings fetches as jobs: one SyncRun each, and what each failure means for the account.
 
-Auth failures pause the account until the user reconnects (no retry loop); a 601 or another
-transient failure is tried again once Withings' rate window has passed, a bounded number of times.
+Auth failures pause the account until the user reconnects (no retry loop); a 601 or another transient
+failure leaves the run due again after the engine's backoff (never sooner than Withings' rate window),
+and the dispatcher resumes it, a bounded number of times. A run whose worker died is resumed the same way.
 """
 
 import logging
-from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from fitsync import jobs
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Provider, SyncRun
-from fitsync.sync import start_run
+from fitsync.sync import backoff_seconds, start_run
 
 from . import fetch
 
 log = logging.getLogger("fitsync.withings")
 TASKS = "integrations.withings.tasks"
+RESUME_TASK = f"{TASKS}.resume"
+ROUTE = "withings_garmin"
 MAX_TRIES = 5
 MIN_RETRY_SECONDS = 60  # Withings counts 120 requests per rolling minute
 
 
 def queue(task: str, *args) -> None:
-    """Send a task to django-q once the surrounding transaction commits."""
+    """Send a Withings task to django-q once the surrounding transaction commits."""
+    jobs.check_plain(args)
     transaction.on_commit(lambda: _send(task, *args))
 
 
 def _send(task: str, *args) -> None:
-    from django_q.tasks import async_task
-
-    async_task(f"{TASKS}.{task}", *args, task_name=f"withings {task} {args[0] if args else ''}".strip(),
-               group="withings")
-
-
-def retry_later(task: str, args: tuple, seconds: float) -> None:
-    from django_q.tasks import schedule
-
-    next_run = timezone.now() + timedelta(seconds=max(seconds, MIN_RETRY_SECONDS))
-    schedule(f"{TASKS}.{task}", *args, schedule_type="O", repeats=-1, next_run=next_run)  # deleted after its run
+    name = f"withings {task} {args[0] if args else ''}".strip()
+    jobs.send(f"{TASKS}.{task}", *args, name=name, group="withings")
 
 
 def connected_account(account_id: int) -> ConnectedAccount | None:
@@ -47,31 +42,43 @@ def connected_account(account_id: int) -> ConnectedAccount | None:
     ).first()
 
 
-def run_fetch(account: ConnectedAccount, run: SyncRun, attempt: int, retry_task: str, retry_args: tuple,
-              window_days: int | None = None, lift_cap: bool = False) -> str:
-    """Fetch into `run`; on failure record it on the run and the account, and maybe try later."""
+def new_run(account: ConnectedAccount, trigger: str) -> SyncRun:
+    """A run for an incremental fetch (from the account's cursor)."""
+    return start_run(str(trigger), account=account, route=ROUTE, task=RESUME_TASK)
+
+
+def prepare_window_run(run: SyncRun, days: int, lift_cap: bool) -> None:
+    """Make an existing run (created by a page or a command) a fetch of the last `days` days."""
+    run.task, run.params = RESUME_TASK, {"days": int(days), "lift_cap": bool(lift_cap)}
+    SyncRun.objects.filter(pk=run.pk).update(task=run.task, params=run.params)
+
+
+def run_fetch(account: ConnectedAccount, run: SyncRun) -> str:
+    """Fetch into `run`; on failure record it on the run and the account, and maybe leave it due again."""
+    attempt = run.start_attempt(settings.SYNC_LEASE_SECONDS)
     try:
-        if window_days is None:
-            counts = fetch.fetch_new(account, run)
-        else:
-            counts = fetch.fetch_window(account, run, window_days, lift_cap=lift_cap)
+        counts = _fetch(account, run)
     except UpstreamError as exc:
-        return _failed(account, run, exc, attempt, retry_task, retry_args)
+        return _failed(account, run, exc, attempt)
     run.finish()
     account.mark_success()
     return f"withings account {account.pk}: {counts}"
 
 
-def _failed(account, run, exc: UpstreamError, attempt: int, retry_task: str, retry_args: tuple) -> str:
-    run.finish(error=exc.message)
+def _fetch(account: ConnectedAccount, run: SyncRun) -> dict:
+    days = run.params.get("days")
+    if days is None:
+        return fetch.fetch_new(account, run)
+    return fetch.fetch_window(account, run, int(days), lift_cap=bool(run.params.get("lift_cap")))
+
+
+def _failed(account: ConnectedAccount, run: SyncRun, exc: UpstreamError, attempt: int) -> str:
     if isinstance(exc, AuthExpired):
+        run.finish(error=exc.message)
         return f"withings account {account.pk}: needs reconnecting"  # auth marked it; items wait
     account.mark_error(exc.message)
     if exc.permanent or attempt >= MAX_TRIES:
+        run.finish(error=exc.message)
         return f"withings account {account.pk}: gave up: {exc.message}"
-    retry_later(retry_task, (*retry_args, attempt + 1), exc.retry_after or MIN_RETRY_SECONDS * attempt)
+    run.retry_later(max(MIN_RETRY_SECONDS, backoff_seconds(attempt, exc.retry_after)), exc.message)
     return f"withings account {account.pk}: will retry: {exc.message}"
-
-
-def new_run(account: ConnectedAccount, trigger: str) -> SyncRun:
-    return start_run(trigger, account=account, route="withings_garmin")

@@ -1,5 +1,6 @@
-"""django-q2 entry points for Withings: primitive ids in, a short summary out."""
+"""django-q2 entry points for Withings: plain ids and strings in, a short summary out."""
 
+from fitsync import jobs as fitsync_jobs
 from fitsync.models import AccountStatus, ConnectedAccount, Provider, SyncRun
 
 from . import jobs, subscriptions
@@ -7,22 +8,35 @@ from . import jobs, subscriptions
 MANUAL_SYNC_DAYS = 7
 
 
-def fetch_new(account_id: int, trigger: str = SyncRun.Trigger.WEBHOOK, attempt: int = 1) -> str:
+def fetch_new(account_id: int, trigger: str = "webhook") -> str:
     """Fetch everything Withings changed since the account's cursor (after a notification)."""
     account = jobs.connected_account(account_id)
     if account is None:
         return f"withings account {account_id}: not connected"
-    return jobs.run_fetch(account, jobs.new_run(account, trigger), attempt, "fetch_new", (account_id, trigger))
+    return jobs.run_fetch(account, jobs.new_run(account, trigger))
 
 
-def fetch_window(account_id: int, run_id: int, days: int, lift_cap: bool = False, attempt: int = 1) -> str:
+def fetch_window(account_id: int, run_id: int, days: int, lift_cap: bool = False) -> str:
     """Fetch the weigh-ins of the last `days` days into an existing run (the manual sync)."""
-    account, run = jobs.connected_account(account_id), SyncRun.objects.get(pk=run_id)
+    run = SyncRun.objects.get(pk=run_id)
+    jobs.prepare_window_run(run, days, lift_cap)
+    return _resume(run)
+
+
+def resume(run_id: int) -> str:
+    """The dispatcher's call for a fetch run that is due again: a retry, or a run whose worker died."""
+    run = SyncRun.objects.filter(pk=run_id, finished_at__isnull=True).first()
+    if run is None:
+        return f"run {run_id}: already finished"
+    return _resume(run)
+
+
+def _resume(run: SyncRun) -> str:
+    account = jobs.connected_account(run.account_id)
     if account is None:
         run.finish(error="Withings is not connected")
-        return f"withings account {account_id}: not connected"
-    args = (account_id, run_id, days, lift_cap)
-    return jobs.run_fetch(account, run, attempt, "fetch_window", args, window_days=days, lift_cap=lift_cap)
+        return f"withings account {run.account_id}: not connected"
+    return jobs.run_fetch(account, run)
 
 
 def sync_now(account_id: int, run_id: int) -> str:
@@ -34,7 +48,7 @@ def fetch_new_for_all() -> str:
     """Every 6 hours: catch up on notifications that never arrived."""
     ids = list(_connected_ids())
     for account_id in ids:
-        jobs.queue("fetch_new", account_id, SyncRun.Trigger.SCHEDULE)
+        jobs.queue("fetch_new", account_id, SyncRun.Trigger.SCHEDULE.value)
     return f"queued {len(ids)} Withings fetches"
 
 
@@ -46,8 +60,9 @@ def subscribe(account_id: int) -> str:
 
 
 def check_subscriptions() -> str:
-    """Daily: re-subscribe accounts whose subscription Withings dropped."""
-    states = [subscriptions.check(a)["state"] for a in ConnectedAccount.objects.filter(pk__in=_connected_ids())]
+    """Daily: re-subscribe accounts whose subscription Withings dropped; one account's error stops no other."""
+    accounts = ConnectedAccount.objects.filter(pk__in=_connected_ids())
+    states = fitsync_jobs.for_each(accounts, lambda account: subscriptions.check(account)["state"])
     return f"checked {len(states)} Withings subscriptions: {states.count('active')} active"
 
 

@@ -79,7 +79,7 @@ def callback(request):
         messages.error(request, _exchange_problem(exc))
         return redirect("withings:connect")
     jobs.queue("subscribe", connection.account.pk)
-    jobs.queue("fetch_new", connection.account.pk, SyncRun.Trigger.MANUAL)  # catch up at once (also after a re-auth)
+    jobs.queue("fetch_new", connection.account.pk, SyncRun.Trigger.MANUAL.value)  # catch up now, also after a re-auth
     verb = "connected" if connection.created else "reconnected"
     messages.success(request, f"Withings {verb} ({connection.account.display_name}). Subscribing to new weigh-ins…")
     return redirect("dashboard:overview")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from fitsync import sync
-from fitsync.models import AccountStatus, ItemStatus, SyncItem
+from fitsync.models import AccountStatus, ItemStatus, SyncItem, SyncRun
 from fitsync.pipelines import withings_to_garmin
 from integrations.withings import tasks as withings_tasks
 from tests.conftest import load_fixture
@@ -26,6 +26,7 @@ from tests.conftest import load_fixture
 from .upstreams import GARMIN_EMAIL, HEVY_KEY, READ_TIMEOUT, WITHINGS_USER, accounts, upstreams, withings_jobs
 
 pytestmark = pytest.mark.django_db
+RETRY_FUNCS = ["integrations.withings.tasks.fetch_new", "integrations.withings.tasks.fetch_window"]
 __all__ = ["accounts", "upstreams", "withings_jobs"]  # fixtures used by name
 
 # Where each upstream's fault is injected: the call whose failure matters most.
@@ -98,10 +99,12 @@ class WithingsRoute:
         self.upstreams, self.account, self.jobs = upstreams, accounts["withings"], withings_jobs
         upstreams.withings.add_height(WITHINGS_USER, 1.80)
         upstreams.withings.add_measurement(WITHINGS_USER, timezone.now() - timedelta(hours=1), 80.35)
-        self.attempt = 1
 
     def fetch(self) -> str:
-        return withings_tasks.fetch_new(self.account.pk, "webhook", self.attempt)
+        run = SyncRun.objects.filter(account=self.account, finished_at__isnull=True).first()
+        if run is not None:  # a fetch left due by an earlier attempt: the dispatcher's job resumes it
+            return withings_tasks.resume(run.pk)
+        return withings_tasks.fetch_new(self.account.pk, "webhook")
 
     def run(self) -> str:
         """The fetch, then every item it made through the engine (the jobs the fetch queued)."""
@@ -187,16 +190,18 @@ def test_a_transient_withings_fault_schedules_the_fetch_after_retry_after(
     summary, elapsed, started, ended = run_timed(route, fault)
 
     assert "will retry" in summary and route.item is None
-    (retry,) = Schedule.objects.filter(func="integrations.withings.tasks.fetch_new")
+    assert not Schedule.objects.filter(func__in=RETRY_FUNCS).exists()
+    (run,) = SyncRun.objects.filter(account=route.account)
     earliest, latest = retry_window(fault, started, ended, floor=60)  # 601: Withings' 60-second window
-    assert earliest <= retry.next_run <= latest + timedelta(seconds=60)
-    assert retry.args.endswith("2)")  # the second of at most 5 tries
+    assert earliest <= run.retry_at <= max(latest, ended + timedelta(seconds=60))
+    assert (run.attempts, run.finished_at) == (1, None)  # the second of at most 5 tries comes
     if fault_name in SLOW:
         assert elapsed < READ_TIMEOUT + 1, f"the attempt took {elapsed:.1f} s"
-    with time_machine.travel(retry.next_run + timedelta(seconds=1), tick=True):
-        route.attempt = 2
+    with time_machine.travel(run.retry_at + timedelta(seconds=1), tick=True):
         route.run()
         assert route.item.status == ItemStatus.SYNCED and route.writes() == 1
+    run.refresh_from_db()
+    assert run.attempts == 2 and run.finished_at and not run.error
 
 
 # --- permanent faults: failed at once, no retry --------------------------------------------------------

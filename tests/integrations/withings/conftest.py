@@ -91,8 +91,6 @@ def rsps(fake, settings):
 def jobs_sent(monkeypatch):
     captured = Jobs()
     monkeypatch.setattr(jobs, "_send", lambda task, *args: captured.sent.append((task, args)))
-    monkeypatch.setattr(jobs, "retry_later",
-                        lambda task, args, seconds: captured.sent.append((f"retry:{task}", (args, seconds))))
     return captured
 
 

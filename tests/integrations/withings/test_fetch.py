@@ -8,19 +8,23 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_q.models import Schedule
 
+from fitsync import sync
 from fitsync.models import ItemStatus, SyncItem, SyncRun
 from fitsync.records import measurement_from_jsonable
-from integrations.withings import fetch, tasks
+from integrations.withings import fetch, jobs, tasks
 from integrations.withings.account_meta import update_meta
 from tests.conftest import load_fixture
 
 from .conftest import USER
 
 pytestmark = pytest.mark.django_db
+RETRY_FUNCS = ["integrations.withings.tasks.fetch_new", "integrations.withings.tasks.fetch_window"]
 API = "https://wbsapi.withings.net"
 MEASTYPES = "1,4,5,6,8,76,77,88,170,226,227"
 
@@ -164,22 +168,40 @@ def test_it_reads_incrementally_from_the_lastupdate_cursor(account, fake, rsps, 
     assert sorted(i.title for i in items(account).values()) == ["79.90 kg", "80.10 kg"]
 
 
-def test_it_keeps_the_cursor_and_retries_after_the_rate_window_on_601(account, fake, rsps, jobs_sent):
+def test_it_keeps_the_cursor_and_leaves_the_run_due_after_the_rate_window_on_601(
+    account, fake, rsps, jobs_sent, monkeypatch
+):
     account.cursor = "1737000000"
     account.save()
     fake.add_fault(path="^/measure$", body_status=601)
+    before = timezone.now()
     summary = tasks.fetch_new(account.pk)
     account.refresh_from_db()
     assert "will retry" in summary and account.cursor == "1737000000"
-    assert jobs_sent.sent == [("retry:fetch_new", ((account.pk, "webhook", 2), 60))]
     run = SyncRun.objects.get()
-    assert run.finished_at and "601" in run.error
-    assert "created" in tasks.fetch_new(*jobs_sent.sent[0][1][0])  # the retry succeeds once Withings allows
+    assert run.finished_at is None and "601" in run.error and run.attempts == 1
+    assert run.retry_at >= before + timedelta(seconds=60)  # never inside Withings' rate window
+    assert jobs_sent.sent == [] and not Schedule.objects.filter(func__in=RETRY_FUNCS).exists()  # the run is the row
+
+    resumed = []
+    monkeypatch.setattr("fitsync.jobs.send", lambda func, *args, **options: resumed.append((func, args)))
+    assert sync.dispatch_due_runs() == 0  # not due yet
+    with time_machine.travel(run.retry_at + timedelta(seconds=1)):
+        assert sync.dispatch_due_runs() == 1 and sync.dispatch_due_runs() == 0  # one job, however often
+    assert resumed == [("integrations.withings.tasks.resume", (run.pk,))]
+    assert "created" in tasks.resume(run.pk)  # the retry succeeds once Withings allows
+    run.refresh_from_db()
+    assert run.finished_at and run.retry_at is None and run.attempts == 2 and run.trigger == "webhook"
 
 
 def test_it_gives_up_after_a_bounded_number_of_tries(account, fake, rsps, jobs_sent):
     fake.add_fault(path="^/measure$", status=500, times=10)
-    assert "gave up" in tasks.fetch_new(account.pk, "webhook", 5) and jobs_sent.sent == []
+    run = jobs.new_run(account, "webhook")
+    SyncRun.objects.filter(pk=run.pk).update(attempts=jobs.MAX_TRIES - 1)
+    assert "gave up" in tasks.resume(run.pk) and jobs_sent.sent == []
+    run.refresh_from_db()
+    assert run.finished_at and run.retry_at is None and "500" in run.error
+    assert "already finished" in tasks.resume(run.pk)
 
 
 def test_it_syncs_a_past_window_from_the_command_line(account, fake, rsps, sent_jobs):

@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from fitsync.models import Credential, ItemStatus, SyncItem
+from fitsync.models import Credential, ItemStatus, SyncItem, SyncRun
 from fitsync.sync import due_items
 from integrations.sandbox.server import SandboxServer
 from integrations.withings import auth, client, tasks
@@ -106,7 +106,8 @@ def test_it_keeps_the_account_connected_when_a_refresh_fails_transiently(account
     account.refresh_from_db()
     credential = credential_of(account)
     assert account.status == "connected" and credential.lease_owner == "" and credential.version == 1
-    assert jobs_sent.names() == ["retry:fetch_new"]
+    run = SyncRun.objects.get()
+    assert run.retry_at and run.finished_at is None and jobs_sent.sent == []  # the dispatcher resumes it
 
 
 # --- the race: 8 callers, one refresh --------------------------------------------------------------
