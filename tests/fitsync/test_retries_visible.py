@@ -25,9 +25,13 @@ def test_a_run_waiting_to_retry_says_when(logged_in, user, make_account):
 
 
 def test_a_schedule_set_aside_shows_on_the_overview_and_health(logged_in, client):
-    Schedule.objects.bulk_create([
-        Schedule(func="fitsync.tasks.dispatch", args="(SyncRun.Trigger.WEBHOOK,)", next_run=timezone.now() - timedelta(1))
-    ])
+    Schedule.objects.bulk_create(
+        [
+            Schedule(
+                func="fitsync.tasks.dispatch", args="(SyncRun.Trigger.WEBHOOK,)", next_run=timezone.now() - timedelta(1)
+            )
+        ]
+    )
     assert quarantine_unreadable_schedules() == 1
 
     page = logged_in.get(reverse("dashboard:overview")).content.decode()

@@ -32,10 +32,17 @@ CORE = [func for _, func, _ in CORE_SCHEDULES]
 
 def add_unreadable_schedule() -> Schedule:
     """A row as the old retry code wrote it; bulk_create sends no pre_save, as a raw INSERT would not."""
-    (row,) = Schedule.objects.bulk_create([
-        Schedule(func="integrations.withings.tasks.fetch_new", args=OLD_RETRY_ARGS, schedule_type=Schedule.ONCE,
-                 repeats=-1, next_run=timezone.now() - timedelta(minutes=5))
-    ])
+    (row,) = Schedule.objects.bulk_create(
+        [
+            Schedule(
+                func="integrations.withings.tasks.fetch_new",
+                args=OLD_RETRY_ARGS,
+                schedule_type=Schedule.ONCE,
+                repeats=-1,
+                next_run=timezone.now() - timedelta(minutes=5),
+            )
+        ]
+    )
     return row
 
 
