@@ -8,11 +8,10 @@ work the same on SQLite and PostgreSQL.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import sql
 from .crypto import EncryptedTextField
 
 PAYLOAD_LIMIT = 4096  # bytes of an inbound payload kept for the dashboard
@@ -157,11 +156,15 @@ class InboundEvent(models.Model):
 
     @classmethod
     def record(cls, source: str, account_id: int, dedupe_key: str, payload: bytes | str) -> bool:
-        """Store a webhook's event unless its dedupe key was seen before; True when it is new. One statement."""
-        event = cls(source=source, account_id=account_id, dedupe_key=dedupe_key[:200], payload=cls.bounded(payload))
-        insert, params = sql.insert_statement(event)
-        _, inserted = sql.execute(f"{insert} ON CONFLICT ({sql.quoted('dedupe_key')}) DO NOTHING", params)
-        return inserted == 1
+        """Store a webhook's event unless its dedupe key was seen before; True when it is new."""
+        try:
+            with transaction.atomic():  # a savepoint: the caller's transaction goes on after a duplicate
+                cls.objects.create(
+                    source=source, account_id=account_id, dedupe_key=dedupe_key[:200], payload=cls.bounded(payload)
+                )
+        except IntegrityError:
+            return False
+        return True
 
 
 class ItemStatus(models.TextChoices):

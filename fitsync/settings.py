@@ -150,9 +150,6 @@ if DB_IS_SQLITE:
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two writers
     # queue on the busy timeout instead of failing with "database is locked" on lock upgrade.
-    # fitsync/backends/sqlite3: writers queue on a lock of our own that hands over at once, not on
-    # SQLite's busy handler, which sleeps up to 100 ms between looks.
-    DATABASES["default"]["ENGINE"] = "fitsync.backends.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
@@ -198,7 +195,6 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-    Q_CLUSTER["broker_class"] = "fitsync.broker.OrmBroker"  # the ORM broker, its INSERT written out
 
 # --- sync engine -----------------------------------------------------------------------------
 SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=8)

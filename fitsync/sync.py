@@ -18,7 +18,6 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
-from . import sql
 from .errors import AuthExpired, UpstreamError, provider_label
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
 from .tokens import lease_owner
@@ -84,20 +83,16 @@ def broker_shares_transaction() -> bool:
 
 
 def _mark_queued(item_ids: list[int], stale, now) -> list[int]:
-    """Set queued_at on those of the items that are active and not queued already; their ids, in one UPDATE.
+    """Set queued_at on those of the items that are active and not queued already; their ids.
 
-    The conditions are checked by the UPDATE itself, so of two concurrent callers only one wins an item.
+    The conditions are checked by the UPDATE itself, so of two concurrent callers only one wins an item;
+    the winners are read back by this call's own stamp (`now`, to the microsecond).
     """
     if not item_ids:
         return []
-    table, marks = sql.quoted(SyncItem._meta.db_table), ", ".join(["%s"] * len(item_ids))
-    now_value, stale_value = sql.db_value(SyncItem, "queued_at", now), sql.db_value(SyncItem, "queued_at", stale)
-    rows, _ = sql.execute(
-        f"UPDATE {table} SET queued_at = %s WHERE id IN ({marks}) AND status IN (%s, %s)"
-        " AND (queued_at IS NULL OR queued_at < %s) RETURNING id",
-        [now_value, *item_ids, *ACTIVE, stale_value],
-    )
-    return sorted(pk for (pk,) in rows)
+    free = Q(queued_at__isnull=True) | Q(queued_at__lt=stale)
+    SyncItem.objects.filter(free, pk__in=item_ids, status__in=ACTIVE).update(queued_at=now)
+    return sorted(SyncItem.objects.filter(pk__in=item_ids, queued_at=now).values_list("pk", flat=True))
 
 
 def _send(item_ids: list[int]) -> None:
@@ -120,35 +115,32 @@ def _broker(queue: str):
 def upsert_item(account_id: int, route: str, source_id: str, **fields) -> tuple[int, bool]:
     """Create the item as pending, or mark an existing one for another run: (item id, created).
 
-    One INSERT ... ON CONFLICT statement (it sits on the webhook's path, see fitsync/sql.py). What happens
-    to an existing item is decided by its row inside that statement, not by an earlier read: on
-    PostgreSQL a worker may claim or record the item in between, and a stale "pending" would break its
-    lease (or a stale "running" would set `rerun` on an item that already finished, and the new data
-    would wait for the poll). A running item stays running with `rerun` set; a held one stays held
-    unless a status is given. Call inside a transaction.
+    What happens to an existing item is decided by its row inside the UPDATE, not by the read before it:
+    on PostgreSQL a worker may claim or record the item in between, and a stale "pending" would break its
+    lease (or a stale "running" would set `rerun` on an item that already finished, and the new data would
+    wait for the poll). A running item stays running with `rerun` set; a held one stays held unless a
+    status is given. Call inside a transaction.
     """
     now = timezone.now()
-    status = fields.pop("status", None)
-    stays = [ItemStatus.RUNNING] if status else [ItemStatus.RUNNING, ItemStatus.HELD]
-    item = SyncItem(account_id=account_id, route=route, source_id=source_id, status=status or ItemStatus.PENDING,
-                    next_attempt_at=now, **fields)
-    insert, params = sql.insert_statement(item)
-    table, staying = sql.quoted(SyncItem._meta.db_table), ", ".join(["%s"] * len(stays))
-    given = [SyncItem._meta.get_field(name).column for name in fields]
-    assignments = [f"{column} = excluded.{column}" for column in given] + [
-        f"rerun = CASE WHEN {table}.status = %s THEN %s ELSE {table}.rerun END",
-        f"status = CASE WHEN {table}.status IN ({staying}) THEN {table}.status ELSE excluded.status END",
-        f"next_attempt_at = CASE WHEN {table}.status IN ({staying}) THEN {table}.next_attempt_at"
-        " ELSE excluded.next_attempt_at END",
-        "updated_at = excluded.updated_at",
-    ]
-    rows, _ = sql.execute(
-        f"{insert} ON CONFLICT (account_id, route, source_id) DO UPDATE SET {', '.join(assignments)}"
-        " RETURNING id, created_at = %s",
-        [*params, ItemStatus.RUNNING, True, *stays, *stays, sql.db_value(SyncItem, "created_at", item.created_at)],
+    given = fields.pop("status", None)
+    status = given or ItemStatus.PENDING
+    item, created = SyncItem.objects.get_or_create(
+        account_id=account_id,
+        route=route,
+        source_id=source_id,
+        defaults={**fields, "status": status, "next_attempt_at": now},
     )
-    item_id, created = rows[0]
-    return item_id, bool(created)
+    if created:
+        return item.pk, True
+    stays = Q(status__in=[ItemStatus.RUNNING] if given else [ItemStatus.RUNNING, ItemStatus.HELD])
+    SyncItem.objects.filter(pk=item.pk).update(
+        **fields,
+        rerun=Case(When(status=ItemStatus.RUNNING, then=Value(True)), default=F("rerun")),
+        status=Case(When(stays, then=F("status")), default=Value(status)),
+        next_attempt_at=Case(When(stays, then=F("next_attempt_at")), default=Value(now)),
+        updated_at=now,
+    )
+    return item.pk, False
 
 
 # --- running one item ---------------------------------------------------------------------------
@@ -250,8 +242,13 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
     retry_at = now + timedelta(seconds=backoff_seconds(attempts, exc.retry_after))
     with transaction.atomic():
         SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
-            status=status, attempts=attempts, last_error=message, next_attempt_at=retry_at,
-            lease_owner="", lease_expires_at=None, updated_at=now,
+            status=status,
+            attempts=attempts,
+            last_error=message,
+            next_attempt_at=retry_at,
+            lease_owner="",
+            lease_expires_at=None,
+            updated_at=now,
         )
         _finish_attempt(attempt, "failed" if gives_up else "retrying", message)
     _mark_account_for(item, exc).mark_error(message)
@@ -262,7 +259,10 @@ def _release_waiting(item: SyncItem, owner: str, attempt: SyncAttempt, message: 
     """Back to pending without burning an attempt; the dispatcher picks it up once the account is fixed."""
     with transaction.atomic():
         SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
-            status=ItemStatus.PENDING, last_error=message[:500], lease_owner="", lease_expires_at=None,
+            status=ItemStatus.PENDING,
+            last_error=message[:500],
+            lease_owner="",
+            lease_expires_at=None,
             updated_at=timezone.now(),
         )
         _finish_attempt(attempt, "waiting", message)
