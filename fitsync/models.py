@@ -243,7 +243,6 @@ class SyncRun(models.Model):
         SCHEDULE = "schedule", "Schedule"
         MANUAL = "manual", "Manual"
         BACKFILL = "backfill", "Backfill"
-        RESYNC = "resync", "Resync"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     account = models.ForeignKey(ConnectedAccount, null=True, blank=True, on_delete=models.SET_NULL)
@@ -266,8 +265,6 @@ class SyncRun(models.Model):
     params = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
-
-    COUNTERS = ("created", "updated", "deleted", "skipped", "held", "failed", "done")
 
     def __str__(self) -> str:
         return f"{self.get_trigger_display()} run #{self.pk}"

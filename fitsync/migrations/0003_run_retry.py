@@ -40,5 +40,10 @@ class Migration(migrations.Migration):
             name='task',
             field=models.CharField(blank=True, max_length=100),
         ),
+        migrations.AlterField(
+            model_name='syncrun',
+            name='trigger',
+            field=models.CharField(choices=[('webhook', 'Webhook'), ('schedule', 'Schedule'), ('manual', 'Manual'), ('backfill', 'Backfill')], max_length=20),
+        ),
         migrations.RunPython(drop_old_retry_schedules, migrations.RunPython.noop),
     ]
