@@ -329,6 +329,28 @@ def median(values: list[float]) -> float:
 
 
 # --- reporting ------------------------------------------------------------------------------------
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo, ticks = 0.0, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = (Path("/proc") / str(current) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+        todo.extend(children.get(current, []))
+    return total
+
+
 def machine() -> str:
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
     return f"nproc {os.cpu_count()}; `{uname}`; Python {platform.python_version()}; date {date.today().isoformat()}"
