@@ -188,13 +188,15 @@ Q_CLUSTER = {
     "ack_failures": True,  # our tables hold the truth; a crashed task is re-queued by the dispatcher
     "recycle": 500,
     "queue_limit": 50,
-    "poll": env.float("Q_POLL", default=0.1),
+    # The ORM broker's look for jobs when nothing woke it (fitsync/broker.py): a backstop, not the pace.
+    "poll": env.float("Q_POLL", default=1.0),
     "label": "Task queue",
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "fitsync.broker.OrmBroker"  # django-q2's, woken when a job is queued
 
 # --- sync engine -----------------------------------------------------------------------------
 SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=8)
