@@ -78,6 +78,16 @@ class ConnectedAccount(models.Model):
         for key, value in fields.items():
             setattr(self, key, value)
 
+    def merge_meta(self, **changes) -> dict:
+        """Merge `changes` into the stored meta and return it. Jobs and views write different keys of the
+        same JSON, so the row is re-read inside the write (row-locked on PostgreSQL; SQLite's IMMEDIATE
+        transactions serialize writers)."""
+        with transaction.atomic():
+            stored = ConnectedAccount.objects.select_for_update().values_list("meta", flat=True).get(pk=self.pk)
+            self.meta = {**stored, **changes}
+            ConnectedAccount.objects.filter(pk=self.pk).update(meta=self.meta, updated_at=timezone.now())
+        return self.meta
+
     def mark_connected(self) -> None:
         fields = dict(status=AccountStatus.CONNECTED, status_message="")
         ConnectedAccount.objects.filter(pk=self.pk).update(updated_at=timezone.now(), **fields)

@@ -1,10 +1,5 @@
-"""Non-secret Withings state kept in `ConnectedAccount.meta` (timezone, subscription, height).
+"""Non-secret Withings state kept in `ConnectedAccount.meta` (timezone, subscription, height)."""
 
-Several jobs write different keys of the same JSON, so each write re-reads the row inside a short
-transaction (row-locked on PostgreSQL; SQLite's IMMEDIATE transactions serialize writers).
-"""
-
-from django.db import transaction
 from django.utils import timezone
 
 from fitsync.models import ConnectedAccount
@@ -12,12 +7,7 @@ from fitsync.models import ConnectedAccount
 
 def update_meta(account: ConnectedAccount, **changes) -> dict:
     """Merge `changes` into the account's meta and return the stored meta."""
-    with transaction.atomic():
-        row = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
-        meta = {**row.meta, **changes}
-        ConnectedAccount.objects.filter(pk=account.pk).update(meta=meta, updated_at=timezone.now())
-    account.meta = meta
-    return meta
+    return account.merge_meta(**changes)
 
 
 def set_subscription(account: ConnectedAccount, state: str, message: str, callback_url_shown: str) -> dict:
