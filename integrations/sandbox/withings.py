@@ -6,7 +6,7 @@ Withings way: HTTP 200 with a non-zero `status` in the JSON body. Parts live in 
 (codes, rotating tokens), withings_pages (HTML), withings_measures and withings_notify.
 """
 
-# Reference: docs/upstream-apis.md section 3 (Withings) and section 6 (fake-server checklist).
+# Reference: docs/upstream.md, "Withings" (what is confirmed, and the switches below for what is not).
 
 import itertools
 import threading
@@ -23,11 +23,14 @@ from .core import FakeService, Request, Response, json_response
 from .withings_measures import MeasureGroup, MeasurementHelpers, MeasureQuery, select_page
 from .withings_notify import (
     KNOWN_APPLIS,
+    NOTIFY_ENCODINGS,
+    NOTIFY_FIELDS,
     Delivery,
     SubscriptionBook,
     answers_head,
     callback_url_problem,
     deliver,
+    notification_form,
 )
 from .withings_oauth import KNOWN_SCOPES, App, OAuthError, TokenStore, parse_scope
 from .withings_pages import authorize_page, error_page
@@ -64,6 +67,18 @@ def redirect(uri: str, **params: str) -> Response:
     return Response(302, b"", {"Location": f"{uri}{separator}{urlencode(params)}"})
 
 
+def as_strings(data):
+    """Every number in `data` written as a string, as the spec types `updatetime` (and as some
+    clients treat every field): 80350 -> "80350". Booleans and None stay as they are."""
+    if isinstance(data, dict):
+        return {key: as_strings(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [as_strings(value) for value in data]
+    if isinstance(data, int | float) and not isinstance(data, bool):
+        return str(data)
+    return data
+
+
 def _appli(params: dict[str, str], default: int | None = None) -> int | None:
     """The `appli` parameter; raises ValueError when it is not a number."""
     value = params.get("appli", "").strip()
@@ -79,14 +94,23 @@ class WithingsFake(MeasurementHelpers, FakeService):
         strict_callback_urls: bool = False,
         drop_after: int = 4,
         rate_limit_per_minute: int | None = None,
+        notify_encoding: str = "urlencoded",
+        notify_fields: str = "documented",
+        numbers_as_strings: bool = False,
     ):
         super().__init__()
+        if notify_encoding not in NOTIFY_ENCODINGS or notify_fields not in NOTIFY_FIELDS:
+            raise ValueError(f"notify_encoding in {NOTIFY_ENCODINGS}, notify_fields in {NOTIFY_FIELDS}")
         self.now = time.time  # replace in tests to move time without sleeping
         self.http = requests  # anything with .head() and .post(): the probe and the emitter use it
         self.page_size = page_size
         self.strict_callback_urls = strict_callback_urls
         self.drop_after = drop_after
         self.rate_limit_per_minute = rate_limit_per_minute
+        # Unconfirmed upstream behaviours, one switch each (docs/upstream.md, "Withings").
+        self.notify_encoding = notify_encoding  # "urlencoded" or "multipart" (form-data)
+        self.notify_fields = notify_fields  # "documented", "extra" or "no_dates"
+        self.numbers_as_strings = numbers_as_strings  # getmeas numbers as JSON strings ("80350")
         self.tokens = TokenStore(lambda: self.now())
         self.users: dict[int, FakeUser] = {}
         self.groups: dict[int, MeasureGroup] = {}
@@ -177,14 +201,15 @@ class WithingsFake(MeasurementHelpers, FakeService):
         retries: int = 2,
         backoff: float = 0.05,
     ) -> list[Delivery]:
-        """POST `userid, appli, startdate, enddate` to each subscription of the user for `appli`;
-        a subscription is removed after `drop_after` failed deliveries in a row (as Withings)."""
+        """POST `userid, appli, startdate, enddate` (shaped by `notify_fields`, encoded as
+        `notify_encoding`) to each subscription of the user for `appli`; a subscription is removed
+        after `drop_after` failed deliveries in a row (as Withings)."""
         enddate = enddate if enddate is not None else int(self.now())
         startdate = startdate if startdate is not None else enddate - 86400
-        form = {"userid": userid, "appli": appli, "startdate": startdate, "enddate": enddate}
+        form = notification_form(userid, appli, startdate, enddate, self.notify_fields)
         results = []
         for subscription in self.subscriptions.of_user(userid, appli):
-            delivery = deliver(self.http, subscription.callbackurl, form, retries, backoff)
+            delivery = deliver(self.http, subscription.callbackurl, form, retries, backoff, self.notify_encoding)
             delivery.dropped = self.subscriptions.record(subscription, delivery.ok, self.drop_after)
             results.append(delivery)
         with self.lock:
@@ -304,7 +329,8 @@ class WithingsFake(MeasurementHelpers, FakeService):
             groups = [g for g in self.groups.values() if g.userid == access.userid]
             tz = self.users[access.userid].timezone if access.userid in self.users else "UTC"
         page = select_page(groups, query, self.page_size)
-        return ok({"updatetime": int(self.now()), "timezone": tz, **page})
+        body = {"updatetime": int(self.now()), "timezone": tz, **page}
+        return ok(as_strings(body) if self.numbers_as_strings else body)
 
     def _notify(self, request: Request, params: dict[str, str]) -> Response:
         access = self._authenticate(request, params)
