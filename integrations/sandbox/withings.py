@@ -40,6 +40,7 @@ INVALID_TOKEN = (
     "XRequestID: Not provided invalid_token: The access token provided is invalid",
 )
 TOO_MANY_REQUESTS = (601, "Too Many Requests")
+SAME_ARGUMENTS = (601, "Same arguments in less than 10 seconds")  # seen live, with body.wait_seconds
 INVALID_PARAMS = 503
 # 293 is observed for an unknown/invalid callback URL; using it for a failed probe is our choice.
 BAD_CALLBACK = 293
@@ -97,6 +98,7 @@ class WithingsFake(MeasurementHelpers, FakeService):
         notify_encoding: str = "urlencoded",
         notify_fields: str = "documented",
         numbers_as_strings: bool = False,
+        same_arguments_seconds: float = 0,
     ):
         super().__init__()
         if notify_encoding not in NOTIFY_ENCODINGS or notify_fields not in NOTIFY_FIELDS:
@@ -111,6 +113,10 @@ class WithingsFake(MeasurementHelpers, FakeService):
         self.notify_encoding = notify_encoding  # "urlencoded" or "multipart" (form-data)
         self.notify_fields = notify_fields  # "documented", "extra" or "no_dates"
         self.numbers_as_strings = numbers_as_strings  # getmeas numbers as JSON strings ("80350")
+        # Seen live on requesttoken: 601 for the same call repeated within 10 s; whether it applies to
+        # every action is unconfirmed. 0 turns it off.
+        self.same_arguments_seconds = same_arguments_seconds
+        self._last_seen_arguments: dict[tuple, float] = {}
         self.tokens = TokenStore(lambda: self.now())
         self.users: dict[int, FakeUser] = {}
         self.groups: dict[int, MeasureGroup] = {}
@@ -278,9 +284,25 @@ class WithingsFake(MeasurementHelpers, FakeService):
         def wrapped(request: Request) -> Response:
             if self._over_rate_limit():
                 return failure(*TOO_MANY_REQUESTS)
+            if self._repeated_too_soon(request):
+                wait = int(self.same_arguments_seconds) + 1
+                return json_response(
+                    {"status": SAME_ARGUMENTS[0], "body": {"wait_seconds": wait}, "error": SAME_ARGUMENTS[1]}
+                )
             return handler(request, request.params())
 
         return wrapped
+
+    def _repeated_too_soon(self, request: Request) -> bool:
+        """The same call (path, parameters and token) within `same_arguments_seconds`."""
+        if not self.same_arguments_seconds:
+            return False
+        key = (request.path, tuple(sorted(request.params().items())), request.header("authorization"))
+        now = self.now()
+        with self._rate_lock:
+            last = self._last_seen_arguments.get(key)
+            self._last_seen_arguments[key] = now
+        return last is not None and now - last < self.same_arguments_seconds
 
     def _over_rate_limit(self) -> bool:
         """A sliding one-minute window across all users: the limit is per application."""

@@ -49,13 +49,15 @@ class Subscription:
     comment: str = ""
 
 
-def error_for(status: int, message: str) -> UpstreamError:
-    """Withings' body `status` as a fitsync error (its codes are not HTTP codes)."""
+def error_for(status: int, message: str, wait_seconds: int | None = None) -> UpstreamError:
+    """Withings' body `status` as a fitsync error (its codes are not HTTP codes). A 601 may say how
+    long to wait (`"body": {"wait_seconds": 188}`, seen for "Same arguments in less than 10
+    seconds"); fitsync waits that long, and never less than the one-minute rate window."""
     text = f"status {status}: {message or 'no message'}"  # from_status prefixes "Withings: "
     if status in AUTH_FAILURES:
         return from_status(PROVIDER, 401, text)
     if status == 601:
-        return from_status(PROVIDER, 429, text, retry_after=RATE_WINDOW_SECONDS)
+        return from_status(PROVIDER, 429, text, retry_after=max(wait_seconds or 0, RATE_WINDOW_SECONDS))
     if status in RETRYABLE or status >= 3000:
         return from_status(PROVIDER, 503, text)
     return from_status(PROVIDER, 400, text)  # the many "invalid params" statuses
@@ -70,10 +72,10 @@ def call(path: str, data: dict, access_token: str = "") -> dict:
     status = as_int(payload.get("status")) if isinstance(payload, dict) else None
     if status is None:
         raise from_status(PROVIDER, 502, "Withings sent an answer without a status")
+    body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
     if status != 0:
-        raise error_for(status, str(payload.get("error", ""))[:200])
-    body = payload.get("body")
-    return body if isinstance(body, dict) else {}
+        raise error_for(status, str(payload.get("error", ""))[:200], as_int(body.get("wait_seconds")))
+    return body
 
 
 # --- OAuth2 -------------------------------------------------------------------------------------

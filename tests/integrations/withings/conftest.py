@@ -45,6 +45,7 @@ class DjangoHttp:
 
 NOTIFIER_SETTINGS = [dict(notify_encoding=e, notify_fields=f) for e, f in product(NOTIFY_ENCODINGS, NOTIFY_FIELDS)]
 GETMEAS_SETTINGS = [dict(numbers_as_strings=False), dict(numbers_as_strings=True)]
+REPEAT_SETTINGS = [dict(same_arguments_seconds=0), dict(same_arguments_seconds=10)]
 
 
 def every(*settings: list[dict]) -> list[dict]:

@@ -136,3 +136,12 @@ def test_it_treats_a_status_that_is_not_a_number_as_a_transient_failure(fake, rs
     fake.add_fault(path="^/measure$", status=200, body=measure_answer({"measuregrps": []}, status))
     with pytest.raises(TransientError, match="without a status"):
         client.get_measures("token", [1])
+
+
+@pytest.mark.parametrize("wait_seconds, retry_after", [(188, 188), ("188", 188), (5, 60), (None, 60), ("soon", 60)])
+def test_it_waits_as_long_as_a_601_asks_and_at_least_the_rate_window(fake, rsps, wait_seconds, retry_after):
+    answer = {"status": 601, "body": {"wait_seconds": wait_seconds}, "error": "Same arguments in less than 10 seconds"}
+    fake.add_fault(path="^/measure$", status=200, body=json.dumps(answer).encode())
+    with pytest.raises(RateLimited) as caught:
+        client.get_measures("token", [1])
+    assert caught.value.retry_after == retry_after

@@ -1,6 +1,7 @@
 """Done-when, as a new user would try it: connect, subscription active, a weigh-in becomes an item, and an
 expired access token is refreshed without anyone noticing; under every setting of the fake's switches for
-what Withings does not document firmly (notification encoding and fields, numbers as strings)."""
+what Withings does not document firmly (notification encoding and fields, numbers as strings, a 601 for
+the same call repeated within 10 s)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from fitsync.models import ConnectedAccount, SyncItem
 
-from .conftest import GETMEAS_SETTINGS, NOTIFIER_SETTINGS, USER, every, expire_locally, switch_id
+from .conftest import GETMEAS_SETTINGS, NOTIFIER_SETTINGS, REPEAT_SETTINGS, USER, every, expire_locally, switch_id
 from .test_oauth import consent, follow, start
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ BODY = dict(
 )
 
 
-@pytest.fixture(params=every(NOTIFIER_SETTINGS, GETMEAS_SETTINGS), ids=switch_id)
+@pytest.fixture(params=every(NOTIFIER_SETTINGS, GETMEAS_SETTINGS, REPEAT_SETTINGS), ids=switch_id)
 def withings_switches(request) -> dict:
     return request.param
 

@@ -1,5 +1,6 @@
-"""The Withings fake's switches for unconfirmed behaviours send what they say: each notification encoding and
-shape reaches the webhook as a 200 and one fetch, and getmeas writes its numbers as strings when asked."""
+"""The Withings fake's switches for unconfirmed behaviours do what they say: each notification encoding and
+shape reaches the webhook as a 200 and one fetch, getmeas writes its numbers as strings when asked, and a
+call repeated too soon gets the 601 seen live."""
 
 from email import message_from_bytes
 
@@ -7,10 +8,11 @@ import pytest
 import requests
 from django.utils import timezone
 
+from fitsync.errors import RateLimited
 from fitsync.models import InboundEvent
 from integrations.sandbox.withings import WithingsFake
 from integrations.sandbox.withings_notify import NOTIFY_FIELDS, multipart_body, notification_form
-from integrations.withings import subscriptions
+from integrations.withings import client, subscriptions
 
 from .conftest import CLIENT_ID, NOTIFIER_SETTINGS, USER, switch_id
 
@@ -76,3 +78,13 @@ def test_getmeas_writes_every_number_as_a_string_when_switched_on(rsps, fake, se
         "1": ("80350", "-3"),
         "6": ("21400", "-3"),
     }
+
+
+def test_the_same_call_within_the_window_gets_601_with_a_wait(rsps, fake):
+    fake.same_arguments_seconds = 10
+    token = fake.issue_tokens(CLIENT_ID, USER)["access_token"]
+    client.get_measures(token, [1], lastupdate=5)
+    client.get_measures(token, [1], lastupdate=6)  # other arguments: fine
+    with pytest.raises(RateLimited) as caught:
+        client.get_measures(token, [1], lastupdate=5)
+    assert caught.value.retry_after == 60 and "Same arguments" in str(caught.value)
