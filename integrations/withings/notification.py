@@ -2,7 +2,7 @@
 
 Withings' older guide says the parameters come "as form-data"; its newer overview says
 application/x-www-form-urlencoded. Both are read here, without Django's request.POST (so no upload
-handler runs and a file part is skipped, never stored). A missing or unreadable value becomes None;
+handler runs and a file part is skipped, never read as a field). A missing or unreadable value is None;
 the caller decides what that means. See docs/upstream.md, "Withings".
 """
 
