@@ -13,11 +13,18 @@ from .fit import WEIGHT_SCALE_FIELDS, WeightRecord
 CENTI = Decimal("0.01")
 
 
-def weight_record_from_measurement(measurement: BodyMeasurement) -> WeightRecord:
-    """Every field Withings gave us, in the units the FIT weight_scale message wants.
+# Withings measures whose unit no public source states (the spec lists types 226 "Basal Metabolic
+# Rate" and 227 "Metabolic Age" without one): kept in the item's snapshot, never sent to Garmin, whose
+# FIT fields want kcal/day and years. See docs/upstream.md, "Withings" and "FIT files".
+NOT_SENT_UNCONFIRMED_UNITS = ("bmr_kcal", "metabolic_age")
 
-    Hydration arrives in kg and goes out as % of body weight; Withings' visceral fat (type 170) is a
-    unitless index, i.e. Garmin's visceral_fat_rating, not a mass. The FIT encoder rounds half-up.
+
+def weight_record_from_measurement(measurement: BodyMeasurement) -> WeightRecord:
+    """Every field Withings gave us whose unit is confirmed, in the units the FIT weight_scale message wants.
+
+    Hydration (type 77) arrives in kg and goes out as % of body weight; Withings' visceral fat (type
+    170) is a unitless index, i.e. Garmin's unitless visceral_fat_rating, not a mass. BMR and
+    metabolic age are not sent (NOT_SENT_UNCONFIRMED_UNITS). The FIT encoder rounds half-up.
     """
     if not measurement.weight_kg:
         raise ValueError(f"measurement {measurement.source_id} has no weight")
@@ -29,8 +36,6 @@ def weight_record_from_measurement(measurement: BodyMeasurement) -> WeightRecord
         bone_mass_kg=measurement.bone_mass_kg,
         muscle_mass_kg=measurement.muscle_mass_kg,
         visceral_fat_rating=measurement.visceral_fat,
-        basal_met=measurement.bmr_kcal,
-        metabolic_age=measurement.metabolic_age,
         bmi=measurement.bmi,
     )
 

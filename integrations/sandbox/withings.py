@@ -6,7 +6,7 @@ Withings way: HTTP 200 with a non-zero `status` in the JSON body. Parts live in 
 (codes, rotating tokens), withings_pages (HTML), withings_measures and withings_notify.
 """
 
-# Reference: docs/upstream-apis.md section 3 (Withings) and section 6 (fake-server checklist).
+# Reference: docs/upstream.md, "Withings" (what is confirmed, and the switches below for what is not).
 
 import itertools
 import threading
@@ -23,11 +23,14 @@ from .core import FakeService, Request, Response, json_response
 from .withings_measures import MeasureGroup, MeasurementHelpers, MeasureQuery, select_page
 from .withings_notify import (
     KNOWN_APPLIS,
+    NOTIFY_ENCODINGS,
+    NOTIFY_FIELDS,
     Delivery,
     SubscriptionBook,
     answers_head,
     callback_url_problem,
     deliver,
+    notification_form,
 )
 from .withings_oauth import KNOWN_SCOPES, App, OAuthError, TokenStore, parse_scope
 from .withings_pages import authorize_page, error_page
@@ -37,6 +40,7 @@ INVALID_TOKEN = (
     "XRequestID: Not provided invalid_token: The access token provided is invalid",
 )
 TOO_MANY_REQUESTS = (601, "Too Many Requests")
+SAME_ARGUMENTS = (601, "Same arguments in less than 10 seconds")  # seen live, with body.wait_seconds
 INVALID_PARAMS = 503
 # 293 is observed for an unknown/invalid callback URL; using it for a failed probe is our choice.
 BAD_CALLBACK = 293
@@ -64,6 +68,18 @@ def redirect(uri: str, **params: str) -> Response:
     return Response(302, b"", {"Location": f"{uri}{separator}{urlencode(params)}"})
 
 
+def as_strings(data):
+    """Every number in `data` written as a string, as the spec types `updatetime` (and as some
+    clients treat every field): 80350 -> "80350". Booleans and None stay as they are."""
+    if isinstance(data, dict):
+        return {key: as_strings(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [as_strings(value) for value in data]
+    if isinstance(data, int | float) and not isinstance(data, bool):
+        return str(data)
+    return data
+
+
 def _appli(params: dict[str, str], default: int | None = None) -> int | None:
     """The `appli` parameter; raises ValueError when it is not a number."""
     value = params.get("appli", "").strip()
@@ -79,14 +95,28 @@ class WithingsFake(MeasurementHelpers, FakeService):
         strict_callback_urls: bool = False,
         drop_after: int = 4,
         rate_limit_per_minute: int | None = None,
+        notify_encoding: str = "urlencoded",
+        notify_fields: str = "documented",
+        numbers_as_strings: bool = False,
+        same_arguments_seconds: float = 0,
     ):
         super().__init__()
+        if notify_encoding not in NOTIFY_ENCODINGS or notify_fields not in NOTIFY_FIELDS:
+            raise ValueError(f"notify_encoding in {NOTIFY_ENCODINGS}, notify_fields in {NOTIFY_FIELDS}")
         self.now = time.time  # replace in tests to move time without sleeping
         self.http = requests  # anything with .head() and .post(): the probe and the emitter use it
         self.page_size = page_size
         self.strict_callback_urls = strict_callback_urls
         self.drop_after = drop_after
         self.rate_limit_per_minute = rate_limit_per_minute
+        # Unconfirmed upstream behaviours, one switch each (docs/upstream.md, "Withings").
+        self.notify_encoding = notify_encoding  # "urlencoded" or "multipart" (form-data)
+        self.notify_fields = notify_fields  # "documented", "extra" or "no_dates"
+        self.numbers_as_strings = numbers_as_strings  # getmeas numbers as JSON strings ("80350")
+        # Seen live on requesttoken: 601 for the same call repeated within 10 s; whether it applies to
+        # every action is unconfirmed. 0 turns it off.
+        self.same_arguments_seconds = same_arguments_seconds
+        self._last_seen_arguments: dict[tuple, float] = {}
         self.tokens = TokenStore(lambda: self.now())
         self.users: dict[int, FakeUser] = {}
         self.groups: dict[int, MeasureGroup] = {}
@@ -177,14 +207,15 @@ class WithingsFake(MeasurementHelpers, FakeService):
         retries: int = 2,
         backoff: float = 0.05,
     ) -> list[Delivery]:
-        """POST `userid, appli, startdate, enddate` to each subscription of the user for `appli`;
-        a subscription is removed after `drop_after` failed deliveries in a row (as Withings)."""
+        """POST `userid, appli, startdate, enddate` (shaped by `notify_fields`, encoded as
+        `notify_encoding`) to each subscription of the user for `appli`; a subscription is removed
+        after `drop_after` failed deliveries in a row (as Withings)."""
         enddate = enddate if enddate is not None else int(self.now())
         startdate = startdate if startdate is not None else enddate - 86400
-        form = {"userid": userid, "appli": appli, "startdate": startdate, "enddate": enddate}
+        form = notification_form(userid, appli, startdate, enddate, self.notify_fields)
         results = []
         for subscription in self.subscriptions.of_user(userid, appli):
-            delivery = deliver(self.http, subscription.callbackurl, form, retries, backoff)
+            delivery = deliver(self.http, subscription.callbackurl, form, retries, backoff, self.notify_encoding)
             delivery.dropped = self.subscriptions.record(subscription, delivery.ok, self.drop_after)
             results.append(delivery)
         with self.lock:
@@ -253,9 +284,25 @@ class WithingsFake(MeasurementHelpers, FakeService):
         def wrapped(request: Request) -> Response:
             if self._over_rate_limit():
                 return failure(*TOO_MANY_REQUESTS)
+            if self._repeated_too_soon(request):
+                wait = int(self.same_arguments_seconds) + 1
+                return json_response(
+                    {"status": SAME_ARGUMENTS[0], "body": {"wait_seconds": wait}, "error": SAME_ARGUMENTS[1]}
+                )
             return handler(request, request.params())
 
         return wrapped
+
+    def _repeated_too_soon(self, request: Request) -> bool:
+        """The same call (path, parameters and token) within `same_arguments_seconds`."""
+        if not self.same_arguments_seconds:
+            return False
+        key = (request.path, tuple(sorted(request.params().items())), request.header("authorization"))
+        now = self.now()
+        with self._rate_lock:
+            last = self._last_seen_arguments.get(key)
+            self._last_seen_arguments[key] = now
+        return last is not None and now - last < self.same_arguments_seconds
 
     def _over_rate_limit(self) -> bool:
         """A sliding one-minute window across all users: the limit is per application."""
@@ -304,7 +351,8 @@ class WithingsFake(MeasurementHelpers, FakeService):
             groups = [g for g in self.groups.values() if g.userid == access.userid]
             tz = self.users[access.userid].timezone if access.userid in self.users else "UTC"
         page = select_page(groups, query, self.page_size)
-        return ok({"updatetime": int(self.now()), "timezone": tz, **page})
+        body = {"updatetime": int(self.now()), "timezone": tz, **page}
+        return ok(as_strings(body) if self.numbers_as_strings else body)
 
     def _notify(self, request: Request, params: dict[str, str]) -> Response:
         access = self._authenticate(request, params)

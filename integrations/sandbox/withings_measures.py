@@ -1,6 +1,6 @@
 """Withings measure groups for the fake: value x 10^unit, getmeas filtering, seeded history.
 
-As described in docs/upstream-apis.md section 3.3 (Measure - Getmeas).
+As described in docs/upstream.md, "Withings" (getmeas).
 """
 
 import hashlib
@@ -149,9 +149,7 @@ def _optional_int(params: dict[str, str], name: str) -> int | None:
 def select_page(groups: list[MeasureGroup], query: MeasureQuery, page_size: int) -> dict:
     """The paging part of a getmeas body: the matching groups at `offset`, plus `more`/`offset`."""
     # Newest first, grpid as a tie-breaker so paging is stable (upstream order unconfirmed).
-    matching = sorted(
-        (g for g in groups if query.matches(g)), key=lambda g: (-g.date, -g.grpid)
-    )
+    matching = sorted((g for g in groups if query.matches(g)), key=lambda g: (-g.date, -g.grpid))
     page = matching[query.offset : query.offset + page_size]
     next_offset = query.offset + len(page)
     more = next_offset < len(matching)
@@ -222,9 +220,7 @@ class MeasurementHelpers:
         measures = body_measures({"weight_kg": weight_kg, **body_composition}, attrib)
         return self._store_group(userid, when, measures, attrib, category, created)
 
-    def add_height(
-        self, userid: int, height_m: Decimal | float, when: datetime | None = None
-    ) -> int:
+    def add_height(self, userid: int, height_m: Decimal | float, when: datetime | None = None) -> int:
         # Height typed in at sign-up: attrib 4, "manual entry at account creation".
         when = when or datetime.fromtimestamp(self.now(), timezone.utc)
         return self._store_group(userid, when, [measure(HEIGHT, height_m, HEIGHT_UNIT)], 4, 1, when)
@@ -240,9 +236,18 @@ class MeasurementHelpers:
         with self.lock:
             grpid = next(self._grpids)
             self.groups[grpid] = MeasureGroup(
-                grpid, userid, attrib, int(when.timestamp()), stored_at, stored_at, measures,
-                category=category, deviceid=deviceid, hash_deviceid=deviceid,
-                model=model, model_id=model_id,
+                grpid,
+                userid,
+                attrib,
+                int(when.timestamp()),
+                stored_at,
+                stored_at,
+                measures,
+                category=category,
+                deviceid=deviceid,
+                hash_deviceid=deviceid,
+                model=model,
+                model_id=model_id,
             )
         return grpid
 
@@ -292,4 +297,3 @@ class MeasurementHelpers:
             created = min(when + timedelta(seconds=rng.randint(5, 60)), end)
             grpids.append(self.add_measurement(userid, when, created=created, **walk.step()))
         return grpids
-

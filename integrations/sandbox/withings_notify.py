@@ -1,12 +1,17 @@
 """Notification subscriptions of the Withings fake: callback URL rules, the HEAD probe, delivery.
 
-As described in docs/upstream-apis.md section 3.4 (Notify) and docs/reliability.md (sender facts).
+As described in docs/upstream.md, "Withings" (notify). How Withings encodes a notification is not
+settled: its older guide says "form-data", its newer overview application/x-www-form-urlencoded,
+and its own example payload carries a stray `foo=bar`. The fake sends either encoding and the
+documented fields, extra ones or no dates at all (`WithingsFake.notify_encoding` / `notify_fields`).
 """
 
 import ipaddress
+import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 KNOWN_APPLIS = frozenset({1, 2, 4, 16, 44, 46, 50, 51, 54, 58})
@@ -14,6 +19,10 @@ KNOWN_APPLIS = frozenset({1, 2, 4, 16, 44, 46, 50, 51, 54, 58})
 NEVER_EXPIRES = 2147483647
 DELIVERY_TIMEOUT = 2.0  # Withings waits 2 s for the callback's answer (and for the HEAD probe)
 MAX_CALLBACK_LENGTH = 255
+NOTIFY_ENCODINGS = ("urlencoded", "multipart")
+# documented: userid, appli, startdate, enddate; extra: also deviceid, date and the docs' foo=bar;
+# no_dates: only userid and appli.
+NOTIFY_FIELDS = ("documented", "extra", "no_dates")
 
 
 @dataclass
@@ -82,15 +91,45 @@ def answers_head(http, url: str) -> bool:
     return 200 <= response.status_code < 300
 
 
-def deliver(http, url: str, form: dict, retries: int, backoff: float) -> Delivery:
-    """POST the form-encoded notification, retrying `retries` times on non-2xx or no answer."""
+def notification_form(userid: int, appli: int, startdate: int, enddate: int, fields: str) -> dict:
+    """The notification's parameters in the shape `fields` (one of NOTIFY_FIELDS)."""
+    if fields == "no_dates":
+        return {"userid": userid, "appli": appli}
+    form = {"userid": userid, "appli": appli, "startdate": startdate, "enddate": enddate}
+    if fields == "extra":
+        day = datetime.fromtimestamp(enddate, UTC).date().isoformat()
+        form |= {"deviceid": f"scale-{userid}", "date": day, "foo": "bar"}
+    return form
+
+
+def multipart_body(form: dict) -> tuple[bytes, str]:
+    """`form` as multipart/form-data text parts: the body and its Content-Type."""
+    boundary = f"withings-{secrets.token_hex(8)}"
+    lines = []
+    for name, value in form.items():
+        lines += [f"--{boundary}", f'Content-Disposition: form-data; name="{name}"', "", str(value)]
+    lines += [f"--{boundary}--", ""]
+    return "\r\n".join(lines).encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def post_arguments(form: dict, encoding: str) -> dict:
+    """Keyword arguments for http.post: a dict (requests urlencodes it) or a multipart body."""
+    if encoding == "multipart":
+        body, content_type = multipart_body(form)
+        return {"data": body, "headers": {"Content-Type": content_type}}
+    return {"data": form}
+
+
+def deliver(http, url: str, form: dict, retries: int, backoff: float, encoding: str = "urlencoded") -> Delivery:
+    """POST the notification, retrying `retries` times on non-2xx or no answer."""
     delivery = Delivery(url, ok=False, attempts=0)
+    arguments = post_arguments(form, encoding)
     for attempt in range(retries + 1):
         if attempt:
             time.sleep(backoff * attempt)
         delivery.attempts += 1
         try:
-            response = http.post(url, data=form, timeout=DELIVERY_TIMEOUT, allow_redirects=False)
+            response = http.post(url, timeout=DELIVERY_TIMEOUT, allow_redirects=False, **arguments)
         except Exception as exc:  # a timeout or refused connection counts as a failed try
             delivery.status, delivery.error = None, f"{type(exc).__name__}: {exc}"
             continue
@@ -131,9 +170,7 @@ class SubscriptionBook:
     def of_user(self, userid: int, appli: int | None = None) -> list[Subscription]:
         with self.lock:
             return [
-                s
-                for s in self.subscriptions.values()
-                if s.userid == userid and (appli is None or s.appli == appli)
+                s for s in self.subscriptions.values() if s.userid == userid and (appli is None or s.appli == appli)
             ]
 
     def record(self, subscription: Subscription, ok: bool, drop_after: int) -> bool:

@@ -1,6 +1,6 @@
 """OAuth2 state of the Withings fake: registered apps, authorization codes and rotating tokens.
 
-As described in docs/upstream-apis.md section 3.1 (OAuth2); lifetimes also in docs/reliability.md.
+As described in docs/upstream.md, "Withings" (OAuth); lifetimes also in docs/reliability.md.
 """
 
 import secrets

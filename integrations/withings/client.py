@@ -2,9 +2,10 @@
 
 Withings answers HTTP 200 for almost everything and puts the real outcome in the JSON `status`
 (401 bad token, 601 too many requests, 2xx/5xx "invalid params" ...), so every body is checked here
-and turned into a `fitsync.errors` class once. No ORM in this module.
+and turned into a `fitsync.errors` class once. Numbers may arrive as strings (the spec itself types
+`updatetime` as one), so they are read with `numbers`. No ORM in this module.
 
-# Reference: https://developer.withings.com/api-reference (docs/upstream-apis.md section 3)
+# Reference: https://developer.withings.com/api-reference and docs/upstream.md, "Withings"
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from fitsync.errors import UpstreamError, from_status
 from fitsync.http import json_of, request
 
 from . import ratelimit
+from .numbers import as_flag, as_int
 
 PROVIDER = "withings"
 RATE_WINDOW_SECONDS = 60  # 120 requests per minute per application: after 601, wait out the minute
@@ -47,13 +49,15 @@ class Subscription:
     comment: str = ""
 
 
-def error_for(status: int, message: str) -> UpstreamError:
-    """Withings' body `status` as a fitsync error (its codes are not HTTP codes)."""
+def error_for(status: int, message: str, wait_seconds: int | None = None) -> UpstreamError:
+    """Withings' body `status` as a fitsync error (its codes are not HTTP codes). A 601 may say how
+    long to wait (`"body": {"wait_seconds": 188}`, seen for "Same arguments in less than 10
+    seconds"); fitsync waits that long, and never less than the one-minute rate window."""
     text = f"status {status}: {message or 'no message'}"  # from_status prefixes "Withings: "
     if status in AUTH_FAILURES:
         return from_status(PROVIDER, 401, text)
     if status == 601:
-        return from_status(PROVIDER, 429, text, retry_after=RATE_WINDOW_SECONDS)
+        return from_status(PROVIDER, 429, text, retry_after=max(wait_seconds or 0, RATE_WINDOW_SECONDS))
     if status in RETRYABLE or status >= 3000:
         return from_status(PROVIDER, 503, text)
     return from_status(PROVIDER, 400, text)  # the many "invalid params" statuses
@@ -65,12 +69,13 @@ def call(path: str, data: dict, access_token: str = "") -> dict:
     headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
     response = request(PROVIDER, "POST", f"{settings.WITHINGS_API_URL}{path}", data=data, headers=headers)
     payload = json_of(response, PROVIDER)
-    if not isinstance(payload, dict) or not isinstance(payload.get("status"), int):
+    status = as_int(payload.get("status")) if isinstance(payload, dict) else None
+    if status is None:
         raise from_status(PROVIDER, 502, "Withings sent an answer without a status")
-    if payload["status"] != 0:
-        raise error_for(payload["status"], str(payload.get("error", ""))[:200])
-    body = payload.get("body")
-    return body if isinstance(body, dict) else {}
+    body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
+    if status != 0:
+        raise error_for(status, str(payload.get("error", ""))[:200], as_int(body.get("wait_seconds")))
+    return body
 
 
 # --- OAuth2 -------------------------------------------------------------------------------------
@@ -80,7 +85,7 @@ def _token_set(body: dict) -> TokenSet:
             userid=str(body["userid"]),  # an int in the spec, a string in some clients
             access_token=str(body["access_token"]),
             refresh_token=str(body["refresh_token"]),
-            expires_in=int(body.get("expires_in") or 10800),
+            expires_in=as_int(body.get("expires_in")) or 10800,
             scope=str(body.get("scope", "")),
         )
     except (KeyError, TypeError, ValueError):
@@ -90,8 +95,12 @@ def _token_set(body: dict) -> TokenSet:
 def request_token(code: str, redirect_uri: str) -> TokenSet:
     """Exchange an authorization code (valid for 30 seconds, usable once) for tokens."""
     data = {
-        "action": "requesttoken", "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-        "client_id": settings.WITHINGS_CLIENT_ID, "client_secret": settings.WITHINGS_CLIENT_SECRET,
+        "action": "requesttoken",
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": settings.WITHINGS_CLIENT_ID,
+        "client_secret": settings.WITHINGS_CLIENT_SECRET,
     }
     return _token_set(call("/v2/oauth2", data))
 
@@ -99,8 +108,11 @@ def request_token(code: str, redirect_uri: str) -> TokenSet:
 def refresh_token(token: str) -> TokenSet:
     """A new token pair; Withings rotates the refresh token on every call."""
     data = {
-        "action": "requesttoken", "grant_type": "refresh_token", "refresh_token": token,
-        "client_id": settings.WITHINGS_CLIENT_ID, "client_secret": settings.WITHINGS_CLIENT_SECRET,
+        "action": "requesttoken",
+        "grant_type": "refresh_token",
+        "refresh_token": token,
+        "client_id": settings.WITHINGS_CLIENT_ID,
+        "client_secret": settings.WITHINGS_CLIENT_SECRET,
     }
     return _token_set(call("/v2/oauth2", data))
 
@@ -117,25 +129,26 @@ def get_measures(access_token: str, meastypes: list[int], offset: int = 0, **win
         raise from_status(PROVIDER, 502, "Withings sent a getmeas answer without measuregrps")
     return MeasurePage(
         groups=[g for g in groups if isinstance(g, dict)],
-        more=bool(body.get("more")),  # 0/1 in the spec, a bool in some clients
-        offset=int(body.get("offset") or 0),
+        more=as_flag(body.get("more")),  # 0/1 in the spec, a bool in some clients
+        offset=as_int(body.get("offset"), 0),  # a garbled one stops paging: fetch reports it
         timezone=str(body.get("timezone") or "UTC"),
-        updatetime=int(body.get("updatetime") or 0),
+        updatetime=as_int(body.get("updatetime"), 0),  # 0 leaves the cursor where it was
     )
 
 
 # --- Notify -------------------------------------------------------------------------------------
 def subscribe(access_token: str, callbackurl: str, appli: int, comment: str = "fitsync") -> None:
     """Withings HEAD-probes `callbackurl` before it answers; the URL must answer 2xx."""
-    call("/notify", {"action": "subscribe", "callbackurl": callbackurl, "appli": appli, "comment": comment},
-         access_token)
+    call(
+        "/notify", {"action": "subscribe", "callbackurl": callbackurl, "appli": appli, "comment": comment}, access_token
+    )
 
 
 def list_subscriptions(access_token: str, appli: int | None = None) -> list[Subscription]:
     data = {"action": "list", **({"appli": appli} if appli is not None else {})}
     profiles = call("/notify", data, access_token).get("profiles") or []
     return [
-        Subscription(int(p.get("appli", 0)), str(p.get("callbackurl", "")), str(p.get("comment") or ""))
+        Subscription(as_int(p.get("appli"), 0), str(p.get("callbackurl", "")), str(p.get("comment") or ""))
         for p in profiles
         if isinstance(p, dict)
     ]

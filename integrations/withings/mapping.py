@@ -1,13 +1,20 @@
-"""Withings measure groups -> `BodyMeasurement`: pure functions, no I/O.
+"""Withings measure groups -> `BodyMeasurement`: pure functions, no I/O but a log line.
 
 A measure's real value is `value` x 10^`unit`, computed exactly with Decimal (80350, -3 -> 80.350).
+Numbers may come as strings ("80350"); a measure whose numbers are not numbers is skipped, a group
+without a usable id or date too, each with a log line (docs/upstream.md, "Withings").
 """
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from fitsync.records import BodyMeasurement
+
+from .numbers import as_decimal, as_int
+
+log = logging.getLogger("fitsync.withings")
 
 HEIGHT = 4
 WEIGHT = 1
@@ -31,22 +38,32 @@ AMBIGUOUS_ATTRIBS = {
     4: "Entered by hand at Withings account creation and possibly inaccurate (attrib 4)",
 }
 REAL_MEASURES = 1  # category 1; 2 is a user objective
+LARGEST_UNIT = 20  # |unit| beyond this is garbage: no measure is 10^20 of anything
 
 
-def decode(measure: dict) -> Decimal:
-    """The exact real value of one measure: value x 10^unit."""
-    return Decimal(int(measure["value"])).scaleb(int(measure["unit"]))
+def decode(measure: dict) -> Decimal | None:
+    """The exact real value of one measure, value x 10^unit; None unless both are numbers."""
+    value, unit = as_decimal(measure.get("value")), as_int(measure.get("unit"))
+    if value is None or unit is None or abs(unit) > LARGEST_UNIT:
+        return None
+    return value.scaleb(unit)
 
 
 def values_by_type(group: dict) -> dict[int, Decimal]:
-    """Each measure of a group by its type; malformed measures are left out."""
+    """Each measure of a group by its type; a measure that is not numbers is logged and left out."""
     values = {}
     for measure in group.get("measures") or []:
-        try:
-            values[int(measure["type"])] = decode(measure)
-        except (KeyError, TypeError, ValueError, ArithmeticError):
+        meastype = as_int(measure.get("type")) if isinstance(measure, dict) else None
+        value = decode(measure) if meastype is not None else None
+        if value is None:
+            log.warning("withings group %s: skipped a measure that is not numbers: %.200r", group.get("grpid"), measure)
             continue
+        values[meastype] = value
     return values
+
+
+def group_id(group: dict) -> int | None:
+    return as_int(group.get("grpid"))
 
 
 def ambiguity_reason(measurement: BodyMeasurement) -> str:
@@ -60,7 +77,7 @@ def latest_height(groups: list[dict]) -> tuple[int, Decimal] | None:
     for group in groups:
         values = values_by_type(group)
         if HEIGHT in values:
-            heights.append((int(group.get("date") or 0), values[HEIGHT]))
+            heights.append((as_int(group.get("date"), 0), values[HEIGHT]))
     return max(heights, default=None, key=lambda pair: pair[0])
 
 
@@ -71,18 +88,25 @@ def bmi(weight_kg: Decimal | None, height_m: Decimal | None) -> Decimal | None:
 
 
 def measurement_from_group(group: dict, timezone: str, height_m: Decimal | None) -> BodyMeasurement | None:
-    """A weigh-in from one real-measure group; None for groups without a weight (e.g. height only)."""
+    """A weigh-in from one real-measure group; None for groups without a weight (e.g. height only)
+    and, with a log line, for groups without a usable id or date."""
     values = values_by_type(group)
-    if group.get("category", REAL_MEASURES) != REAL_MEASURES or WEIGHT not in values:
+    if as_int(group.get("category"), REAL_MEASURES) != REAL_MEASURES or WEIGHT not in values:
+        return None
+    grpid, measured_at = group_id(group), _measured_at(group)
+    if grpid is None or measured_at is None:
+        log.warning(
+            "withings group %.40r dated %.40r skipped: no usable grpid or date", group.get("grpid"), group.get("date")
+        )
         return None
     known = {FIELDS_BY_TYPE[t]: v for t, v in values.items() if t in FIELDS_BY_TYPE}
     extra = {str(t): str(v) for t, v in values.items() if t not in FIELDS_BY_TYPE and t != HEIGHT}
     measurement = BodyMeasurement(
-        source_id=str(group["grpid"]),
-        measured_at=datetime.fromtimestamp(int(group["date"]), UTC),
+        source_id=str(grpid),
+        measured_at=measured_at,
         timezone=timezone,
-        attrib=int(group.get("attrib") or 0),
-        modified=int(group.get("modified") or group.get("created") or 0),
+        attrib=as_int(group.get("attrib"), 0),
+        modified=as_int(group.get("modified")) or as_int(group.get("created"), 0),
         extra=extra,
         **known,
     )
@@ -90,14 +114,23 @@ def measurement_from_group(group: dict, timezone: str, height_m: Decimal | None)
     return replace(measurement, height_m=height, bmi=bmi(measurement.weight_kg, height))
 
 
+def _measured_at(group: dict) -> datetime | None:
+    seconds = as_int(group.get("date"))
+    try:
+        return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+    except (OverflowError, OSError, ValueError):  # beyond the years datetime can hold
+        return None
+
+
 def newest_groups(groups: list[dict]) -> list[dict]:
-    """One group per grpid (the most recently modified), oldest measurement first."""
+    """One group per grpid (the most recently modified), oldest measurement first; "12" and 12 are
+    the same grpid, and groups without a usable one are left out."""
     by_id: dict[int, dict] = {}
     for group in groups:
-        grpid = group.get("grpid")
+        grpid = group_id(group)
         if grpid is None:
             continue
         kept = by_id.get(grpid)
-        if kept is None or int(group.get("modified") or 0) >= int(kept.get("modified") or 0):
+        if kept is None or as_int(group.get("modified"), 0) >= as_int(kept.get("modified"), 0):
             by_id[grpid] = group
-    return sorted(by_id.values(), key=lambda g: (int(g.get("date") or 0), g["grpid"]))
+    return [by_id[grpid] for grpid in sorted(by_id, key=lambda i: (as_int(by_id[i].get("date"), 0), i))]

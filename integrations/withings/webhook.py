@@ -1,13 +1,16 @@
-"""POST /webhooks/withings/<token>/: Withings' form-encoded notifications.
+"""POST /webhooks/withings/<token>/: Withings' data-update notifications.
 
 Withings signs nothing; the unguessable token in the URL is the proof, checked before parsing.
-It wants 200 within 2 s, and a 4xx for a well-formed notification counts as a failed delivery
-(repeated failures remove the subscription), so anything well-formed gets a 200.
+It wants a 2xx within 2 s, and repeated failed deliveries remove the subscription, so every POST
+with a valid token gets a 200. A notification only says "something changed": what we do is one
+incremental fetch from the account's `lastupdate` cursor, which reads whatever changed whatever the
+notification said. So a body we cannot fully read (another encoding, extra or missing fields, too
+large) still queues that fetch; only a readable notification for another appli or user is ignored.
+See docs/upstream.md, "Withings".
 """
 
 import logging
 import time
-from urllib.parse import parse_qs
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -18,14 +21,15 @@ from fitsync.crypto import digest
 from fitsync.models import ConnectedAccount, InboundEvent, Provider
 
 from . import jobs
+from .notification import Notification, read_notification
 
 log = logging.getLogger("fitsync.webhooks")
 unsupported = logging.getLogger("fitsync.webhooks.unsupported")
-BODY_LIMIT = 4096
 WEIGHT_APPLI = 1
-# Copies of one notification within a minute (Withings' own retry comes after 10 s) are one event.
-# A later edit of the same weigh-in carries the same startdate/enddate and must fetch again, so the
-# key includes the minute; an extra fetch costs one cheap incremental getmeas.
+# Copies of one notification within a minute (Withings' own retry comes after 10 s) are one event,
+# as long as no fetch finished in between: the key holds the account's last success time, which
+# every finished fetch moves. So a later change (an edit keeps startdate/enddate; some notifications carry no dates
+# at all) still fetches once the previous fetch is done; an extra fetch is one cheap getmeas.
 DEDUPE_BUCKET_SECONDS = 60
 
 
@@ -33,34 +37,6 @@ def answer(status: int, text: str = "") -> HttpResponse:
     response = HttpResponse(text, status=status, content_type="text/plain")
     response._has_been_logged = True  # Django's request log would print the path, token included
     return response
-
-
-def parse(body: bytes) -> dict[str, int] | None:
-    """userid, appli and (for measure applis) startdate/enddate as ints; None if malformed."""
-    try:
-        fields = {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
-    except (UnicodeDecodeError, ValueError):
-        return None
-    parsed = _integers(fields, ("userid", "appli"))
-    if parsed and parsed["appli"] == WEIGHT_APPLI:  # decided on the number: "01" is appli 1 too
-        dates = _integers(fields, ("startdate", "enddate"))
-        if dates is None or dates["startdate"] > dates["enddate"]:
-            return None
-        parsed |= dates
-    return parsed
-
-
-def _integers(fields: dict[str, str], names: tuple[str, ...]) -> dict[str, int] | None:
-    """The named fields as ints, or None unless each is 1-20 ASCII digits (str.isdigit takes "١" too)."""
-    values = {name: fields.get(name, "").strip() for name in names}
-    if not all(v.isascii() and v.isdigit() and len(v) <= 20 for v in values.values()):
-        return None
-    return {name: int(v) for name, v in values.items()}
-
-
-def _declared_length(request) -> int:
-    value = request.headers.get("Content-Length") or "0"
-    return int(value) if value.isdigit() else BODY_LIMIT + 1
 
 
 @csrf_exempt
@@ -75,25 +51,39 @@ def receive(request, token: str):
     if request.method != "POST":
         log.info("withings webhook for account %s: method %s refused", account.pk, request.method)
         return answer(405)
-    if _declared_length(request) > BODY_LIMIT or len(request.body) > BODY_LIMIT:
-        return answer(400, "too large")
-    notification = parse(request.body)
-    if notification is None:
-        log.info("withings webhook for account %s: malformed notification", account.pk)
-        return answer(400, "malformed notification")
-    if str(notification["userid"]) != account.external_user_id or notification["appli"] != WEIGHT_APPLI:
-        unsupported.info("withings account %s: ignored appli %s for user %s", account.pk,
-                         notification["appli"], notification["userid"])
+    notification = read_notification(request)
+    if is_for_someone_else(account, notification):
+        unsupported.info(
+            "withings account %s: ignored appli %s for user %s", account.pk, notification.appli, notification.userid
+        )
         return answer(200, "ignored")
-    return answer(200, accept(account, notification, request.body))
+    if notification.problem:
+        log.info("withings webhook for account %s: %s; fetching anyway", account.pk, notification.problem)
+    return answer(200, accept(account, notification))
 
 
-def accept(account: ConnectedAccount, notification: dict[str, int], body: bytes) -> str:
+def is_for_someone_else(account: ConnectedAccount, notification: Notification) -> bool:
+    """True only when the notification clearly names another appli or another user."""
+    other_appli = notification.appli is not None and notification.appli != WEIGHT_APPLI
+    other_user = notification.userid is not None and str(notification.userid) != account.external_user_id
+    return other_appli or other_user
+
+
+def dedupe_key(account: ConnectedAccount, notification: Notification) -> str:
+    """Identical notifications in the same minute and before the next finished fetch share a key;
+    missing fields are written as "-"."""
+    parts = (notification.userid, notification.appli, notification.startdate, notification.enddate)
+    fields = ":".join("-" if part is None else str(part) for part in parts)
+    minute = int(time.time() // DEDUPE_BUCKET_SECONDS)
+    fetched = account.last_success_at.isoformat() if account.last_success_at else "-"
+    return f"withings:{account.pk}:{fields}:{fetched}:{minute}"
+
+
+def accept(account: ConnectedAccount, notification: Notification) -> str:
     """Record the event and queue one fetch for the account, both in one short transaction."""
-    bucket = int(time.time() // DEDUPE_BUCKET_SECONDS)
-    key = "withings:{userid}:{appli}:{startdate}:{enddate}".format(**notification) + f":{bucket}"
+    payload = notification.body.decode("utf-8", "replace").replace("\x00", "\ufffd")  # PostgreSQL text holds no NUL
     with transaction.atomic():
-        if not InboundEvent.record(Provider.WITHINGS, account.pk, key, body):
+        if not InboundEvent.record(Provider.WITHINGS, account.pk, dedupe_key(account, notification), payload):
             return "duplicate"
         jobs.queue("fetch_new", account.pk)
     return "ok"

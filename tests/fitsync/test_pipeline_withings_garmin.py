@@ -72,8 +72,8 @@ def test_it_uploads_a_weigh_in_with_full_body_composition(withings, fake, sent_j
     assert entry["calendarDate"] == "2026-01-15"
     assert (entry["weight"], entry["bodyFat"], entry["bodyWater"]) == (80350.0, 20.14, 55.22)
     assert (entry["boneMass"], entry["muscleMass"], entry["visceralFat"]) == (3210.0, 61250.0, 7)
-    assert (entry["metabolicAge"], entry["bmi"]) == (36, 25.4)
-    assert item.sent["calendarDate"] == "2026-01-15" and item.sent["basal_met"] == "1745.00"
+    assert (entry["metabolicAge"], entry["bmi"]) == (None, 25.4)  # metabolic age: unit unconfirmed, not sent
+    assert item.sent["calendarDate"] == "2026-01-15" and "basal_met" not in item.sent
 
 
 def test_replaying_the_same_measurement_five_times_changes_nothing(withings, fake, sent_jobs):

@@ -107,13 +107,12 @@ def test_unauthenticated_hostile_requests_get_no_5xx_and_write_nothing(
 @pytest.mark.django_db
 @pytest.mark.parametrize("count", [COUNT, pytest.param(SLOW_COUNT, marks=pytest.mark.slow)])
 def test_hostile_requests_with_a_valid_withings_token_get_no_5xx(endpoints, count, monkeypatch):
-    """The URL token is the only auth Withings has: garbage sent to the right URL may be recorded
-    only when it is a well-formed notification for this account's user."""
+    """The URL token is the only auth Withings has: any POST to the right URL gets a 200 and may queue
+    one fetch (Withings drops subscriptions that see 4xx), recorded for the token's own account only."""
     monkeypatch.setattr("integrations.withings.jobs._send", lambda task, *args: None)
     statuses = fire(endpoints["withings"], count, None, SEED + 1)
     assert_no_5xx(statuses, "withings")
-    events = InboundEvent.objects.values_list("payload", flat=True)
-    assert all("userid=31400001" in str(p) and "appli=1" in str(p) for p in events)
+    assert set(InboundEvent.objects.values_list("account__provider", flat=True)) <= {"withings"}
 
 
 @pytest.mark.django_db

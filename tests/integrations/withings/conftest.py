@@ -1,9 +1,13 @@
 """Withings tests run against the sandbox fake: in-process through `responses`, its HEAD probe and
-notifications delivered into the Django test client, and jobs captured so a test runs them."""
+notifications delivered into the Django test client, and jobs captured so a test runs them.
+
+A module runs its tests under every setting of the fake's switches for unconfirmed behaviours by
+overriding `withings_switches` with `every(...)` (see test_end_to_end.py)."""
 
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import product
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -13,6 +17,7 @@ from django.utils import timezone
 from fitsync.models import ConnectedAccount, Credential
 from integrations.sandbox.mock import mount
 from integrations.sandbox.withings import WithingsFake
+from integrations.sandbox.withings_notify import NOTIFY_ENCODINGS, NOTIFY_FIELDS
 from integrations.withings import auth, jobs, ratelimit, tasks
 
 CLIENT_ID, SECRET = "fitsync-test", "withings-secret"
@@ -30,10 +35,26 @@ class DjangoHttp:
         self.calls.append(("HEAD", url))
         return self.client.head(urlsplit(url).path)
 
-    def post(self, url, data=None, **kwargs):
+    def post(self, url, data=None, headers=None, **kwargs):
         self.calls.append(("POST", url))
+        if isinstance(data, bytes):  # a body the fake encoded itself (multipart)
+            return self.client.post(urlsplit(url).path, data, content_type=headers["Content-Type"])
         form = urlencode(data or {})
         return self.client.post(urlsplit(url).path, form, content_type="application/x-www-form-urlencoded")
+
+
+NOTIFIER_SETTINGS = [dict(notify_encoding=e, notify_fields=f) for e, f in product(NOTIFY_ENCODINGS, NOTIFY_FIELDS)]
+GETMEAS_SETTINGS = [dict(numbers_as_strings=False), dict(numbers_as_strings=True)]
+REPEAT_SETTINGS = [dict(same_arguments_seconds=0), dict(same_arguments_seconds=10)]
+
+
+def every(*settings: list[dict]) -> list[dict]:
+    """Every combination of the given switch settings, e.g. every(NOTIFIER_SETTINGS, GETMEAS_SETTINGS)."""
+    return [{k: v for part in combo for k, v in part.items()} for combo in product(*settings)]
+
+
+def switch_id(switches: dict) -> str:
+    return "-".join(f"{value}" for value in switches.values()) or "defaults"
 
 
 @dataclass
@@ -66,8 +87,14 @@ def no_rate_wait(monkeypatch):
 
 
 @pytest.fixture
-def fake(client):
-    fake = WithingsFake(page_size=100)
+def withings_switches() -> dict:
+    """The fake's switches for unconfirmed behaviours; the defaults are the most likely ones."""
+    return {}
+
+
+@pytest.fixture
+def fake(client, withings_switches):
+    fake = WithingsFake(page_size=100, **withings_switches)
     fake.now = time.time  # time-machine moves it together with Django's clock
     fake.http = DjangoHttp(client)
     fake.add_app(CLIENT_ID, SECRET, [auth_callback()])
@@ -102,8 +129,13 @@ def account(fake, user) -> ConnectedAccount:
 
 def connect_account(fake, user, userid: int = USER, expires_in: int | None = None) -> ConnectedAccount:
     tokens = fake.issue_tokens(CLIENT_ID, userid)
-    token_set = auth.client.TokenSet(str(userid), tokens["access_token"], tokens["refresh_token"],
-                                     expires_in or tokens["expires_in"], tokens["scope"])
+    token_set = auth.client.TokenSet(
+        str(userid),
+        tokens["access_token"],
+        tokens["refresh_token"],
+        expires_in or tokens["expires_in"],
+        tokens["scope"],
+    )
     return auth.save_tokens(user, token_set).account
 
 

@@ -1,4 +1,7 @@
-"""The Withings client: body statuses as fitsync errors, Bearer auth, and the shared request budget."""
+"""The Withings client: body statuses as fitsync errors, Bearer auth, the shared request budget, and
+numbers that may come as strings."""
+
+import json
 
 import pytest
 
@@ -11,8 +14,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     "status, error_class",
-    [(401, AuthExpired), (100, AuthExpired), (601, RateLimited), (522, TransientError), (5000, TransientError),
-     (503, PermanentError), (293, PermanentError), (2554, PermanentError)],
+    [
+        (401, AuthExpired),
+        (100, AuthExpired),
+        (601, RateLimited),
+        (522, TransientError),
+        (5000, TransientError),
+        (503, PermanentError),
+        (293, PermanentError),
+        (2554, PermanentError),
+    ],
 )
 def test_it_maps_withings_body_statuses_onto_fitsync_errors(status, error_class):
     error = client.error_for(status, "something")
@@ -29,8 +40,13 @@ def test_it_waits_out_the_rate_window_after_601(account, fake, rsps):
 
 @pytest.mark.parametrize(
     "fault, error_class",
-    [({"status": 500}, TransientError), ({"reset": True}, TransientError), ({"body": b"{not json"}, TransientError),
-     ({"status": 200, "body": b'{"body": {}}'}, TransientError), ({"status": 403}, PermanentError)],
+    [
+        ({"status": 500}, TransientError),
+        ({"reset": True}, TransientError),
+        ({"body": b"{not json"}, TransientError),
+        ({"status": 200, "body": b'{"body": {}}'}, TransientError),
+        ({"status": 403}, PermanentError),
+    ],
 )
 def test_it_classifies_transport_failures(fake, rsps, fault, error_class):
     fake.add_fault(path="^/measure$", **fault)
@@ -82,3 +98,50 @@ def test_it_refuses_to_wait_longer_than_asked(monkeypatch, settings):
     with pytest.raises(RateLimited) as caught:
         ratelimit.acquire(max_wait=0)
     assert 0 < caught.value.retry_after <= 10
+
+
+def measure_answer(body: dict, status=0) -> bytes:
+    return json.dumps({"status": status, "body": body}).encode()
+
+
+@pytest.mark.parametrize(
+    "fields, more, offset, updatetime",
+    [
+        ({"more": 0, "offset": 0, "updatetime": 1737353500}, False, 0, 1737353500),
+        ({"more": "1", "offset": "100", "updatetime": "1737353500"}, True, 100, 1737353500),  # the spec's string
+        ({"more": "0", "offset": "0", "updatetime": "1737353500.0"}, False, 0, 1737353500),  # bool("0") is True
+        ({"more": True, "offset": 100}, True, 100, 0),
+        ({"more": "false", "offset": None, "updatetime": "soon"}, False, 0, 0),  # 0 leaves the cursor alone
+        ({"more": 1, "offset": "next"}, True, 0, 0),  # an offset that does not advance: fetch reports it
+    ],
+)
+def test_it_reads_paging_numbers_written_as_numbers_or_strings(fake, rsps, fields, more, offset, updatetime):
+    fake.add_fault(path="^/measure$", status=200, body=measure_answer({"measuregrps": [], **fields}))
+    page = client.get_measures("token", [1])
+    assert (page.more, page.offset, page.updatetime) == (more, offset, updatetime)
+
+
+@pytest.mark.parametrize("status, error_class", [("601", RateLimited), ("401", AuthExpired), (" 0 ", None)])
+def test_it_reads_a_body_status_written_as_a_string(fake, rsps, status, error_class):
+    fake.add_fault(path="^/measure$", status=200, body=measure_answer({"measuregrps": []}, status))
+    if error_class is None:
+        assert client.get_measures("token", [1]).groups == []
+    else:
+        with pytest.raises(error_class):
+            client.get_measures("token", [1])
+
+
+@pytest.mark.parametrize("status", [None, "ok", "", 1.5, [0]])
+def test_it_treats_a_status_that_is_not_a_number_as_a_transient_failure(fake, rsps, status):
+    fake.add_fault(path="^/measure$", status=200, body=measure_answer({"measuregrps": []}, status))
+    with pytest.raises(TransientError, match="without a status"):
+        client.get_measures("token", [1])
+
+
+@pytest.mark.parametrize("wait_seconds, retry_after", [(188, 188), ("188", 188), (5, 60), (None, 60), ("soon", 60)])
+def test_it_waits_as_long_as_a_601_asks_and_at_least_the_rate_window(fake, rsps, wait_seconds, retry_after):
+    answer = {"status": 601, "body": {"wait_seconds": wait_seconds}, "error": "Same arguments in less than 10 seconds"}
+    fake.add_fault(path="^/measure$", status=200, body=json.dumps(answer).encode())
+    with pytest.raises(RateLimited) as caught:
+        client.get_measures("token", [1])
+    assert caught.value.retry_after == retry_after

@@ -1,4 +1,5 @@
-"""Fetching measurements: the lastupdate cursor, paging, fixtures -> items, edits, ambiguity, 601, windows."""
+"""Fetching measurements: the lastupdate cursor, paging, fixtures -> items, edits, ambiguity, 601, windows;
+each with Withings' numbers as JSON numbers and as strings (the spec types `updatetime` as a string)."""
 
 import json
 from datetime import timedelta
@@ -17,11 +18,12 @@ from django_q.models import Schedule
 from fitsync import sync
 from fitsync.models import ItemStatus, SyncItem, SyncRun
 from fitsync.records import measurement_from_jsonable
+from integrations.sandbox.withings import as_strings
 from integrations.withings import fetch, jobs, tasks
 from integrations.withings.account_meta import update_meta
 from tests.conftest import load_fixture
 
-from .conftest import USER
+from .conftest import GETMEAS_SETTINGS, USER, switch_id
 
 pytestmark = pytest.mark.django_db
 RETRY_FUNCS = ["integrations.withings.tasks.fetch_new", "integrations.withings.tasks.fetch_window"]
@@ -29,15 +31,23 @@ API = "https://wbsapi.withings.net"
 MEASTYPES = "1,4,5,6,8,76,77,88,170,226,227"
 
 
+@pytest.fixture(params=GETMEAS_SETTINGS, ids=switch_id)
+def withings_switches(request) -> dict:
+    return request.param
+
+
 @pytest.fixture
-def scripted(account):
-    """getmeas answered from fixtures: `pages[offset]` is the fixture name for that offset."""
+def scripted(account, withings_switches):
+    """getmeas answered from fixtures: `pages[offset]` is the fixture name for that offset (every number
+    written as a string, the status included, when the fake's `numbers_as_strings` switch is on)."""
     pages, seen = {}, []
+    shape = as_strings if withings_switches["numbers_as_strings"] else (lambda payload: payload)
 
     def answer(request):
         form = {k: v[0] for k, v in parse_qs(request.body).items()}
         seen.append(form)
-        return 200, {}, json.dumps(load_fixture(f"withings/getmeas__{pages[int(form.get('offset', 0))]}.json"))
+        payload = load_fixture(f"withings/getmeas__{pages[int(form.get('offset', 0))]}.json")
+        return 200, {}, json.dumps(shape(payload))
 
     update_meta(account, height_m="1.82", height_at=1704099600)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -69,9 +79,17 @@ def test_it_turns_a_body_composition_payload_into_pending_items(account, scripte
     assert (first.title, first.status, first.occurred_at.timestamp()) == ("80.35 kg", "pending", 1737353412)
     snap = first.snapshot
     assert (snap["weight_kg"], snap["fat_ratio_pct"], snap["fat_mass_kg"], snap["fat_free_mass_kg"]) == (
-        "80.350", "21.412", "17.205", "63.145")
+        "80.350",
+        "21.412",
+        "17.205",
+        "63.145",
+    )
     assert (snap["muscle_mass_kg"], snap["bone_mass_kg"], snap["hydration_kg"], snap["hydration_pct"]) == (
-        "59.87", "3.16", "45.46", "56.58")
+        "59.87",
+        "3.16",
+        "45.46",
+        "56.58",
+    )
     assert (snap["visceral_fat"], snap["bmr_kcal"], snap["metabolic_age"]) == ("7.4", "1734", "34")
     assert (snap["height_m"], snap["bmi"], snap["timezone"]) == ("1.82", "24.26", "Europe/Berlin")
     assert measurement_from_jsonable(snap).weight_kg == Decimal("80.350")
@@ -223,8 +241,9 @@ def test_it_syncs_a_past_window_from_the_command_line(account, fake, rsps, sent_
     assert (run.trigger, run.error, run.finished_at is not None) == ("manual", "", True)
 
 
-def test_it_syncs_the_last_7_days_from_the_page(logged_in, account, fake, rsps, jobs_sent, sent_jobs,
-                                               django_capture_on_commit_callbacks):
+def test_it_syncs_the_last_7_days_from_the_page(
+    logged_in, account, fake, rsps, jobs_sent, sent_jobs, django_capture_on_commit_callbacks
+):
     fake.seed_daily_history(USER, days=30, end=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         answer = logged_in.post(reverse("withings:sync_recent"))

@@ -3,8 +3,11 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from fitsync.pipelines.withings_to_garmin import measurement_snapshot, title_of
 from fitsync.records import measurement_from_jsonable
+from integrations.sandbox.withings import as_strings
 from integrations.withings import mapping
 from tests.conftest import load_fixture
 
@@ -28,7 +31,11 @@ def test_it_maps_every_body_composition_field_of_a_scale_group():
     assert (m.source_id, m.timezone, m.attrib) == ("5120004711", "Europe/Berlin", 0)
     assert m.measured_at == datetime.fromtimestamp(1737353412, UTC)
     assert (m.weight_kg, m.fat_free_mass_kg, m.fat_ratio_pct, m.fat_mass_kg) == (
-        Decimal("80.350"), Decimal("63.145"), Decimal("21.412"), Decimal("17.205"))
+        Decimal("80.350"),
+        Decimal("63.145"),
+        Decimal("21.412"),
+        Decimal("17.205"),
+    )
     assert (m.muscle_mass_kg, m.hydration_kg, m.bone_mass_kg) == (Decimal("59.87"), Decimal("45.46"), Decimal("3.16"))
     assert (m.visceral_fat, m.bmr_kcal, m.metabolic_age) == (Decimal("7.4"), Decimal("1734"), Decimal("34"))
     assert m.height_m == Decimal("1.82") and m.bmi == Decimal("24.26")  # 80.35 / 1.82²
@@ -70,8 +77,14 @@ def test_it_explains_ambiguous_groups():
 
 def test_it_keeps_unknown_measure_types_in_the_snapshot():
     groups, tz = groups_of("body_composition")
-    group = {**groups[0], "measures": [*groups[0]["measures"], {"value": 1234, "type": 91, "unit": -3},
-                                       {"value": 55, "type": 999, "unit": 0}]}
+    group = {
+        **groups[0],
+        "measures": [
+            *groups[0]["measures"],
+            {"value": 1234, "type": 91, "unit": -3},
+            {"value": 55, "type": 999, "unit": 0},
+        ],
+    }
     m = mapping.measurement_from_group(group, tz, None)
     assert m.extra == {"91": "1.234", "999": "55"}
     assert measurement_snapshot(m)["extra"] == {"91": "1.234", "999": "55"}
@@ -89,11 +102,62 @@ def test_it_keeps_one_group_per_grpid_the_most_recently_modified():
     original, _ = groups_of("body_composition")
     edited, _ = groups_of("edited_group")
     kept = mapping.newest_groups([*edited, *original])
-    assert [g["grpid"] for g in kept] == sorted((g["grpid"] for g in original), key=lambda i: {
-        g["grpid"]: g["date"] for g in original}[i])
+    assert [g["grpid"] for g in kept] == sorted(
+        (g["grpid"] for g in original), key=lambda i: {g["grpid"]: g["date"] for g in original}[i]
+    )
     assert next(g for g in kept if g["grpid"] == 5120004590)["modified"] == 1737440118
 
 
 def test_it_ignores_user_objectives():
     groups, tz = groups_of("body_composition")
     assert mapping.measurement_from_group({**groups[0], "category": 2}, tz, None) is None
+
+
+# --- numbers written as strings, and values that are not numbers ----------------------------------
+def test_it_reads_a_group_whose_numbers_are_all_strings():
+    groups, tz = groups_of("body_composition")
+    as_numbers = mapping.measurement_from_group(groups[0], tz, Decimal("1.82"))
+    assert mapping.measurement_from_group(as_strings(groups[0]), tz, Decimal("1.82")) == as_numbers
+    assert mapping.decode({"value": "80350", "unit": "-3"}) == Decimal("80.350")
+    assert mapping.decode({"value": "80.35", "unit": 0}) == Decimal("80.35")  # exact, never via float
+
+
+def test_it_treats_a_string_category_1_as_real_measures_and_2_as_objectives():
+    groups, tz = groups_of("body_composition")
+    assert mapping.measurement_from_group({**groups[0], "category": "1"}, tz, None) is not None
+    assert mapping.measurement_from_group({**groups[0], "category": "2"}, tz, None) is None
+
+
+@pytest.mark.parametrize(
+    "measure",
+    [
+        {"value": "eighty", "type": 6, "unit": -3},
+        {"value": 21412, "type": "fat", "unit": -3},
+        {"value": 21412, "type": 6, "unit": "milli"},
+        {"value": 21412, "type": 6, "unit": 10**9},
+        {"value": "1e999999", "type": 6, "unit": 0},
+        {"value": None, "type": 6, "unit": -3},
+        "not a measure",
+    ],
+)
+def test_it_skips_a_measure_that_is_not_numbers_with_a_log_line(measure, caplog):
+    groups, tz = groups_of("body_composition")
+    group = {**groups[0], "measures": [m for m in groups[0]["measures"] if m["type"] != 6] + [measure]}
+    m = mapping.measurement_from_group(group, tz, None)
+    assert m.weight_kg == Decimal("80.350") and m.fat_ratio_pct is None
+    assert "skipped a measure that is not numbers" in caplog.text
+
+
+@pytest.mark.parametrize("changes", [{"date": "yesterday"}, {"date": None}, {"date": 10**15}, {"grpid": "g-1"}])
+def test_it_skips_a_group_without_a_usable_id_or_date_with_a_log_line(changes, caplog):
+    groups, tz = groups_of("body_composition")
+    assert mapping.measurement_from_group({**groups[0], **changes}, tz, None) is None
+    assert "no usable grpid or date" in caplog.text
+
+
+def test_it_treats_a_grpid_written_as_a_string_as_the_same_group():
+    groups, _ = groups_of("body_composition")
+    newer = {**as_strings(groups[0]), "modified": str(groups[0]["modified"] + 60)}
+    kept = mapping.newest_groups([groups[0], newer, {**groups[1], "grpid": "garbage"}])
+    assert kept == [newer]
+    assert mapping.latest_height([{**groups[-1], "date": "1704099600"}]) == (1704099600, Decimal("1.82"))
