@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 
+from integrations.garmin.login_state import wipe_expired_handovers
+
 from . import sync
 from .models import Heartbeat
 
@@ -15,6 +17,7 @@ def sync_item(item_id: int) -> str:
 
 def dispatch() -> str:
     """Every minute: re-queue due items and expired leases."""
+    wipe_expired_handovers()
     return f"queued {sync.dispatch_due()} items"
 
 

@@ -14,7 +14,7 @@ from fitsync.models import ConnectedAccount, Provider
 
 from . import auth
 from .forms import ConnectForm, MfaForm
-from .login_state import cooldown_until, describe, login_state
+from .login_state import cooldown_until, describe, login_state, wipe_expired_handovers
 
 POLL_SECONDS = 2
 
@@ -39,6 +39,8 @@ def _context(account: ConnectedAccount | None, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def connect(request):
     account = _account(request.user)
+    if account is not None:
+        wipe_expired_handovers(account.pk)
     if request.method == "POST":
         form = ConnectForm(request.POST)
         if form.is_valid():
