@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fitsync.dashboard.actions import already_running
 from fitsync.models import ConnectedAccount, Credential, Provider, SyncRun
 
 from . import auth, tasks
@@ -64,9 +65,9 @@ def backfill(request):
     if account is None or intervals is None or not (account.is_connected and intervals.is_connected):
         messages.error(request, "Connect both Hevy and Intervals.icu before importing your history.")
         return redirect("hevy:connect")
-    run = tasks.start_backfill(account)
-    if run is None:
-        messages.info(request, "A history import is already running.")
+    run, started = tasks.start_backfill(account)
+    if not started:
+        messages.info(request, already_running("A history import", run))
         return redirect("hevy:connect")
     messages.success(request, f"History import started (run #{run.pk}).")
     return redirect("dashboard:run", pk=run.pk)

@@ -13,14 +13,15 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
-from fitsync.sync import start_run
 
 from . import auth, jobs, subscriptions
 from .tasks import MANUAL_SYNC_DAYS
 
 log = logging.getLogger("fitsync.withings")
+ROUTE = "withings_garmin"  # the manual sync feeds the same route as the dashboard's Sync now
 NOTHING_SAVED = "Nothing was connected; please start again."
 CALLBACK_PROBLEMS = {
     "denied": "You did not allow fitsync to read your Withings measurements.",
@@ -120,7 +121,14 @@ def sync_recent(request):
     if account is None or not account.is_connected:
         messages.error(request, "Connect Withings first.")
         return redirect("withings:connect")
-    run = start_run(SyncRun.Trigger.MANUAL, account=account, route="withings_garmin")
-    jobs.queue("fetch_window", account.pk, run.pk, MANUAL_SYNC_DAYS)
-    messages.success(request, f"Fetching the last {MANUAL_SYNC_DAYS} days of Withings measurements…")
+    run, started = start_once(
+        SyncRun.Trigger.MANUAL,
+        account,
+        ROUTE,
+        lambda run: jobs.queue("fetch_window", account.pk, run.pk, MANUAL_SYNC_DAYS),
+    )
+    if started:
+        messages.success(request, f"Fetching the last {MANUAL_SYNC_DAYS} days of Withings measurements…")
+    else:
+        messages.info(request, already_running("A Withings sync", run))
     return redirect("withings:connect")
