@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fitsync import unreadable
 from fitsync.models import ConnectedAccount, Provider
 
 from . import auth
@@ -41,9 +42,11 @@ def connect(request):
     account = _account(request.user)
     if account is not None:
         wipe_expired_handovers(account.pk)
+    unreadable.check(account)
     if request.method == "POST":
         form = ConnectForm(request.POST)
         if form.is_valid():
+            unreadable.forget(account)  # replaced by the new sign-in; left in place, loading would fail
             try:
                 auth.start_login(request.user, form.cleaned_data["email"], form.cleaned_data["password"])
             except auth.LoginRefused as refused:

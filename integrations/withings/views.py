@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from fitsync import unreadable
 from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
@@ -37,6 +38,7 @@ def _account(user) -> ConnectedAccount | None:
 
 def connect(request):
     account = _account(request.user)
+    unreadable.check(account)
     context = {
         "configured": auth.is_configured(),
         "callback_url": auth.callback_url(),
@@ -73,6 +75,7 @@ def callback(request):
     if problem:
         messages.error(request, f"{CALLBACK_PROBLEMS[problem]} {NOTHING_SAVED}")
         return redirect("withings:connect")
+    unreadable.forget(_account(request.user))  # replaced by the new tokens; left in place, loading would fail
     try:
         connection = auth.connect(request.user, request.GET["code"])
     except UpstreamError as exc:
