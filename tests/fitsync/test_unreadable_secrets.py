@@ -97,3 +97,12 @@ def test_a_garmin_sign_in_replaces_the_unreadable_session(
     assert response.status_code == 302
     credential = Credential.objects.get(account=foreign_accounts["garmin"])  # loads again: nothing unreadable
     assert credential.session_blob == "" and "ada@example.com" in credential.pending_blob
+
+
+def test_a_withings_fetch_job_marks_the_account_and_ends(foreign_accounts):
+    from integrations.withings import tasks
+
+    summary = tasks.fetch_new(foreign_accounts["withings"].pk)
+    assert "withings account" in summary and status_of("withings")[0] == AccountStatus.NEEDS_REAUTH
+    run = foreign_accounts["withings"].syncrun_set.get()
+    assert run.finished_at is not None and "Reconnect Withings" in run.error

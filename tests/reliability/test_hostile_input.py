@@ -147,7 +147,14 @@ def pages(endpoints, client, user):
         make_items(ConnectedAccount.objects.get(provider=provider), route, 40)
     run = SyncRun.objects.create(trigger=SyncRun.Trigger.MANUAL, owner=user)
     client.force_login(user)
-    return client, (*PAGES, f"/runs/{run.pk}/", f"/items/{SyncItem.objects.first().pk}/")
+    huge = "9" * 25  # past every integer column: a 404, not an overflow
+    return client, (
+        *PAGES,
+        f"/runs/{run.pk}/",
+        f"/items/{SyncItem.objects.first().pk}/",
+        f"/items/{huge}/",
+        f"/runs/{huge}/progress/",
+    )
 
 
 @pytest.mark.django_db
