@@ -1,7 +1,11 @@
-"""Admin for every model. Secrets are never displayed: credentials show only whether a value is set."""
+"""Admin for every model. Secrets are never displayed: credentials show only whether a value is set.
+django-q2's schedules are shown read-only: a schedule names any importable callable, so adding or editing
+one through the admin would let an admin account run arbitrary code in the workers."""
 
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, Q, Value, When
+from django_q.admin import ScheduleAdmin
+from django_q.models import Schedule
 
 from .dashboard import actions
 from .models import ConnectedAccount, Credential, Heartbeat, InboundEvent, SyncAttempt, SyncItem, SyncRun
@@ -157,3 +161,20 @@ class SyncRunAdmin(admin.ModelAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at")
+
+
+class ReadOnlyScheduleAdmin(ScheduleAdmin):
+    """The periodic jobs, viewable; they are written on migrate (fitsync/signals.py), never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(Schedule)  # django_q.admin, imported above, registered its editable one
+admin.site.register(Schedule, ReadOnlyScheduleAdmin)

@@ -1,31 +1,62 @@
 """Secrets at rest: MultiFernet over FIELD_ENCRYPTION_KEYS (the first key encrypts, all decrypt).
 
-A value that does not decrypt raises `cryptography.fernet.InvalidToken`: a tampered or foreign
-ciphertext must never be handed on as if it were the secret.
+A value that does not decrypt raises `UnreadableSecret` (an `InvalidToken`, and an `AuthExpired`: the
+account has to be connected again): a tampered or foreign ciphertext must never be handed on as if it
+were the secret. `fitsync/unreadable.py` finds such values without decrypting anything.
 """
 
 import base64
+import binascii
 import hashlib
+import hmac
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
+from .errors import AuthExpired
+
 PREFIX = "fernet:"
+FERNET_VERSION, FERNET_MIN_LENGTH, HMAC_LENGTH = 0x80, 73, 32  # the Fernet token format
+
+
+class UnreadableSecret(AuthExpired, InvalidToken):
+    """A stored secret no key in FIELD_ENCRYPTION_KEYS opens: written under another key, or tampered with."""
+
+
+def keys() -> tuple[str, ...]:
+    if settings.FIELD_ENCRYPTION_KEYS:
+        return tuple(settings.FIELD_ENCRYPTION_KEYS)
+    # DEBUG only (settings refuse to start without keys otherwise): derive one from SECRET_KEY.
+    digest = hashlib.sha256(("fitsync-dev:" + settings.SECRET_KEY).encode()).digest()
+    return (base64.urlsafe_b64encode(digest).decode(),)
 
 
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    if not keys:
-        # DEBUG only (settings refuse to start without keys otherwise): derive one from SECRET_KEY.
-        digest = hashlib.sha256(("fitsync-dev:" + settings.SECRET_KEY).encode()).digest()
-        keys = (base64.urlsafe_b64encode(digest).decode(),)
     return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
 def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    return _fernet(keys())
+
+
+def is_readable(stored: str) -> bool:
+    """True when one of our keys sealed this value. Only the token's HMAC is checked (Fernet signs with
+    the first half of the key): nothing is decrypted."""
+    try:
+        token = base64.urlsafe_b64decode(stored.removeprefix(PREFIX).encode())
+    except (binascii.Error, ValueError):
+        return False
+    if len(token) < FERNET_MIN_LENGTH or token[0] != FERNET_VERSION:
+        return False
+    signed, signature = token[:-HMAC_LENGTH], token[-HMAC_LENGTH:]
+    for key in keys():
+        signing_key = base64.urlsafe_b64decode(key.encode())[:16]
+        if hmac.compare_digest(hmac.new(signing_key, signed, hashlib.sha256).digest(), signature):
+            return True
+    return False
 
 
 def encrypt(plaintext: str) -> str:
@@ -51,7 +82,14 @@ class EncryptedTextField(models.TextField):
     """A TextField stored encrypted; empty strings and NULL stay as they are."""
 
     def from_db_value(self, value, expression, connection):
-        return decrypt(value) if value else value
+        if not value:
+            return value
+        try:
+            return decrypt(value)
+        except InvalidToken:
+            from .unreadable import reported  # it reads models, which import this module
+
+            raise reported(self, value) from None
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

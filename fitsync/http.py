@@ -13,7 +13,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from .errors import TransientError, from_status, parse_retry_after, provider_label
+from .errors import PermanentError, TransientError, from_status, parse_retry_after, provider_label
 
 log = logging.getLogger("fitsync.http")
 USER_AGENT = "fitsync/1.0 (self-hosted fitness sync)"
@@ -38,6 +38,8 @@ def session() -> requests.Session:
 def request(provider: str, method: str, url: str, **kwargs) -> requests.Response:
     """Send one request; return the response if it is a success, else raise an UpstreamError."""
     kwargs.setdefault("timeout", timeouts())
+    # requests re-sends custom headers (Hevy's `api-key`) to whatever host a redirect names: never follow one.
+    kwargs["allow_redirects"] = False
     where = f"{method} {urlsplit(url).netloc}{urlsplit(url).path}"  # never the query: it may hold a token
     started = time.monotonic()
     try:
@@ -50,10 +52,24 @@ def request(provider: str, method: str, url: str, **kwargs) -> requests.Response
         raise TransientError(f"Could not reach {provider_label(provider)}", provider=provider)
     elapsed = (time.monotonic() - started) * 1000
     log.info("%s %s -> %s in %.0f ms", provider, where, response.status_code, elapsed)
+    if 300 <= response.status_code < 400:
+        raise redirect_error(provider, response)
     if response.status_code >= 400:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         raise from_status(provider, response.status_code, error_message(response), retry_after)
     return response
+
+
+def redirect_error(provider: str, response: requests.Response) -> PermanentError:
+    """A 3xx is refused, not followed: the same request would go elsewhere with our credentials."""
+    # The host only: a Location may carry credentials in its user-info or query. Relative means same host.
+    target = urlsplit(response.headers.get("Location", "")).hostname or urlsplit(response.url).hostname
+    label = provider_label(provider)
+    message = (
+        f"{label} answered HTTP {response.status_code}, a redirect to {target}; fitsync does not follow "
+        "redirects (they would carry the account's key to another host), so nothing was sent there"
+    )
+    return PermanentError(message, provider=provider, status=response.status_code)
 
 
 def json_of(response: requests.Response, provider: str):

@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 
+from integrations.garmin.login_state import wipe_expired_handovers
+
 from . import sync
 from .models import Heartbeat
 
@@ -14,7 +16,8 @@ def sync_item(item_id: int) -> str:
 
 
 def dispatch() -> str:
-    """Every minute: re-queue due items and expired leases, and resume due runs."""
+    """Every minute: re-queue due items and expired leases, resume due runs, wipe expired handovers."""
+    wipe_expired_handovers()
     items = sync.dispatch_due()
     return f"queued {items} items, resumed {sync.dispatch_due_runs()} runs"
 

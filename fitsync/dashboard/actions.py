@@ -2,9 +2,14 @@
 
 Each is a conditional UPDATE followed by `sync.enqueue`, which queues at most one job per item however
 often it is called, so 20 clicks on a button make one job (R12). Running items are left alone: their
-job is in flight and records its own outcome.
+job is in flight and records its own outcome. Manual runs (sync now, a Withings window, a history
+import) go through `start_once`: one unfinished run per trigger, route and account.
 """
 
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -54,13 +59,40 @@ def resync_failed(items) -> int:
     return requeue(items.filter(status=ItemStatus.FAILED))
 
 
-def sync_now(route, account: ConnectedAccount) -> SyncRun:
-    """Record a manual run and queue the route's pull task for it (after commit)."""
+def sync_now(route, account: ConnectedAccount) -> tuple[SyncRun, bool]:
+    """Record a manual run and queue the route's pull task for it (after commit); see `start_once`."""
     from django_q.tasks import async_task
 
+    def queue(run: SyncRun) -> None:
+        async_task(route.sync_now_task, account.pk, run.pk, task_name=f"sync now {route.name} run {run.pk}")
+
+    return start_once(SyncRun.Trigger.MANUAL, account, route.name, queue)
+
+
+def start_once(trigger: str, account: ConnectedAccount, route: str, queue: Callable[[SyncRun], object]):
+    """(run, True): a new run, its job queued by `queue(run)` after commit. (run, False): the same run
+    (trigger, route, account) is still unfinished, so nothing was queued: each of these jobs spends an
+    upstream budget shared by every user, and repeated clicks must not multiply them."""
     with transaction.atomic():
-        run = sync.start_run(SyncRun.Trigger.MANUAL, account=account, route=route.name)
-        transaction.on_commit(
-            lambda: async_task(route.sync_now_task, account.pk, run.pk, task_name=f"sync now {route.name} run {run.pk}")
-        )
-    return run
+        # Lock the account row so simultaneous clicks take turns (SQLite's IMMEDIATE transaction does the same).
+        list(ConnectedAccount.objects.select_for_update().filter(pk=account.pk).values_list("pk"))
+        running = unfinished_run(trigger, account, route)
+        if running is not None:
+            return running, False
+        run = sync.start_run(trigger, account=account, route=route)
+        transaction.on_commit(lambda: queue(run))
+    return run, True
+
+
+def unfinished_run(trigger: str, account: ConnectedAccount, route: str) -> SyncRun | None:
+    """The newest unfinished run of this kind. One older than the job timeout was abandoned (the worker
+    died or the task was lost): its job can no longer be running, so it blocks nothing."""
+    alive_since = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    runs = SyncRun.objects.filter(trigger=trigger, account=account, route=route, finished_at__isnull=True)
+    return runs.filter(started_at__gte=alive_since).order_by("-started_at").first()
+
+
+def already_running(what: str, run: SyncRun) -> str:
+    """What the page says when a second click found the first run still going."""
+    started = timezone.localtime(run.started_at)
+    return f"{what} is already running (run #{run.pk}, started {started:%H:%M}); wait for it to finish."

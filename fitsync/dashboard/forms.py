@@ -1,17 +1,28 @@
 """The filter form of the Workouts and Weights lists (GET; every field optional)."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from ..models import ItemStatus
 
+# A day's bounds are computed in the server's zone; near date.min/date.max that leaves datetime's range.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+OUT_OF_RANGE = f"Pick a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}."
+
+
+def day_field(label: str) -> forms.DateField:
+    validators = [MinValueValidator(EARLIEST, OUT_OF_RANGE), MaxValueValidator(LATEST, OUT_OF_RANGE)]
+    widget = forms.DateInput(attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()})
+    return forms.DateField(label=label, required=False, validators=validators, widget=widget)
+
 
 class ItemFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *ItemStatus.choices], required=False)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = day_field("From")
+    until = day_field("To")
     q = forms.CharField(
         label="Title contains", required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
     )

@@ -69,7 +69,8 @@ def item_list(request, route: str, heading: str):
         "query": query.urlencode(),
         "is_weights": route == WEIGHTS,
     }
-    return render(request, "fitsync/item_list.html", context)
+    # Filters that do not parse are shown with their error; the list is unfiltered but the answer says 400.
+    return render(request, "fitsync/item_list.html", context, status=400 if form.errors else 200)
 
 
 def paginate(items, is_search: bool) -> Paginator:

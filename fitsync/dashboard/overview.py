@@ -30,6 +30,9 @@ def sync_now(request, route: str):
     if not route.sync_now_task or account is None or not account.is_connected:
         messages.error(request, f"{route.label} cannot be synced now: connect both services first.")
         return redirect("dashboard:overview")
-    run = actions.sync_now(route, account)
-    messages.success(request, f"{route.label}: sync started (run #{run.pk}).")
+    run, started = actions.sync_now(route, account)
+    if started:
+        messages.success(request, f"{route.label}: sync started (run #{run.pk}).")
+    else:
+        messages.info(request, actions.already_running(f"Sync now for {route.label}", run))
     return redirect("dashboard:run", pk=run.pk)

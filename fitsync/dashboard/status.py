@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .. import unreadable
 from ..models import AccountStatus, ConnectedAccount, Credential, ItemStatus, Provider, SyncItem
 from ..pipelines import ROUTES
 from .summary import LIST_URLS
@@ -97,6 +98,7 @@ def failed_items_url(provider: str) -> str:
 
 
 def service_cards(user) -> list[ServiceCard]:
+    unreadable.check_accounts(ConnectedAccount.objects.filter(owner=user))  # seals only: nothing decrypted
     accounts = {a.provider: a for a in ConnectedAccount.objects.filter(owner=user)}
     expiries = dict(Credential.objects.filter(account__owner=user).values_list("account__provider", "expires_at"))
     cards = []

@@ -11,9 +11,10 @@ a 429 the Connect button stays disabled: 2 hours, doubling on each further 429, 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
-from fitsync.models import ConnectedAccount
+from fitsync.models import ConnectedAccount, Credential, Provider
 
 RUNNING, NEEDS_MFA, FAILED, DONE = "running", "needs_mfa", "failed", "done"
 FIRST_COOLDOWN = timedelta(hours=2)
@@ -57,6 +58,21 @@ def login_state(account: ConnectedAccount | None) -> LoginState:
     if state == RUNNING and at and timezone.now() - at > RUNNING_STALE_AFTER:
         return LoginState(FAILED, STALE_MESSAGE)
     return LoginState(state, message)
+
+
+# --- the handover of a password or MFA state to the login job -----------------------------------------
+def wipe_expired_handovers(account_id: int | None = None) -> int:
+    """Erase password/MFA handovers past their expiry (of every Garmin account, or of one).
+
+    The login job wipes what it takes; this wipes what no worker took, so a password never outlives its
+    two minutes in the database. One conditional UPDATE: a handover written meanwhile is newer and stays.
+    """
+    now = timezone.now()
+    expired = Q(pending_expires_at__lte=now) | (Q(pending_expires_at__isnull=True) & ~Q(pending_blob=""))
+    rows = Credential.objects.filter(expired, account__provider=Provider.GARMIN)
+    if account_id is not None:
+        rows = rows.filter(account_id=account_id)
+    return rows.update(pending_blob="", pending_expires_at=None, updated_at=now)
 
 
 # --- the 429 cooldown ------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fitsync import unreadable
 from fitsync.models import ConnectedAccount, Provider
 
 from . import auth
 from .forms import ConnectForm, MfaForm
-from .login_state import cooldown_until, describe, login_state
+from .login_state import cooldown_until, describe, login_state, wipe_expired_handovers
 
 POLL_SECONDS = 2
 
@@ -39,9 +40,13 @@ def _context(account: ConnectedAccount | None, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def connect(request):
     account = _account(request.user)
+    if account is not None:
+        wipe_expired_handovers(account.pk)
+    unreadable.check(account)
     if request.method == "POST":
         form = ConnectForm(request.POST)
         if form.is_valid():
+            unreadable.forget(account)  # replaced by the new sign-in; left in place, loading would fail
             try:
                 auth.start_login(request.user, form.cleaned_data["email"], form.cleaned_data["password"])
             except auth.LoginRefused as refused:

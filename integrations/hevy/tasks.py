@@ -1,10 +1,6 @@
 """django-q2 entry points for Hevy: primitive ids in, a short summary out."""
 
 import logging
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
 
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Provider, SyncRun
@@ -59,17 +55,14 @@ def backfill(account_id: int, run_id: int) -> str:
     return f"backfill: {report.created} created, {report.updated} updated, {report.failed} failed"
 
 
-def start_backfill(account: ConnectedAccount) -> SyncRun | None:
+def start_backfill(account: ConnectedAccount) -> tuple[SyncRun, bool]:
     """Create the run and queue the task, unless a backfill of this account is still running."""
     from django_q.tasks import async_task
 
+    from fitsync.dashboard.actions import start_once
     from fitsync.pipelines.hevy_to_intervals import ROUTE
 
-    recent = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])
-    running = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL,
-                                     finished_at__isnull=True, started_at__gte=recent)
-    if running.exists():
-        return None
-    run = SyncRun.objects.create(trigger=SyncRun.Trigger.BACKFILL, account=account, owner=account.owner, route=ROUTE)
-    async_task("integrations.hevy.tasks.backfill", account.pk, run.pk, task_name=f"hevy backfill {account.pk}")
-    return run
+    def queue(run: SyncRun) -> None:
+        async_task("integrations.hevy.tasks.backfill", account.pk, run.pk, task_name=f"hevy backfill {account.pk}")
+
+    return start_once(SyncRun.Trigger.BACKFILL, account, ROUTE, queue)

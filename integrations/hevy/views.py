@@ -5,6 +5,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fitsync import unreadable
+from fitsync.crypto import UnreadableSecret
+from fitsync.dashboard.actions import already_running
 from fitsync.models import ConnectedAccount, Credential, Provider, SyncRun
 
 from . import auth, tasks
@@ -15,8 +18,10 @@ from .forms import ApiKeyForm
 @require_http_methods(["GET", "POST"])
 def connect(request):
     account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.HEVY).first()
+    unreadable.check(account)
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        unreadable.forget(account)  # replaced by the new key; left in place, loading the credential would fail
         try:
             auth.connect(request.user, form.cleaned_data["api_key"])
         except auth.ConnectError as exc:
@@ -30,7 +35,10 @@ def connect(request):
 def page_context(account: ConnectedAccount | None, form: ApiKeyForm) -> dict:
     secret = ""
     if account is not None:
-        secret = Credential.objects.filter(account=account).values_list("webhook_secret", flat=True).first() or ""
+        try:
+            secret = Credential.objects.filter(account=account).values_list("webhook_secret", flat=True).first() or ""
+        except UnreadableSecret:  # the account is marked: the page asks for a new key
+            secret = ""
     last_backfill = None
     if account is not None:
         last_backfill = (
@@ -64,9 +72,9 @@ def backfill(request):
     if account is None or intervals is None or not (account.is_connected and intervals.is_connected):
         messages.error(request, "Connect both Hevy and Intervals.icu before importing your history.")
         return redirect("hevy:connect")
-    run = tasks.start_backfill(account)
-    if run is None:
-        messages.info(request, "A history import is already running.")
+    run, started = tasks.start_backfill(account)
+    if not started:
+        messages.info(request, already_running("A history import", run))
         return redirect("hevy:connect")
     messages.success(request, f"History import started (run #{run.pk}).")
     return redirect("dashboard:run", pk=run.pk)

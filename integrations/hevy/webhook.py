@@ -80,7 +80,7 @@ def parse_delivery(body: bytes) -> tuple[str, str | None]:
     """(event id or "", workout id or None when the body is not a Hevy delivery)."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: `[[[[...` nested past the limit
         return "", None
     payload = data.get("payload") if isinstance(data, dict) else None
     workout_id = payload.get("workoutId") if isinstance(payload, dict) else None

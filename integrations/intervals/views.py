@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from fitsync import unreadable
 from fitsync.models import ConnectedAccount, Provider
 
 from . import auth
@@ -16,9 +17,11 @@ from .forms import ConnectForm
 @require_http_methods(["GET", "POST"])
 def connect(request):
     account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.INTERVALS).first()
+    unreadable.check(account)
     initial = {"athlete_id": account.external_user_id} if account else {}
     form = ConnectForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        unreadable.forget(account)  # replaced by the new key; left in place, loading the credential would fail
         try:
             auth.connect(request.user, form.cleaned_data["athlete_id"], form.cleaned_data["api_key"])
         except auth.ConnectError as exc:

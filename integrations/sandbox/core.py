@@ -75,6 +75,7 @@ class Fault:
     retry_after: value of the Retry-After header (seconds as int, or an HTTP date string).
     body_status: Withings-style status inside an HTTP 200 JSON body.
     body: raw body to send instead of the normal one (e.g. malformed JSON).
+    location: the Location header, for a redirect (status 301/302/303/307/308).
     """
 
     path: str = ""  # regex searched in the path; "" matches every call
@@ -87,6 +88,7 @@ class Fault:
     retry_after: int | str | None = None
     body_status: int | None = None
     body: bytes | None = None
+    location: str = ""
 
     def matches(self, request: Request) -> bool:
         if self.method and self.method.upper() != request.method:
@@ -194,6 +196,8 @@ class FakeService:
             response.body = fault.body
         if fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
+        if fault.location:
+            response.headers["Location"] = fault.location
         return response
 
     def _dispatch(self, request: Request) -> Response:

@@ -13,14 +13,16 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from fitsync import unreadable
+from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
-from fitsync.sync import start_run
 
 from . import auth, jobs, subscriptions
 from .tasks import MANUAL_SYNC_DAYS
 
 log = logging.getLogger("fitsync.withings")
+ROUTE = "withings_garmin"  # the manual sync feeds the same route as the dashboard's Sync now
 NOTHING_SAVED = "Nothing was connected; please start again."
 CALLBACK_PROBLEMS = {
     "denied": "You did not allow fitsync to read your Withings measurements.",
@@ -36,6 +38,7 @@ def _account(user) -> ConnectedAccount | None:
 
 def connect(request):
     account = _account(request.user)
+    unreadable.check(account)
     context = {
         "configured": auth.is_configured(),
         "callback_url": auth.callback_url(),
@@ -72,6 +75,7 @@ def callback(request):
     if problem:
         messages.error(request, f"{CALLBACK_PROBLEMS[problem]} {NOTHING_SAVED}")
         return redirect("withings:connect")
+    unreadable.forget(_account(request.user))  # replaced by the new tokens; left in place, loading would fail
     try:
         connection = auth.connect(request.user, request.GET["code"])
     except UpstreamError as exc:
@@ -120,7 +124,14 @@ def sync_recent(request):
     if account is None or not account.is_connected:
         messages.error(request, "Connect Withings first.")
         return redirect("withings:connect")
-    run = start_run(SyncRun.Trigger.MANUAL, account=account, route="withings_garmin")
-    jobs.queue("fetch_window", account.pk, run.pk, MANUAL_SYNC_DAYS)
-    messages.success(request, f"Fetching the last {MANUAL_SYNC_DAYS} days of Withings measurements…")
+    run, started = start_once(
+        SyncRun.Trigger.MANUAL,
+        account,
+        ROUTE,
+        lambda run: jobs.queue("fetch_window", account.pk, run.pk, MANUAL_SYNC_DAYS),
+    )
+    if started:
+        messages.success(request, f"Fetching the last {MANUAL_SYNC_DAYS} days of Withings measurements…")
+    else:
+        messages.info(request, already_running("A Withings sync", run))
     return redirect("withings:connect")

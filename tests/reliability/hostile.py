@@ -1,5 +1,7 @@
 """A seeded generator of hostile webhook requests: random bytes, wrong content types, oversize bodies,
-wrong or missing auth, wrong methods, unicode, huge headers, lying Content-Length values."""
+wrong or missing auth, wrong methods, unicode, huge headers, lying Content-Length values, JSON nested
+past the parser's recursion limit; and of hostile query strings for the pages (dates out of range,
+huge numbers, NUL)."""
 
 import json
 import random
@@ -67,12 +69,21 @@ def form_body(rng: random.Random) -> bytes:
     return "&".join(parts).encode("utf-8", "surrogatepass")
 
 
+def nested_json(rng: random.Random) -> bytes:
+    """Arrays or objects nested thousands deep: json.loads raises RecursionError, not ValueError."""
+    depth = rng.choice([2_000, 12_000, 30_000])
+    opener, closer = rng.choice([("[", "]"), ('{"a":', "}"), ('{"payload":', "}")])
+    return (opener * depth + "1" + closer * depth).encode()
+
+
 def body(rng: random.Random) -> bytes:
     roll = rng.random()
     if roll < 0.25:
         return rng.randbytes(rng.randint(0, 2048))
-    if roll < 0.45:
+    if roll < 0.41:
         return json_body(rng)
+    if roll < 0.45:
+        return nested_json(rng)
     if roll < 0.65:
         return form_body(rng)
     if roll < 0.75:
@@ -123,3 +134,32 @@ def django_extra(request: HostileRequest) -> dict[str, str]:
         key = name.upper().replace("-", "_")
         extra[key if key == "CONTENT_LENGTH" else f"HTTP_{key}"] = value
     return extra
+
+
+# --- query strings for the pages ---------------------------------------------------------------------
+QUERY_VALUES = [
+    "9999-12-31",  # one day later does not exist
+    "0001-01-01",
+    "10000-01-01",
+    "2024-02-30",
+    "2024-13-01",
+    "1899-12-31",
+    "2024-06-01",
+    "-1",
+    "0",
+    "9" * 30,
+    "1e308",
+    "nan",
+    "\x00",
+    "%00",
+    "",
+    "synced",
+    "failed",
+]
+QUERY_NAMES = ["since", "until", "status", "q", "page", "days"]
+
+
+def query(rng: random.Random) -> dict[str, str]:
+    """A query string for a dashboard or service page: each parameter hostile, sane, or missing."""
+    values = QUERY_VALUES + [text(rng, rng.randint(1, 12)), "x" * rng.choice([101, 5000])]
+    return {name: rng.choice(values) for name in QUERY_NAMES if rng.random() < 0.6}

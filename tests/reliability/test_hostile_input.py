@@ -1,4 +1,5 @@
-"""R8: hostile requests at the webhook endpoints -> never a 5xx, never a write without authentication.
+"""R8: hostile requests at the webhook endpoints -> never a 5xx, never a write without authentication;
+hostile query strings at the pages -> never a 5xx.
 
 GIVEN a connected Hevy account (webhook secret) and Withings account (URL token), WHEN 10,000 generated
 requests per endpoint arrive through the Django test client (and a smaller run over real sockets at
@@ -22,7 +23,8 @@ from django.test import Client
 from django_q.models import OrmQ, Schedule, Task
 
 from fitsync import crypto
-from fitsync.models import InboundEvent, SyncItem
+from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
+from fitsync.models import ConnectedAccount, InboundEvent, SyncItem, SyncRun
 from tests.live import database_url, process_env, wait_for
 
 from . import hostile
@@ -121,6 +123,60 @@ def test_hostile_requests_with_the_hevy_secret_mixed_in_get_no_5xx(endpoints, se
     assert_no_5xx(statuses, "hevy")
     assert statuses[401] and statuses[400]  # both kinds of refusal were exercised
     assert all(len(source_id) <= 100 for source_id in SyncItem.objects.values_list("source_id", flat=True))
+
+
+@pytest.mark.django_db
+def test_json_nested_past_the_recursion_limit_gets_a_400_and_writes_nothing(endpoints, sent_jobs):
+    """A 60 KB body of `[[[...]]]` made json.loads raise RecursionError: a 500 for the sender."""
+    body = b"[" * 30_000 + b"]" * 30_000
+    response = Client().post(endpoints["hevy"], body, "application/json", HTTP_AUTHORIZATION=HEVY_SECRET)
+    assert response.status_code == 400
+    assert InboundEvent.objects.count() == SyncItem.objects.count() == 0 and sent_jobs == []
+
+
+# --- query strings at the pages -------------------------------------------------------------------------
+PAGES = ("/", "/workouts/", "/weights/", "/runs/", "/charts/", "/hevy/", "/intervals/", "/withings/", "/garmin/")
+PAGE_COUNT = 1_000
+
+
+@pytest.fixture
+def pages(endpoints, client, user):
+    """The pages of a user with items on both routes and a run, so every filter has rows to work on."""
+    for provider, route in (("hevy", WORKOUTS), ("withings", WEIGHTS)):
+        make_items(ConnectedAccount.objects.get(provider=provider), route, 40)
+    run = SyncRun.objects.create(trigger=SyncRun.Trigger.MANUAL, owner=user)
+    client.force_login(user)
+    huge = "9" * 25  # past every integer column: a 404, not an overflow
+    return client, (
+        *PAGES,
+        f"/runs/{run.pk}/",
+        f"/items/{SyncItem.objects.first().pk}/",
+        f"/items/{huge}/",
+        f"/runs/{huge}/progress/",
+    )
+
+
+@pytest.mark.django_db
+def test_a_date_past_the_calendar_gets_a_400_with_the_reason(pages):
+    """until=9999-12-31 made the day after it overflow: an OverflowError, a 500."""
+    client, _ = pages
+    response = client.get("/weights/", {"until": "9999-12-31"})
+    assert response.status_code == 400 and "Pick a date between 1900-01-01 and 2999-12-31." in response.content.decode()
+    for query in ({"since": "0001-01-01"}, {"since": "10000-01-01"}, {"until": "2024-02-30"}):
+        assert client.get("/workouts/", query).status_code == 400, query
+    assert client.get("/weights/", {"until": "2999-12-31", "since": "1900-01-01"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_hostile_query_strings_at_the_pages_get_no_5xx(pages):
+    client, paths = pages
+    client.raise_request_exception = False
+    rng, statuses = random.Random(SEED + 4), Counter()
+    with quiet_logs():
+        for _ in range(PAGE_COUNT):
+            statuses[client.get(rng.choice(paths), hostile.query(rng)).status_code] += 1
+    assert_no_5xx(statuses, "pages")
+    assert statuses[200] and statuses[400]  # both sane and refused queries were exercised
 
 
 # --- over real sockets, at gunicorn -------------------------------------------------------------------

@@ -154,10 +154,11 @@ def test_it_needs_intervals_connected(upstreams, hevy_account, history):
 
 
 def test_the_dashboard_starts_a_backfill_run_with_progress(logged_in, upstreams, accounts, history, intervals,
-                                                            monkeypatch):
+                                                            monkeypatch, django_capture_on_commit_callbacks):
     queued = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: queued.append(args))
-    response = logged_in.post("/hevy/backfill/")
+    with django_capture_on_commit_callbacks(execute=True):  # the job is queued once the run is committed
+        response = logged_in.post("/hevy/backfill/")
     run = SyncRun.objects.get(trigger="backfill")
     assert response.status_code == 302 and response.url == f"/runs/{run.pk}/"
     assert queued == [("integrations.hevy.tasks.backfill", accounts[0].pk, run.pk)]
