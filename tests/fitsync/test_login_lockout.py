@@ -1,9 +1,11 @@
 """R15: login guesses are limited per user and per address, and a success by another user clears none."""
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"
@@ -83,3 +85,14 @@ def test_the_lockout_page_says_when_it_ends_in_the_users_time(client, user, sett
         assert guess(client, "ada", ADA_PASSWORD).status_code == 429  # retries do not extend the pause
     with time_machine.travel(start + timedelta(minutes=15, seconds=1), tick=False):
         assert guess(client, "ada", ADA_PASSWORD).status_code == 302
+
+
+def test_the_commands_the_docs_name_lift_a_pause(client, user, settings):
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        guess(client, "ada", address=f"203.0.113.{number}")
+        guess(client, f"someone{number}")
+    assert guess(client, "ada", ADA_PASSWORD).status_code == 429
+    call_command("axes_reset_username", "ada", stdout=StringIO())
+    assert guess(client, "ada", ADA_PASSWORD).status_code == 429  # the address is still paused
+    call_command("axes_reset_ip", "198.51.100.7", stdout=StringIO())
+    assert guess(client, "ada", ADA_PASSWORD).status_code == 302
