@@ -6,9 +6,11 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.middleware import csp
 from django.utils.cache import add_never_cache_headers
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -84,6 +86,25 @@ class TrustedProxyMiddleware:
             if trusted and value and value.split(",")[-1].strip():
                 request.META[header] = value.split(",")[-1].strip()
         return self.get_response(request)
+
+
+# --- headers -------------------------------------------------------------------------------------
+def site_policy() -> dict:
+    """SECURE_CSP, with form-action also allowing Withings' authorize page: "Connect Withings" posts to
+    fitsync, which redirects there, and browsers check form-action on that redirect too."""
+    withings = urlsplit(settings.WITHINGS_ACCOUNT_URL)
+    policy = dict(settings.SECURE_CSP)
+    policy["form-action"] = [*policy.get("form-action", []), f"{withings.scheme}://{withings.netloc}"]
+    return policy
+
+
+class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
+    """Django's, with the site policy built from the settings of the moment (a view may still override it)."""
+
+    def process_response(self, request, response):
+        if not hasattr(response, "_csp_config"):
+            response._csp_config = site_policy()
+        return super().process_response(request, response)
 
 
 # --- caching -------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "fitsync.security.TrustedProxyMiddleware",  # first: drops X-Forwarded-* not sent by a trusted proxy
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "fitsync.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,8 +132,8 @@ CSRF_COOKIE_HTTPONLY = True  # every form carries {% csrf_token %}; no script ne
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # The content security policy: scripts and styles from our own static files only (no inline ones),
-# never framed. Forms post to fitsync, and "Connect Withings" redirects on to Withings' authorize page,
-# which form-action must allow too (added in the Withings block).
+# never framed, forms posted to fitsync. fitsync.security.ContentSecurityPolicyMiddleware adds the
+# origin of WITHINGS_ACCOUNT_URL to form-action ("Connect Withings" redirects on to its authorize page).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
@@ -165,13 +165,15 @@ AXES_HANDLER = "fitsync.lockout.PairResetHandler"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the page's end time holds however often one retries
 AXES_CLIENT_IP_CALLABLE = "fitsync.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "fitsync.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "api_key", "secret", "code", "token"]
+# Every password set through Django (admin forms, ensure_admin): 12+ characters, not common, not
+# all digits, not like the username.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AXES_SENSITIVE_PARAMETERS = ["password", "api_key", "secret", "code", "token"]
 # Error reports mask keys, tokens, headers and form data in every frame, and the webhook URL token.
 DEFAULT_EXCEPTION_REPORTER = "fitsync.security.SecretsExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fitsync.security.SecretsFilter"
@@ -270,7 +272,6 @@ INTERVALS_BULK_BATCH_SIZE = env.int("INTERVALS_BULK_BATCH_SIZE", default=100)
 # --- Withings --------------------------------------------------------------------------------
 WITHINGS_API_URL = env.str("WITHINGS_API_URL", default="https://wbsapi.withings.net").rstrip("/")
 WITHINGS_ACCOUNT_URL = env.str("WITHINGS_ACCOUNT_URL", default="https://account.withings.com").rstrip("/")
-SECURE_CSP["form-action"].append("{0.scheme}://{0.netloc}".format(urlsplit(WITHINGS_ACCOUNT_URL)))
 WITHINGS_CLIENT_ID = env.str("WITHINGS_CLIENT_ID", default="")
 WITHINGS_CLIENT_SECRET = env.str("WITHINGS_CLIENT_SECRET", default="")
 WITHINGS_INCLUDE_AMBIGUOUS = env.bool("WITHINGS_INCLUDE_AMBIGUOUS", default=False)
