@@ -1,26 +1,126 @@
-"""Who is asking (the client address, trusting X-Forwarded-For only from the configured proxy), and
-keeping secrets out of error reports and logs."""
+"""Who is asking (the client address and scheme, believing X-Forwarded-* only from a trusted proxy),
+pages that must not be cached, and keeping secrets out of error reports and logs."""
 
 import logging
 import re
 from collections.abc import Mapping
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.middleware import csp
+from django.utils.cache import add_never_cache_headers
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+# The forwarded headers Django reads (SECURE_PROXY_SSL_HEADER, USE_X_FORWARDED_HOST).
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+
+
+# --- the client address --------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]):
+    return tuple(ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
+
+
+def trusted_networks():
+    entries = settings.TRUSTED_PROXY
+    return _networks((entries,) if isinstance(entries, str) else tuple(entries))
+
+
+def parse_ip(text: str) -> IPv4Address | IPv6Address | None:
+    """An address as proxies write it ("1.2.3.4", "1.2.3.4:5678", "[2001:db8::1]:443"), or None."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        return ip_address(text)
+    except ValueError:
+        return None
+
+
+def is_trusted_proxy(address: IPv4Address | IPv6Address | None) -> bool:
+    return address is not None and any(address in network for network in trusted_networks())
 
 
 def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or the address the trusted proxy saw when the request came through it.
+    """The one place that decides who is asking (the login lockout uses it too).
 
-    The proxy appends the peer it saw to X-Forwarded-For, so the rightmost entry is the one it vouches
-    for; anything to its left was sent by the client and could be forged.
+    REMOTE_ADDR, unless that is a trusted proxy: then X-Forwarded-For walked from the right, where each
+    trusted proxy appended the peer it saw, up to the first address that is not a trusted proxy.
+    Entries further left were written by the client and could be forged.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    if not settings.TRUSTED_PROXY or remote != settings.TRUSTED_PROXY:
+    peer = parse_ip(remote)
+    if not is_trusted_proxy(peer):
         return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    return forwarded[-1] if forwarded else remote
+    hops = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    for hop in reversed(hops):
+        address = parse_ip(hop)
+        if address is None:
+            break  # not written by a proxy we trust: the last trusted hop is all we know
+        peer = address
+        if not is_trusted_proxy(address):
+            break
+    return str(peer)
+
+
+class TrustedProxyMiddleware:
+    """First in the chain: X-Forwarded-Proto and -Host count only from a trusted proxy.
+
+    Django believes those headers from anyone once SECURE_PROXY_SSL_HEADER / USE_X_FORWARDED_HOST are
+    set, so they are dropped from any other peer. From a trusted one only the rightmost value stays:
+    the one that proxy wrote.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        trusted = is_trusted_proxy(parse_ip(request.META.get("REMOTE_ADDR", "")))
+        for header in FORWARDED_HEADERS:
+            value = request.META.pop(header, None)
+            if trusted and value and value.split(",")[-1].strip():
+                request.META[header] = value.split(",")[-1].strip()
+        return self.get_response(request)
+
+
+# --- headers -------------------------------------------------------------------------------------
+def site_policy() -> dict:
+    """SECURE_CSP, with form-action also allowing Withings' authorize page: "Connect Withings" posts to
+    fitsync, which redirects there, and browsers check form-action on that redirect too."""
+    withings = urlsplit(settings.WITHINGS_ACCOUNT_URL)
+    policy = dict(settings.SECURE_CSP)
+    policy["form-action"] = [*policy.get("form-action", []), f"{withings.scheme}://{withings.netloc}"]
+    return policy
+
+
+class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
+    """Django's, with the site policy built from the settings of the moment (a view may still override it)."""
+
+    def process_response(self, request, response):
+        if not hasattr(response, "_csp_config"):
+            response._csp_config = site_policy()
+        return super().process_response(request, response)
+
+
+# --- caching -------------------------------------------------------------------------------------
+class NoStoreWhenSignedInMiddleware:
+    """Nothing shown to a signed-in user is kept by the browser or a proxy: the service pages show
+    webhook URLs, secrets and Authorization values, and the rest shows one person's data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
 
 
 # --- secrets out of error reports and logs -------------------------------------------------------

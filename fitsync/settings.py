@@ -6,11 +6,13 @@ Blocks: core, security, database, cache and queue, sync engine, one block per se
 import os
 import tempfile
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -51,13 +53,16 @@ INSTALLED_APPS = [
     "fitsync",
 ]
 MIDDLEWARE = [
+    "fitsync.security.TrustedProxyMiddleware",  # first: drops X-Forwarded-* not sent by a trusted proxy
     "django.middleware.security.SecurityMiddleware",
+    "fitsync.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "fitsync.security.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -114,27 +119,61 @@ if not FIELD_ENCRYPTION_KEYS and not DEBUG:
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=SITE_IS_HTTPS)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SITE_IS_HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SITE_IS_HTTPS)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SITE_IS_HTTPS)
+# Both bind every subdomain of the site's domain (preload: for good, in browsers' built-in lists), so
+# they are the domain owner's choice: off unless asked for, and Django's deploy check is told so.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # every form carries {% csrf_token %}; no script needs to read the cookie
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Behind a reverse proxy that terminates TLS: its address, so the client IP and scheme are trusted.
-TRUSTED_PROXY = env.str("TRUSTED_PROXY", default="")
+# The content security policy: scripts and styles from our own static files only (no inline ones),
+# never framed, forms posted to fitsync. fitsync.security.ContentSecurityPolicyMiddleware adds the
+# origin of WITHINGS_ACCOUNT_URL to form-action ("Connect Withings" redirects on to its authorize page).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# Reverse proxies in front of fitsync (addresses or CIDRs, comma-separated). Only a request whose peer is
+# one of them has its X-Forwarded-For/-Proto/-Host believed (fitsync/security.py decides, for every use).
+TRUSTED_PROXY = [entry.strip() for entry in env.list("TRUSTED_PROXY", default=[]) if entry.strip()]
+try:
+    [ip_network(entry, strict=False) for entry in TRUSTED_PROXY]
+except ValueError as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY: {error} (give addresses or CIDRs, comma-separated).") from None
 if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures from one client address, logins from
-# it are refused for LOGIN_LOCKOUT_MINUTES. The address is the proxy's X-Forwarded-For only when the
-# request really comes from TRUSTED_PROXY (fitsync/security.py), so it cannot be spoofed.
+# Login lockout (django-axes): LOGIN_FAILURE_LIMIT failed logins against one username (from any
+# address), or from one client address (against any usernames), pause logins for that username or
+# from that address for LOGIN_LOCKOUT_MINUTES after the last of them. A success clears only its own
+# username-and-address pair (fitsync/lockout.py), so logging in as one user never clears guesses
+# against another. The address is the one fitsync/security.py picks, so it cannot be spoofed.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "fitsync.lockout.PairResetHandler"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the page's end time holds however often one retries
 AXES_CLIENT_IP_CALLABLE = "fitsync.security.client_ip"
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "fitsync.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "api_key", "secret", "code", "token"]
+# Every password set through Django (admin forms, ensure_admin): 12+ characters, not common, not
+# all digits, not like the username.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 # Error reports mask keys, tokens, headers and form data in every frame, and the webhook URL token.
 DEFAULT_EXCEPTION_REPORTER = "fitsync.security.SecretsExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fitsync.security.SecretsFilter"

@@ -4,7 +4,8 @@ serves them. The security settings are read from a fresh interpreter with produc
 
 The rest of R11 and R12 is proven in tests/fitsync/test_web_security.py (login required everywhere but
 webhooks, login and /health; POST + CSRF; lockout behind TRUSTED_PROXY) and
-tests/fitsync/test_dashboard_items.py (20 quick resync clicks -> one job per item).
+tests/fitsync/test_dashboard_items.py (20 quick resync clicks -> one job per item). The content security
+policy, no-store, HSTS extras and trusted proxies in detail: tests/fitsync/test_security_headers.py.
 """
 
 import json
@@ -32,6 +33,7 @@ SECURITY_SETTINGS = [
     "SECURE_REDIRECT_EXEMPT",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
+    "SECURE_CSP",
 ]
 
 
@@ -67,11 +69,14 @@ def test_plain_http_is_redirected_to_https_except_the_health_check(client, produ
 def test_pages_carry_the_security_headers(client, production):
     response = client.get("/accounts/login/", HTTP_HOST="fitsync.example.org", secure=True)
     assert response.status_code == 200
-    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    # includeSubDomains and preload bind the whole domain: only when asked for (test_security_headers.py).
+    assert response["Strict-Transport-Security"] == "max-age=31536000"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "default-src 'self'; script-src 'self'" in response["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
 
 
 def test_session_and_csrf_cookies_are_secure_and_http_only(client, user, production):

@@ -4,7 +4,9 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -17,11 +19,26 @@ class Command(BaseCommand):
             self.stdout.write(f"Admin user '{username}' exists.")
             return
         password = settings.FITSYNC_ADMIN_PASSWORD or secrets.token_urlsafe(12)
+        check_password(password, users.model(username=username, email=settings.FITSYNC_ADMIN_EMAIL))
         users.create_superuser(username, settings.FITSYNC_ADMIN_EMAIL, password)
         if settings.FITSYNC_ADMIN_PASSWORD:
             self.stdout.write(f"Created admin user '{username}' with the password from FITSYNC_ADMIN_PASSWORD.")
         else:
-            self.stdout.write(self.style.WARNING(
-                f"Created admin user '{username}' with password: {password}\n"
-                "This is shown once. Change it under /admin/ or set FITSYNC_ADMIN_PASSWORD before the first run."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created admin user '{username}' with password: {password}\n"
+                    "This is shown once. Change it under /admin/ or set FITSYNC_ADMIN_PASSWORD before the first run."
+                )
+            )
+
+
+def check_password(password: str, user) -> None:
+    """The same rules as every other password (AUTH_PASSWORD_VALIDATORS), as a message, not a traceback."""
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        reasons = "\n".join(f"  - {message}" for message in error.messages)
+        raise CommandError(
+            f"FITSYNC_ADMIN_PASSWORD is too weak; no admin user was created:\n{reasons}\n"
+            "Set a stronger one (or leave it empty to have one generated and printed once)."
+        ) from None
