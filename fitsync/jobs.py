@@ -16,15 +16,19 @@ PLAIN = (int, str, float, bool, type(None))
 SKIPPED_PREFIX = "skipped: "  # put before a quarantined schedule's name (shown on the dashboard)
 
 
-def send(func: str, *args, name: str = "", group: str = "", broker=None) -> None:
-    """Queue `func(*args)` once the surrounding transaction commits (at once outside one)."""
+def send(func: str, *args, name: str = "", group: str = "", broker=None, after_commit: bool = True) -> None:
+    """Queue `func(*args)` once the surrounding transaction commits (at once outside one, or when
+    `after_commit` is False: the ORM broker's job row then commits with the caller's own writes)."""
     check_plain(args)
     from django_q.tasks import async_task
 
     options = {"task_name": name or func.rsplit(".", 1)[-1], "broker": broker}
     if group:
         options["group"] = group
-    transaction.on_commit(lambda: async_task(func, *args, **options))
+    if after_commit:
+        transaction.on_commit(lambda: async_task(func, *args, **options))
+    else:
+        async_task(func, *args, **options)
 
 
 def check_plain(args) -> None:

@@ -97,11 +97,14 @@ def _mark_queued(item_ids: list[int], stale, now) -> list[int]:
 
 def _send(item_ids: list[int]) -> None:
     from django_q.conf import Conf
-    from django_q.tasks import async_task
+
+    from . import jobs
 
     broker = _broker(Conf.CLUSTER_NAME)
     for pk in item_ids:
-        async_task("fitsync.tasks.sync_item", pk, task_name=f"sync item {pk}", group="sync", broker=broker)
+        jobs.send(
+            "fitsync.tasks.sync_item", pk, name=f"sync item {pk}", group="sync", broker=broker, after_commit=False
+        )
 
 
 @functools.cache

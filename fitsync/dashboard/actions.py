@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import sync
+from .. import jobs, sync
 from ..models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
 
 NOT_RUNNING = ~Q(status=ItemStatus.RUNNING)
@@ -61,10 +61,9 @@ def resync_failed(items) -> int:
 
 def sync_now(route, account: ConnectedAccount) -> tuple[SyncRun, bool]:
     """Record a manual run and queue the route's pull task for it (after commit); see `start_once`."""
-    from django_q.tasks import async_task
 
     def queue(run: SyncRun) -> None:
-        async_task(route.sync_now_task, account.pk, run.pk, task_name=f"sync now {route.name} run {run.pk}")
+        jobs.send(route.sync_now_task, account.pk, run.pk, name=f"sync now {route.name} run {run.pk}")
 
     return start_once(SyncRun.Trigger.MANUAL, account, route.name, queue)
 
