@@ -11,6 +11,7 @@ import pytest
 
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 from fitsync.records import BodyMeasurement
+from integrations.garmin import weights
 from integrations.sandbox.garmin import GarminFake
 from integrations.sandbox.server import SandboxServer
 
@@ -18,11 +19,15 @@ EMAIL, MFA_EMAIL, PASSWORD = "ada@example.com", "grace@example.com", "correct ho
 DISPLAY_NAME = "ada.l"
 TIMEZONE = "Europe/Berlin"
 MORNING = datetime(2026, 1, 15, 6, 30, tzinfo=UTC)
+# The fake's switches for unconfirmed Garmin behaviour; every test using `fake` runs under each:
+# (listing reads that miss a new upload, does a refresh rotate the refresh token).
+SETTINGS = [(0, True), (1, True), (0, False), (1, False)]
 
 
-@pytest.fixture
-def fake() -> GarminFake:
+@pytest.fixture(params=SETTINGS, ids=lambda s: f"hidden_reads={s[0]},rotate={s[1]}")
+def fake(request) -> GarminFake:
     fake = GarminFake()
+    fake.upload_hidden_reads, fake.rotate_refresh_tokens = request.param
     fake.add_user(EMAIL, PASSWORD, display_name=DISPLAY_NAME, full_name="Ada L", timezone=TIMEZONE)
     fake.add_user(MFA_EMAIL, PASSWORD, mfa=True, display_name="grace")
     return fake
@@ -30,9 +35,14 @@ def fake() -> GarminFake:
 
 @pytest.fixture
 def garmin_url(fake, settings, monkeypatch):
-    """Serve the fake on 127.0.0.1 and aim fitsync's Garmin settings at it (mobile login only, no pauses)."""
+    """Serve the fake on 127.0.0.1 and aim fitsync's Garmin settings at it (mobile login only, no pauses).
+
+    The read-back after an upload keeps its number of reads but waits only milliseconds between them
+    (the fake counts reads, not time).
+    """
     from garminconnect.client import sso
 
+    monkeypatch.setattr(weights, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
     for flow in ("MOBILE", "LOGIN", "WIDGET"):
         monkeypatch.setattr(sso, f"{flow}_DELAY_MIN_S", 0.0)
         monkeypatch.setattr(sso, f"{flow}_DELAY_MAX_S", 0.0)
