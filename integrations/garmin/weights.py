@@ -14,7 +14,6 @@ weigh-in it finds as ours (`ours=True`) instead of as one Garmin already had.
 
 import time
 from collections.abc import Callable
-
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -30,7 +29,6 @@ from . import client
 from .client import WeighIn
 from .fit import WeightRecord, encode_weight_file
 from .mapping import matching_weigh_in
-
 
 # Seconds to wait before each read-back after an upload: reads at 0, 0.25, 1 and 3 s.
 READBACK_WAITS = (0.0, 0.25, 0.75, 2.0)

@@ -130,9 +130,7 @@ class GarminFake(GarminSsoMixin, FakeService):
             user["weigh_ins"].extend(p["entry"] for p in user["processing"])
             user["processing"] = []
 
-    def add_weigh_in(
-        self, email: str, timestamp: datetime, weight_kg, source_type: str = "MANUAL", **body
-    ) -> dict:
+    def add_weigh_in(self, email: str, timestamp: datetime, weight_kg, source_type: str = "MANUAL", **body) -> dict:
         """Seed Garmin history. `body`: the optional WeightRecord field names (percent_fat, bmi...)."""
         unknown = set(body) - set(MEASUREMENT_FIELDS)
         if unknown:
@@ -252,9 +250,7 @@ class GarminFake(GarminSsoMixin, FakeService):
     def _entries_between(self, user: dict, first: date, last: date) -> list[dict]:
         """Entries whose calendarDate is in [first, last], newest first."""
         inside = [
-            e
-            for e in self.weigh_ins(user["email"])
-            if first.isoformat() <= e["calendarDate"] <= last.isoformat()
+            e for e in self.weigh_ins(user["email"]) if first.isoformat() <= e["calendarDate"] <= last.isoformat()
         ]
         return sorted(inside, key=lambda e: e["timestampGMT"], reverse=True)
 
