@@ -4,10 +4,13 @@ Real HTTP because garminconnect logs in and refreshes through curl_cffi, which `
 intercept. Import the fixtures by name into a test module (or through conftest.py).
 """
 
+import pickle
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 from fitsync.records import BodyMeasurement
@@ -82,3 +85,30 @@ def measurement(source_id: str = "1001", at: datetime = MORNING, weight: str = "
     )
     full.update(values)
     return BodyMeasurement(source_id=source_id, measured_at=at, timezone=TIMEZONE, weight_kg=Decimal(weight), **full)
+
+
+@pytest.fixture
+def jobs(monkeypatch, django_capture_on_commit_callbacks):
+    """Capture what the views queue; `jobs.run()` runs it like a worker (after the commit)."""
+
+    class Jobs(list):
+        def run(self):
+            ran = []
+            while self:
+                func, args, kwargs = self.pop(0)
+                pickle.dumps(args)  # what django-q2 would store: it must hold no secret (checked below)
+                ran.append(import_string(func)(*args))
+            return ran
+
+    queued = Jobs()
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args, **kw: queued.append((func, args, kw)))
+    return queued
+
+
+@pytest.fixture
+def post(logged_in, django_capture_on_commit_callbacks):
+    def post(name: str, data: dict):
+        with django_capture_on_commit_callbacks(execute=True):
+            return logged_in.post(reverse(name), data)
+
+    return post
