@@ -4,14 +4,20 @@ The view checks the file's shape and queues a job; the job loads the tokens into
 reads the profile from the sandbox over HTTP, and stores them only if Garmin accepted them.
 """
 
+import getpass
 import json
+import re
+from pathlib import Path
 
+import garminconnect
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from fitsync.models import AccountStatus, Credential
 from integrations.garmin.client import token_expiry
-from tests.integrations.garmin.fixtures import EMAIL
+from integrations.sandbox.garmin import point_at
+from tests.integrations.garmin.fixtures import EMAIL, MFA_EMAIL, PASSWORD
 from tests.integrations.garmin.test_login import account, page, raw_credential_columns
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +140,28 @@ def test_the_page_offers_the_paste_and_a_file_picker_read_by_a_static_script(gar
     assert '<textarea name="tokens"' in html and 'data-token-file-for="id_tokens"' in html
     assert 'src="/static/garmin/token_file.js"' in html
     assert "<script>" not in html  # no inline script (CSP script-src 'self')
+
+
+def test_the_readme_command_makes_a_file_that_connects_an_mfa_account(
+    garmin_url, fake, post, jobs, monkeypatch, capsys
+):
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    code = re.search(r'^\s*python -c "(.+)"$', readme, re.MULTILINE).group(1)
+
+    class SandboxGarmin(garminconnect.Garmin):  # the real class, aimed at the sandbox instead of garmin.com
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            point_at(self, garmin_url)
+
+    answers = iter([MFA_EMAIL, lambda: fake.current_mfa_code(MFA_EMAIL)])
+    monkeypatch.setattr(garminconnect, "Garmin", SandboxGarmin)
+    monkeypatch.setattr("builtins.input", lambda prompt: (lambda a: a() if callable(a) else a)(next(answers)))
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: PASSWORD)
+    exec(code, {})  # what the user runs on a desktop
+    printed = capsys.readouterr().out.strip()
+
+    post("garmin:import_tokens", {"tokens": printed})
+    jobs.run()
+
+    assert account().status == AccountStatus.CONNECTED and account().display_name == "grace"
+    assert stored_tokens() == json.loads(printed)
