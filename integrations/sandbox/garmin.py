@@ -7,8 +7,8 @@ the real instant. Every FIT upload creates new weigh-ins, duplicates included, a
 
 Garmin answers an upload 202 and files the weigh-in a little later (docs/upstream.md, Garmin Connect).
 The fake hides a new weigh-in from the first `upload_hidden_reads` weight listings after its upload
-(deterministic, for tests) and, with `upload_hidden_seconds`, until that long has passed on its clock
-(the demo). Both 0: listed at once.
+(deterministic, for tests), but never longer than `upload_listed_within` seconds on its clock (a retry
+minutes later sees it, as it would live). `upload_hidden_reads = 0`: listed at once.
 """
 
 import calendar
@@ -67,7 +67,7 @@ class GarminFake(GarminSsoMixin, FakeService):
         self.upload_consent_missing = False  # True: uploads answer 412 like an EU account
         self.upload_duplicate = False  # True: uploads answer 409 "Duplicate Activity."
         self.upload_hidden_reads = 1  # listings that miss a new weigh-in: "appears shortly after"
-        self.upload_hidden_seconds = 0.0
+        self.upload_listed_within = 10.0  # seconds; None: only the reads count
         self._next_sample_pk = 1_760_000_000_000  # samplePk values seen live have 13 digits
         self._next_upload_id = 360_000_000_000
         self._init_sso()
@@ -281,12 +281,13 @@ class GarminFake(GarminSsoMixin, FakeService):
         return self._import_result(user, upload, 202)
 
     def _accept(self, user: dict, entries: list[dict]) -> None:
-        """File uploaded weigh-ins: listed at once, or after the configured reads/seconds."""
+        """File uploaded weigh-ins: listed at once, or after the configured reads (or seconds, if sooner)."""
         with self.lock:
-            if not self.upload_hidden_reads and not self.upload_hidden_seconds:
+            if not self.upload_hidden_reads:
                 user["weigh_ins"].extend(entries)
                 return
-            visible_at = self.clock() + self.upload_hidden_seconds
+            within = self.upload_listed_within
+            visible_at = self.clock() + within if within is not None else float("inf")
             user["processing"] += [
                 {"entry": e, "reads_left": self.upload_hidden_reads, "visible_at": visible_at} for e in entries
             ]
@@ -296,7 +297,7 @@ class GarminFake(GarminSsoMixin, FakeService):
         with self.lock:
             now, waiting = self.clock(), []
             for pending in user["processing"]:
-                if pending["reads_left"] <= 0 and now >= pending["visible_at"]:
+                if pending["reads_left"] <= 0 or now >= pending["visible_at"]:
                     user["weigh_ins"].append(pending["entry"])
                 else:
                     pending["reads_left"] -= 1

@@ -290,8 +290,8 @@ def test_an_upload_is_listed_only_after_the_configured_number_of_reads(fake, gar
     assert fake.processing(EMAIL) == [] and len(fake.weigh_ins(EMAIL)) == 1
 
 
-def test_an_upload_is_listed_only_after_the_configured_time(fake, garmin):
-    fake.upload_hidden_reads, fake.upload_hidden_seconds = 0, 30.0
+def test_an_upload_is_listed_after_the_configured_time_whatever_the_reads(fake, garmin):
+    fake.upload_hidden_reads, fake.upload_listed_within = 100, 30.0
     upload(garmin, weight_file(WeightRecord(LATE_EVENING_UTC, 80.35)))
     assert garmin.get_weigh_ins("2026-01-14", "2026-01-16")["dailyWeightSummaries"] == []
     assert len(fake.processing(EMAIL)) == 1
