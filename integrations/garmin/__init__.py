@@ -4,10 +4,12 @@
                     (garminconnect does its own HTTP: the accepted exception to the fitsync.http chokepoint)
     fit.py          our FIT weight-scale encoder (the library's truncates scaled values)
     mapping.py      BodyMeasurement -> WeightRecord; which Garmin weigh-in counts as "the same"
-    weights.py      dedup read, upload, read-back of samplePk, replace/delete exactly that weigh-in
+    weights.py      dedup read, upload, read-back of samplePk (repeated: Garmin lists a 202 upload later),
+                    replace/delete exactly that weigh-in
     destination.py  one SyncItem in, one SyncResult out (called by fitsync/pipelines/withings_to_garmin.py)
-    auth.py         browser login in a background job; MFA; writes the Credential
+    auth.py         browser login in a background job; MFA; a pasted token file; writes the Credential
     session.py      jobs' clients from stored tokens only; single-flight refresh; token write-back
+    keepalive.py    the daily refresh that keeps the 30-day refresh token alive; the sign-in's age
     login_state.py  the login's visible state and the 429 cooldown, in ConnectedAccount.meta
     views.py, forms.py, urls.py, tasks.py
 

@@ -7,6 +7,11 @@ job wipes it the moment it starts. If Garmin asks for MFA, garminconnect's JSON 
 place, encrypted, for at most 10 minutes; the code the user types travels the same way, and the state is
 deleted once the login succeeds or expires. On success `client.dumps()` becomes `session_blob`.
 
+When Garmin refuses logins from the server (429 for days), the user can instead paste the token file
+garminconnect writes on a desktop (`client.dumps()`). It travels the same way as the password (pending
+blob, 2 minutes, one job); the job loads it, reads the profile to prove it works, and stores it like a
+login's tokens. A file Garmin refuses leaves nothing stored.
+
 Blobs are taken with a compare-and-swap on `Credential.updated_at`, so a task delivered twice runs once.
 With `session.py` this is the only code that writes Garmin `Credential` rows.
 """
@@ -20,7 +25,7 @@ from django.utils import timezone
 from garminconnect import Garmin
 
 from fitsync import sync
-from fitsync.errors import AuthExpired, RateLimited, UpstreamError
+from fitsync.errors import AuthExpired, PermanentError, RateLimited, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 
 from . import client
@@ -39,7 +44,7 @@ from .login_state import (
 
 PASSWORD_TTL = timedelta(minutes=2)
 MFA_TTL = timedelta(minutes=10)
-PASSWORD, MFA, CODE = "password", "mfa", "code"  # what the pending blob holds
+PASSWORD, MFA, CODE, TOKENS = "password", "mfa", "code", "tokens"  # what the pending blob holds
 WRONG_CREDENTIALS = "Garmin did not accept this email and password. Check them and try again."
 WRONG_CODE = "Garmin did not accept that code. Check it (or use the newest one Garmin sent) and try again."
 MFA_EXPIRED = "This sign-in expired: Garmin's code is only good for a few minutes. Start again."
@@ -48,6 +53,11 @@ RATE_LIMITED = (
     "longer, so Connect is disabled for {length}."
 )
 UNREACHABLE = "Could not sign in to Garmin Connect ({reason}). Try again in a few minutes."
+TOKENS_REFUSED = (
+    "Garmin Connect did not accept the tokens in this file ({reason}). They may have expired or been replaced "
+    "by a newer sign-in: make a new token file and paste it again. Nothing was stored."
+)
+TOKENS_UNCHECKED = "Could not check the token file with Garmin Connect ({reason}). Nothing was stored; try again."
 
 
 class LoginRefused(Exception):
@@ -79,6 +89,18 @@ def submit_mfa_code(owner, code: str) -> ConnectedAccount:
         _put_pending(account, {**pending, "step": CODE, "code": code}, expires_at=pending["expires_at"])
         set_login(account, RUNNING, "Checking the code with Garmin Connect…")
         _queue("integrations.garmin.tasks.resume_login", account)
+    return account
+
+
+def start_token_import(owner, tokens: str) -> ConnectedAccount:
+    """Hand a pasted token file to a background check (encrypted, 2 minutes); allowed during a 429 cooldown."""
+    account = _account_for(owner)
+    if login_state(account).is_running:
+        raise LoginRefused("A sign-in is already running; wait for it to finish.")
+    with transaction.atomic():
+        _put_pending(account, {"step": TOKENS, "tokens": tokens}, PASSWORD_TTL)
+        set_login(account, RUNNING, "Checking the token file with Garmin Connect…")
+        _queue("integrations.garmin.tasks.import_tokens", account)
     return account
 
 
@@ -157,7 +179,24 @@ def run_mfa(account_id: int) -> str:
     return _finish(account, garmin)
 
 
-def _finish(account: ConnectedAccount, garmin: Garmin) -> str:
+def run_token_import(account_id: int) -> str:
+    """Load the pasted tokens (wiped first) and read the profile with them; store them only if that works."""
+    account = ConnectedAccount.objects.get(pk=account_id)
+    pending = _take_pending(account, TOKENS, then=None)
+    if pending is None:
+        return _give_up_if_running(account, "The token file waited too long for a worker. Paste it again.")
+    garmin = client.new_garmin()
+    try:
+        with client.calling("loading the token file"):
+            garmin.client.loads(pending.pop("tokens"))
+        client.load_profile(garmin)
+    except UpstreamError as error:
+        refused = isinstance(error, AuthExpired | PermanentError)
+        return _fail(account, (TOKENS_REFUSED if refused else TOKENS_UNCHECKED).format(reason=error.message))
+    return _finish(account, garmin, via="token file")
+
+
+def _finish(account: ConnectedAccount, garmin: Garmin, via: str = "password") -> str:
     """Store the tokens and show who is connected; items waiting for Garmin are queued again."""
     tokens = garmin.client.dumps()
     try:
@@ -183,7 +222,9 @@ def _finish(account: ConnectedAccount, garmin: Garmin) -> str:
             status_message="",
             last_error="",
         )
-        update_meta(account, display_name=name, timezone=zone, cooldown_seconds=0)
+        now = timezone.now().isoformat()
+        signed_in = {"signed_in_at": now, "signed_in_via": via, "tokens_refreshed_at": now, "keep_alive": {}}
+        update_meta(account, display_name=name, timezone=zone, cooldown_seconds=0, **signed_in)
         set_login(account, DONE, f"Connected to Garmin Connect as {name}.")
         transaction.on_commit(sync.dispatch_due)
     return f"garmin account {account.pk}: connected as {name}"

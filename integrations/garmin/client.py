@@ -3,10 +3,10 @@
 garminconnect does its own HTTP (requests, and curl_cffi for login and token refresh), so these calls
 bypass `fitsync.http`: the one accepted exception to the chokepoint rule. Every exception it raises
 goes through `error_from()`, which turns it into a `fitsync.errors` class. The library carries the
-HTTP status mostly inside its message text ("API Error 412 - ...", upstream-apis.md 4.5), so the
-status is read from `exc.response` when present and parsed out of the text otherwise.
+HTTP status mostly inside its message text ("API Error 412 - ..."), so the status is read from
+`exc.response` when present and parsed out of the text otherwise.
 
-No ORM in this module. Reference: docs/upstream-apis.md sections 4 and 5.
+No ORM in this module. What each call relies on: docs/upstream.md, "Garmin Connect".
 """
 
 import base64
@@ -162,6 +162,47 @@ def token_expiry(tokens_json: str) -> datetime | None:
         return datetime.fromtimestamp(float(claims["exp"]), UTC)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         return None
+
+
+# --- a token file made elsewhere -----------------------------------------------------------------
+TOKEN_FIELDS = ("di_token", "di_refresh_token", "di_client_id")
+TOKEN_FILE_MAX_CHARS = 20_000  # dumps() writes about 2-4 kB
+GARTH_FILES = ("oauth1_token", "oauth2_token", "oauth_token_secret")
+
+
+def token_file(text: str) -> str:
+    """The `client.dumps()` JSON in `text`, normalised; ValueError with a message a person can act on."""
+    text = text.strip().lstrip("\ufeff")
+    if len(text) > TOKEN_FILE_MAX_CHARS:
+        raise ValueError("This is far longer than a Garmin token file (a few kB). Paste only garmin_tokens.json.")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ValueError("This is not a Garmin token file: it is not valid JSON. Paste the whole file.") from None
+    if not isinstance(data, dict):
+        raise ValueError("This is not a Garmin token file: it should be one JSON object ({...}).")
+    if any(name in data for name in GARTH_FILES):
+        raise ValueError(
+            "These are old garth tokens (oauth1/oauth2), which Garmin no longer accepts. Produce a new file "
+            "with garminconnect 0.3.20 as the README explains."
+        )
+    missing = [f for f in TOKEN_FIELDS if not isinstance(data.get(f), str) or not data[f].strip()]
+    if missing:
+        raise ValueError(f"This token file lacks {', '.join(missing)}. Paste the file garminconnect wrote whole.")
+    if token_expiry(text) is None:
+        raise ValueError("The di_token in this file is not a Garmin access token (a JWT). Paste the file unchanged.")
+    return json.dumps({f: data[f].strip() for f in TOKEN_FIELDS})
+
+
+def load_profile(garmin: Garmin) -> None:
+    """Read the social profile once (display name, profile id): proves the loaded tokens work."""
+    with calling("reading the profile"):
+        profile = garmin.client.connectapi("/userprofile-service/socialProfile")
+    if not isinstance(profile, dict) or not str(profile.get("displayName") or "").strip():
+        raise TransientError("Garmin Connect answered the profile query with something else", provider=PROVIDER)
+    garmin.display_name = str(profile["displayName"])
+    garmin.full_name = profile.get("fullName") or ""
+    garmin.profile_id = profile.get("profileId") if isinstance(profile.get("profileId"), int) else None
 
 
 # --- weigh-ins ------------------------------------------------------------------------------------

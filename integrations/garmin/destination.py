@@ -4,10 +4,16 @@ The route (`fitsync/pipelines/withings_to_garmin.py`) hands over the item and th
 `BodyMeasurement`; this module decides between "unchanged", a first upload, a replacement and a
 delete, and records enough in `SyncItem.sent` (samplePk, calendar day, content hash) to do the
 next edit or delete against exactly the weigh-in we made.
+
+Garmin processes uploads asynchronously. The moment it accepts our file, `sent["uploaded"]` records
+the content hash of what we uploaded, so an attempt that finds the weigh-in later (after the read-back
+gave up, or after a crash) records it as our upload rather than as one Garmin already had.
 """
 
 from datetime import UTC, datetime
 from decimal import Decimal
+
+from django.utils import timezone
 
 from fitsync.errors import PermanentError
 from fitsync.models import ConnectedAccount, ItemStatus, SyncItem
@@ -30,13 +36,23 @@ def push_measurement(account: ConnectedAccount, item: SyncItem, measurement: Bod
     previous = uploaded_weigh_in(item)
     if previous and item.sent.get("hash") == content_hash and not item.force:
         return SyncResult(action="unchanged", destination_id=item.destination_id, content_hash=content_hash)
+    ours = (item.sent or {}).get("uploaded", {}).get("hash") == content_hash
     try:
         with garmin_session(account) as garmin:
-            placement = place_weight(garmin, record, replacing=previous)
+            placement = place_weight(
+                garmin, record, replacing=previous, ours=ours, on_uploaded=lambda: remember_upload(item, content_hash)
+            )
     except UploadConsentMissing as exc:
         account.mark_error(exc.message)  # shown on the Garmin card: only the user can grant consent
         raise
     return _result(placement, content_hash, sent_values(record), replaced=previous is not None)
+
+
+def remember_upload(item: SyncItem, content_hash: str) -> None:
+    """Note on the item that Garmin accepted our file of this content (kept until the outcome is recorded)."""
+    sent = {**(item.sent or {}), "uploaded": {"hash": content_hash, "at": timezone.now().isoformat()}}
+    SyncItem.objects.filter(pk=item.pk, lease_owner=item.lease_owner).update(sent=sent)
+    item.sent = sent
 
 
 def checked_record(measurement: BodyMeasurement) -> WeightRecord:

@@ -5,7 +5,7 @@ as 80.34 kg). The layout copies what garminconnect 0.3.20 writes, which Garmin i
 a 12-byte header (protocol 16, profile 108), file_id (type 9 = weight), file_creator, one
 device_info, one weight_scale message per measurement, then the CRC-16.
 
-Pure code: no I/O, no Django. Reference: upstream-apis.md section 5.
+Pure code: no I/O, no Django. Reference: docs/upstream.md, "FIT files".
 """
 
 import math

@@ -6,7 +6,9 @@ workers refreshing with the same one would log one of them out. Each client we b
 its `_refresh_session` replaced by `SingleFlightRefresh`, which takes the credential's lease
 (`fitsync.tokens.fresh_credential`): one caller across threads and processes refreshes and stores
 the new `client.dumps()` at once; the others load what it stored. On leaving the job, tokens that
-still differ from the stored ones are written back, even when the job failed.
+still differ from the stored ones are written back, even when the job failed. Each refresh notes in
+`ConnectedAccount.meta` when it happened and whether Garmin handed out a new refresh token, for the
+Garmin page and the daily keep-alive (keepalive.py).
 
 With `auth.py` this is the only code that writes Garmin `Credential` rows.
 """
@@ -25,6 +27,7 @@ from fitsync.models import AccountStatus, ConnectedAccount, Credential
 from fitsync.tokens import fresh_credential
 
 from . import client
+from .login_state import update_meta
 
 REAUTH_MESSAGE = (
     "Garmin Connect no longer accepts fitsync's sign-in ({reason}). Reconnect Garmin to resume uploading "
@@ -55,9 +58,12 @@ class SingleFlightRefresh:
 
     def _refresh(self, credential: Credential) -> dict:
         self.client.loads(credential.session_blob)
+        old_refresh_token = self.client.di_refresh_token
         with client.calling("refreshing the sign-in"):
             Client._refresh_di_token(self.client)  # the library's own refresh call, now under our lease
         tokens = self.client.dumps()
+        rotated = self.client.di_refresh_token != old_refresh_token
+        update_meta(self.account, tokens_refreshed_at=timezone.now().isoformat(), refresh_token_rotates=rotated)
         return {"session_blob": tokens, "expires_at": client.token_expiry(tokens)}
 
     def write_back(self) -> bool:

@@ -1,6 +1,6 @@
-"""django-q2 entry points for Garmin: the account id in (never a password), a short summary out."""
+"""django-q2 entry points for Garmin: the account id in (never a password or a token), a short summary out."""
 
-from . import auth
+from . import auth, keepalive
 
 
 def login(account_id: int) -> str:
@@ -11,3 +11,13 @@ def login(account_id: int) -> str:
 def resume_login(account_id: int) -> str:
     """Finish a login that waits for its MFA code (the code waits, encrypted, in the credential)."""
     return auth.run_mfa(account_id)
+
+
+def import_tokens(account_id: int) -> str:
+    """Check and store a pasted token file (it waits, encrypted, in the credential)."""
+    return auth.run_token_import(account_id)
+
+
+def keep_signed_in() -> str:
+    """Daily: refresh every Garmin sign-in so its 30-day refresh token never runs out unused."""
+    return keepalive.keep_all_signed_in()

@@ -14,7 +14,8 @@ from fitsync import unreadable
 from fitsync.models import ConnectedAccount, Provider
 
 from . import auth
-from .forms import ConnectForm, MfaForm
+from .forms import ConnectForm, MfaForm, TokenFileForm
+from .keepalive import sign_in_age
 from .login_state import cooldown_until, describe, login_state, wipe_expired_handovers
 
 POLL_SECONDS = 2
@@ -32,6 +33,8 @@ def _context(account: ConnectedAccount | None, **extra) -> dict:
         "cooldown_until": until,
         "cooldown_text": describe(until - timezone.now()) if until else "",
         "poll_seconds": POLL_SECONDS,
+        "token_form": TokenFileForm(),
+        "sign_in": sign_in_age(account),
         **extra,
     }
 
@@ -80,4 +83,21 @@ def mfa(request):
         messages.error(request, str(refused))
     except ConnectedAccount.DoesNotExist:
         messages.error(request, "Start by entering your Garmin email and password.")
+    return redirect("garmin:connect")
+
+
+@sensitive_post_parameters("tokens")
+@require_POST
+def import_tokens(request):
+    """The token file pasted (or read from disk by static/garmin/token_file.js): shape here, Garmin in a job."""
+    form = TokenFileForm(request.POST)
+    if not form.is_valid():
+        account = _account(request.user)
+        connect_form = ConnectForm(initial={"email": account.meta.get("email", "")} if account else None)
+        context = _context(account, form=connect_form, mfa_form=MfaForm(), token_form=form)
+        return render(request, "garmin/account_connect.html", context, status=400)
+    try:
+        auth.start_token_import(request.user, form.cleaned_data["tokens"])
+    except auth.LoginRefused as refused:
+        messages.error(request, str(refused))
     return redirect("garmin:connect")

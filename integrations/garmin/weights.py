@@ -5,8 +5,15 @@ we read the weigh-ins around the measurement and skip when one lies within GARMI
 GARMIN_DEDUP_KG. After uploading we read back to learn Garmin's `samplePk`, the only handle that lets
 a later edit or delete in the source replace or remove exactly that weigh-in. The same read makes a
 retry after a crash between the upload and its recording find the upload instead of repeating it.
+
+Garmin answers the upload 202 and lists the weigh-in a little later, so the read-back is repeated a
+few times with short waits (READBACK_WAITS, a few seconds in all). When it still is not listed, the
+caller has recorded on the item that we uploaded it (`on_uploaded`), and the retry's read counts the
+weigh-in it finds as ours (`ours=True`) instead of as one Garmin already had.
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +30,9 @@ from .client import WeighIn
 from .fit import WeightRecord, encode_weight_file
 from .mapping import matching_weigh_in
 
+# Seconds to wait before each read-back after an upload: reads at 0, 0.25, 1 and 3 s.
+READBACK_WAITS = (0.0, 0.25, 0.75, 2.0)
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -32,30 +42,56 @@ class Placement:
     weigh_in: WeighIn | None
 
 
-def place_weight(garmin: Garmin, record: WeightRecord, *, replacing: WeighIn | None = None) -> Placement:
-    """Upload `record` unless Garmin already has it; then remove the weigh-in it replaces, if any."""
+def place_weight(
+    garmin: Garmin,
+    record: WeightRecord,
+    *,
+    replacing: WeighIn | None = None,
+    ours: bool = False,
+    on_uploaded: Callable[[], None] = lambda: None,
+) -> Placement:
+    """Upload `record` unless Garmin already has it; then remove the weigh-in it replaces, if any.
+
+    `ours`: an earlier attempt uploaded exactly this record, so a match is that upload, not a duplicate.
+    `on_uploaded` runs as soon as Garmin accepted the file, before the read-back.
+    """
     ignore = {replacing.sample_pk} if replacing else set()
     before = weigh_ins_around(garmin, record)
     existing = _match(record, before, ignore)
     if existing:
-        placement = Placement("duplicate", existing)
+        placement = Placement("uploaded" if ours else "duplicate", existing)
     else:
-        placement = _upload(garmin, record, ignore | {w.sample_pk for w in before})
+        placement = _upload(garmin, record, ignore | {w.sample_pk for w in before}, on_uploaded)
     if replacing and placement.weigh_in and placement.weigh_in.sample_pk != replacing.sample_pk:
         client.delete_weigh_in(garmin, replacing)
     return placement
 
 
-def _upload(garmin: Garmin, record: WeightRecord, known: set[str]) -> Placement:
+def _upload(garmin: Garmin, record: WeightRecord, known: set[str], on_uploaded: Callable[[], None]) -> Placement:
     crash_point("before_write")
     already_there = client.upload_fit(garmin, encode_weight_file([record], time_created=datetime.now(UTC)))
-    uploaded = _match(record, weigh_ins_around(garmin, record), known)
+    if already_there:  # 409: Garmin has this very file; look once
+        uploaded = _match(record, weigh_ins_around(garmin, record), known)
+        return Placement("uploaded", uploaded) if uploaded else Placement("accepted", None)
+    on_uploaded()
+    uploaded = read_back(garmin, record, known)
     if uploaded:
         return Placement("uploaded", uploaded)
-    if already_there:
-        return Placement("accepted", None)  # 409: Garmin has this file, though not where we looked
-    # Garmin answers 202 and may list the weigh-in a little later; the retry's read finds it.
-    raise TransientError("Garmin Connect accepted the weigh-in but does not list it yet", provider=client.PROVIDER)
+    # Still processing: the retry's read finds it, and the item remembers that it is ours.
+    raise TransientError(
+        "Garmin Connect accepted the weigh-in but does not list it yet; fitsync looks again shortly",
+        provider=client.PROVIDER,
+    )
+
+
+def read_back(garmin: Garmin, record: WeightRecord, known: set[str]) -> WeighIn | None:
+    """The weigh-in our upload made, read a few times while Garmin processes the file."""
+    for wait in READBACK_WAITS:
+        time.sleep(wait)
+        uploaded = _match(record, weigh_ins_around(garmin, record), known)
+        if uploaded:
+            return uploaded
+    return None
 
 
 def remove_weight(garmin: Garmin, weigh_in: WeighIn) -> bool:

@@ -1,9 +1,14 @@
 """A faithful fake of the Garmin Connect endpoints garminconnect 0.3.20 uses (login in garmin_sso.py).
 
 One fake serves every Garmin host (SSO, DI token, connectapi, connect) on one base URL; `point_at`
-aims a `garminconnect.Garmin` at it. Weigh-in shapes follow upstream-apis.md section 4.6: weights in
+aims a `garminconnect.Garmin` at it. Weigh-in shapes follow docs/upstream.md, "Garmin Connect": weights in
 grams, `date` = epoch ms of the user's local wall clock written as if it were UTC, `timestampGMT` =
 the real instant. Every FIT upload creates new weigh-ins, duplicates included, as Garmin does.
+
+Garmin answers an upload 202 and files the weigh-in a little later (docs/upstream.md, Garmin Connect).
+The fake hides a new weigh-in from the first `upload_hidden_reads` weight listings after its upload
+(deterministic, for tests), but never longer than `upload_listed_within` seconds on its clock (a retry
+minutes later sees it, as it would live). `upload_hidden_reads = 0`: listed at once.
 """
 
 import calendar
@@ -61,6 +66,8 @@ class GarminFake(GarminSsoMixin, FakeService):
         self.users: dict[str, dict] = {}
         self.upload_consent_missing = False  # True: uploads answer 412 like an EU account
         self.upload_duplicate = False  # True: uploads answer 409 "Duplicate Activity."
+        self.upload_hidden_reads = 1  # listings that miss a new weigh-in: "appears shortly after"
+        self.upload_listed_within = 10.0  # seconds; None: only the reads count
         self._next_sample_pk = 1_760_000_000_000  # samplePk values seen live have 13 digits
         self._next_upload_id = 360_000_000_000
         self._init_sso()
@@ -100,6 +107,7 @@ class GarminFake(GarminSsoMixin, FakeService):
             "measurement_system": measurement_system,
             "profile_id": 80_000_000 + len(self.users),
             "weigh_ins": [],
+            "processing": [],  # uploaded, not listed yet: {"entry", "reads_left", "visible_at"}
         }
         with self.lock:
             self.users[user["email"]] = user
@@ -110,9 +118,19 @@ class GarminFake(GarminSsoMixin, FakeService):
         with self.lock:
             return _with_deltas(self.users[email.lower()]["weigh_ins"])
 
-    def add_weigh_in(
-        self, email: str, timestamp: datetime, weight_kg, source_type: str = "MANUAL", **body
-    ) -> dict:
+    def processing(self, email: str) -> list[dict]:
+        """Uploaded weigh-ins Garmin has not listed yet."""
+        with self.lock:
+            return [p["entry"] for p in self.users[email.lower()]["processing"]]
+
+    def finish_processing(self, email: str) -> None:
+        """List every uploaded weigh-in now, as Garmin eventually does."""
+        with self.lock:
+            user = self.users[email.lower()]
+            user["weigh_ins"].extend(p["entry"] for p in user["processing"])
+            user["processing"] = []
+
+    def add_weigh_in(self, email: str, timestamp: datetime, weight_kg, source_type: str = "MANUAL", **body) -> dict:
         """Seed Garmin history. `body`: the optional WeightRecord field names (percent_fat, bmi...)."""
         unknown = set(body) - set(MEASUREMENT_FIELDS)
         if unknown:
@@ -190,6 +208,7 @@ class GarminFake(GarminSsoMixin, FakeService):
         return json_response({"userInfo": user_info, "timeZone": user["timezone"]})
 
     def _range(self, request: Request, user: dict, start: str, end: str) -> Response:
+        self._settle(user)
         first, last = _parse_day(start), _parse_day(end)
         if first is None or last is None or first > last:
             return self.error_response(400, "Invalid date range")
@@ -214,6 +233,7 @@ class GarminFake(GarminSsoMixin, FakeService):
         return self._date_weight_list(user, query.get("startDate", ""), query.get("endDate", ""))
 
     def _date_weight_list(self, user: dict, start: str, end: str) -> Response:
+        self._settle(user)
         first, last = _parse_day(start), _parse_day(end)
         if first is None or last is None or first > last:
             return self.error_response(400, "Invalid date range")
@@ -230,9 +250,7 @@ class GarminFake(GarminSsoMixin, FakeService):
     def _entries_between(self, user: dict, first: date, last: date) -> list[dict]:
         """Entries whose calendarDate is in [first, last], newest first."""
         inside = [
-            e
-            for e in self.weigh_ins(user["email"])
-            if first.isoformat() <= e["calendarDate"] <= last.isoformat()
+            e for e in self.weigh_ins(user["email"]) if first.isoformat() <= e["calendarDate"] <= last.isoformat()
         ]
         return sorted(inside, key=lambda e: e["timestampGMT"], reverse=True)
 
@@ -257,11 +275,34 @@ class GarminFake(GarminSsoMixin, FakeService):
             records = decode_weight_file(content)
         except ValueError as error:  # the real answer to a corrupt file is unconfirmed
             return self._import_result(user, upload, 400, failure=(400, str(error)))
-        with self.lock:
-            # A record without a weight (invalid 0xFFFF) cannot become a weigh-in.
-            user["weigh_ins"].extend(self._new_entry(user, r) for r in records if r["weight_kg"])
+        # A record without a weight (invalid 0xFFFF) cannot become a weigh-in.
+        self._accept(user, [self._new_entry(user, r) for r in records if r["weight_kg"]])
         # The live service answers 202 Accepted (garminconnect's test_upload cassette).
         return self._import_result(user, upload, 202)
+
+    def _accept(self, user: dict, entries: list[dict]) -> None:
+        """File uploaded weigh-ins: listed at once, or after the configured reads (or seconds, if sooner)."""
+        with self.lock:
+            if not self.upload_hidden_reads:
+                user["weigh_ins"].extend(entries)
+                return
+            within = self.upload_listed_within
+            visible_at = self.clock() + within if within is not None else float("inf")
+            user["processing"] += [
+                {"entry": e, "reads_left": self.upload_hidden_reads, "visible_at": visible_at} for e in entries
+            ]
+
+    def _settle(self, user: dict) -> None:
+        """A listing read: list what finished processing, then count this read against the rest."""
+        with self.lock:
+            now, waiting = self.clock(), []
+            for pending in user["processing"]:
+                if pending["reads_left"] <= 0 or now >= pending["visible_at"]:
+                    user["weigh_ins"].append(pending["entry"])
+                else:
+                    pending["reads_left"] -= 1
+                    waiting.append(pending)
+            user["processing"] = waiting
 
     def _import_result(self, user: dict, upload: tuple, status: int, failure=None) -> Response:
         with self.lock:

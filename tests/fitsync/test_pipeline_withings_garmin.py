@@ -156,6 +156,52 @@ def test_a_crash_between_upload_and_recording_does_not_upload_twice(withings, fa
     item.refresh_from_db()
     assert len(weigh_ins(fake)) == 1 and len(fake.calls(*UPLOADS)) == 1
     assert item.destination_id == str(weigh_ins(fake)[0]["samplePk"])
+    assert (item.status, item.last_error) == (ItemStatus.SYNCED, "")  # our upload, not "Garmin already had it"
+
+
+# --- Garmin lists an upload later (202) --------------------------------------------------------------
+def test_an_upload_listed_after_a_few_reads_is_synced_in_one_attempt(withings, fake, sent_jobs):
+    fake.upload_hidden_reads = 3  # the fourth and last read-back finds it
+    ingest(withings, measurement())
+    [item] = run_all(sent_jobs)
+
+    assert (item.status, item.attempts, item.last_error) == (ItemStatus.SYNCED, 1, "")
+    assert item.destination_id == str(weigh_ins(fake)[0]["samplePk"]) and len(fake.calls(*UPLOADS)) == 1
+    assert item.attempt_log.get().outcome == "created"
+
+
+def test_an_upload_listed_only_after_the_read_backs_counts_as_ours_on_the_retry(withings, fake, sent_jobs):
+    fake.upload_hidden_reads = 100
+    ingest(withings, measurement())
+    [item] = run_all(sent_jobs)
+    assert (item.status, item.attempts) == (ItemStatus.PENDING, 1)
+    assert "does not list it yet" in item.last_error and "uploaded" in item.sent
+    assert not weigh_ins(fake) and len(fake.processing(EMAIL)) == 1
+
+    fake.finish_processing(EMAIL)  # Garmin finished processing the file
+    SyncItem.objects.update(next_attempt_at=item.updated_at)
+    sent_jobs.append(item.pk)
+    [item] = run_all(sent_jobs)
+
+    assert (item.status, item.last_error) == (ItemStatus.SYNCED, "")
+    assert item.destination_id == str(weigh_ins(fake)[0]["samplePk"]) and len(fake.calls(*UPLOADS)) == 1
+    assert item.attempt_log.latest("started_at").outcome == "created" and "uploaded" not in item.sent
+
+
+def test_an_edit_listed_late_still_replaces_the_old_weigh_in(withings, fake, sent_jobs):
+    ingest(withings, measurement())
+    first = run_all(sent_jobs)[0].destination_id
+    fake.upload_hidden_reads = 100
+    ingest(withings, measurement(weight="80.30"))
+    run_all(sent_jobs)
+    fake.finish_processing(EMAIL)
+    SyncItem.objects.update(next_attempt_at=item_for().updated_at)
+    sent_jobs.append(item_for().pk)
+
+    item = run_all(sent_jobs)[0]
+
+    assert [str(e["samplePk"]) for e in weigh_ins(fake)] == [item.destination_id] != [first]
+    assert (item.status, item.attempt_log.latest("started_at").outcome) == (ItemStatus.SYNCED, "updated")
 
 
 # --- the safety cap and held weights -----------------------------------------------------------------

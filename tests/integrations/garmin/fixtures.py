@@ -4,13 +4,17 @@ Real HTTP because garminconnect logs in and refreshes through curl_cffi, which `
 intercept. Import the fixtures by name into a test module (or through conftest.py).
 """
 
+import pickle
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 from fitsync.records import BodyMeasurement
+from integrations.garmin import weights
 from integrations.sandbox.garmin import GarminFake
 from integrations.sandbox.server import SandboxServer
 
@@ -18,11 +22,15 @@ EMAIL, MFA_EMAIL, PASSWORD = "ada@example.com", "grace@example.com", "correct ho
 DISPLAY_NAME = "ada.l"
 TIMEZONE = "Europe/Berlin"
 MORNING = datetime(2026, 1, 15, 6, 30, tzinfo=UTC)
+# The fake's switches for unconfirmed Garmin behaviour; every test using `fake` runs under each:
+# (listing reads that miss a new upload, does a refresh rotate the refresh token).
+SETTINGS = [(0, True), (1, True), (0, False), (1, False)]
 
 
-@pytest.fixture
-def fake() -> GarminFake:
+@pytest.fixture(params=SETTINGS, ids=lambda s: f"hidden_reads={s[0]},rotate={s[1]}")
+def fake(request) -> GarminFake:
     fake = GarminFake()
+    fake.upload_hidden_reads, fake.rotate_refresh_tokens = request.param
     fake.add_user(EMAIL, PASSWORD, display_name=DISPLAY_NAME, full_name="Ada L", timezone=TIMEZONE)
     fake.add_user(MFA_EMAIL, PASSWORD, mfa=True, display_name="grace")
     return fake
@@ -30,9 +38,14 @@ def fake() -> GarminFake:
 
 @pytest.fixture
 def garmin_url(fake, settings, monkeypatch):
-    """Serve the fake on 127.0.0.1 and aim fitsync's Garmin settings at it (mobile login only, no pauses)."""
+    """Serve the fake on 127.0.0.1 and aim fitsync's Garmin settings at it (mobile login only, no pauses).
+
+    The read-back after an upload keeps its number of reads but waits only milliseconds between them
+    (the fake counts reads, not time).
+    """
     from garminconnect.client import sso
 
+    monkeypatch.setattr(weights, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
     for flow in ("MOBILE", "LOGIN", "WIDGET"):
         monkeypatch.setattr(sso, f"{flow}_DELAY_MIN_S", 0.0)
         monkeypatch.setattr(sso, f"{flow}_DELAY_MAX_S", 0.0)
@@ -72,3 +85,30 @@ def measurement(source_id: str = "1001", at: datetime = MORNING, weight: str = "
     )
     full.update(values)
     return BodyMeasurement(source_id=source_id, measured_at=at, timezone=TIMEZONE, weight_kg=Decimal(weight), **full)
+
+
+@pytest.fixture
+def jobs(monkeypatch, django_capture_on_commit_callbacks):
+    """Capture what the views queue; `jobs.run()` runs it like a worker (after the commit)."""
+
+    class Jobs(list):
+        def run(self):
+            ran = []
+            while self:
+                func, args, kwargs = self.pop(0)
+                pickle.dumps(args)  # what django-q2 would store: it must hold no secret (checked below)
+                ran.append(import_string(func)(*args))
+            return ran
+
+    queued = Jobs()
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args, **kw: queued.append((func, args, kw)))
+    return queued
+
+
+@pytest.fixture
+def post(logged_in, django_capture_on_commit_callbacks):
+    def post(name: str, data: dict):
+        with django_capture_on_commit_callbacks(execute=True):
+            return logged_in.post(reverse(name), data)
+
+    return post

@@ -5,7 +5,6 @@ reached the fake and what the page shows.
 """
 
 import json
-import pickle
 from datetime import timedelta
 
 import pytest
@@ -13,40 +12,12 @@ import time_machine
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from fitsync.models import AccountStatus, ConnectedAccount, Credential
 from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
 from tests.integrations.garmin.fixtures import EMAIL, MFA_EMAIL, PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def jobs(monkeypatch, django_capture_on_commit_callbacks):
-    """Capture what the views queue; `jobs.run()` runs it like a worker (after the commit)."""
-
-    class Jobs(list):
-        def run(self):
-            ran = []
-            while self:
-                func, args, kwargs = self.pop(0)
-                pickle.dumps(args)  # what django-q2 would store: it must hold no secret (checked below)
-                ran.append(import_string(func)(*args))
-            return ran
-
-    queued = Jobs()
-    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args, **kw: queued.append((func, args, kw)))
-    return queued
-
-
-@pytest.fixture
-def post(logged_in, django_capture_on_commit_callbacks):
-    def post(name: str, data: dict):
-        with django_capture_on_commit_callbacks(execute=True):
-            return logged_in.post(reverse(name), data)
-
-    return post
 
 
 def account() -> ConnectedAccount:

@@ -28,9 +28,14 @@ BERLIN = ZoneInfo("Europe/Berlin")
 LATE_EVENING_UTC = datetime(2026, 1, 14, 23, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def fake() -> GarminFake:
+# Every unconfirmed Garmin behaviour the fake can switch: (hidden listing reads after an upload, rotation).
+SETTINGS = [(0, True), (1, True), (0, False), (1, False)]
+
+
+@pytest.fixture(params=SETTINGS, ids=lambda s: f"hidden_reads={s[0]},rotate={s[1]}")
+def fake(request) -> GarminFake:
     fake = GarminFake()
+    fake.upload_hidden_reads, fake.rotate_refresh_tokens = request.param
     fake.add_user(EMAIL, PASSWORD, display_name="ada.l", full_name="Ada L", timezone="Europe/Berlin")
     fake.add_user(MFA_EMAIL, PASSWORD, mfa=True)
     return fake
@@ -151,7 +156,7 @@ def test_it_restores_a_session_from_dumped_tokens(fake, base_url, garmin):
     assert not fake.calls(path="/api/login|sign-in|" + DI_TOKEN_PATH)
 
 
-def test_it_refreshes_a_token_near_expiry_and_rotates_the_refresh_token(fake, base_url, garmin):
+def test_it_refreshes_a_token_near_expiry_and_rotates_the_refresh_token_if_set_to(fake, base_url, garmin):
     before = json.loads(garmin.client.dumps())
     with time_machine.travel(datetime.now(UTC) + timedelta(hours=23, minutes=50)):
         restored = new_garmin(base_url)
@@ -161,8 +166,8 @@ def test_it_refreshes_a_token_near_expiry_and_rotates_the_refresh_token(fake, ba
 
     assert len(fake.refresh_calls()) == 1
     assert after["di_token"] != before["di_token"]
-    assert after["di_refresh_token"] != before["di_refresh_token"]
-    assert fake.refresh_tokens[before["di_refresh_token"]].revoked
+    rotated = after["di_refresh_token"] != before["di_refresh_token"]
+    assert rotated == fake.rotate_refresh_tokens == fake.refresh_tokens[before["di_refresh_token"]].revoked
 
 
 def test_it_refreshes_once_and_retries_when_the_api_answers_401(fake, garmin):
@@ -187,6 +192,7 @@ def test_it_serves_api_calls_through_responses_with_seeded_tokens(fake):
         client = point_at(Garmin(retry_attempts=0), base)
         client.login(fake.tokens_for(EMAIL))
         upload(client, weight_file(WeightRecord(LATE_EVENING_UTC, 80.35)))
+        fake.finish_processing(EMAIL)
         entries = client.get_daily_weigh_ins("2026-01-15")["dateWeightList"]
     assert client.display_name == "ada.l"
     assert [e["weight"] for e in entries] == [80350]
@@ -204,6 +210,7 @@ def test_it_turns_an_uploaded_fit_into_a_weigh_in(fake, garmin, tmp_path):
 
     assert result["detailedImportResult"]["fileName"] == "weight.fit"
     assert fake.calls("POST", "/upload-service/upload")[0].status == 202
+    fake.finish_processing(EMAIL)
     (day,) = garmin.get_weigh_ins("2026-01-14", "2026-01-16")["dailyWeightSummaries"]
     entry = day["latestWeight"]
     assert day["summaryDate"] == entry["calendarDate"] == "2026-01-15"
@@ -221,6 +228,7 @@ def test_it_creates_a_new_weigh_in_for_every_upload(fake, garmin):
     data = weight_file(WeightRecord(LATE_EVENING_UTC, 80.35))
     upload(garmin, data)
     upload(garmin, data)
+    fake.finish_processing(EMAIL)
 
     entries = garmin.get_daily_weigh_ins("2026-01-15")["dateWeightList"]
     assert [e["weight"] for e in entries] == [80350, 80350]
@@ -231,6 +239,7 @@ def test_it_creates_a_new_weigh_in_for_every_upload(fake, garmin):
 def test_it_stores_every_record_of_a_multi_record_file(fake, garmin):
     records = [WeightRecord(LATE_EVENING_UTC + timedelta(days=i), 80 + i) for i in range(3)]
     upload(garmin, weight_file(*records))
+    fake.finish_processing(EMAIL)
     assert [e["calendarDate"] for e in fake.weigh_ins(EMAIL)] == [
         "2026-01-15",
         "2026-01-16",
@@ -254,7 +263,7 @@ def test_it_answers_412_when_eu_upload_consent_is_missing(fake, garmin):
     with pytest.raises(GarminConnectConnectionError, match="API Error 412") as error:
         upload(garmin, weight_file(WeightRecord(LATE_EVENING_UTC, 80)))
     assert EU_CONSENT_MESSAGE in str(error.value)
-    assert fake.weigh_ins(EMAIL) == []
+    assert fake.weigh_ins(EMAIL) == fake.processing(EMAIL) == []
 
 
 def test_it_answers_409_for_a_duplicate_when_asked(fake, garmin):
@@ -268,6 +277,48 @@ def test_it_rejects_a_corrupt_fit_file(fake, garmin):
     data[-1] ^= 0xFF
     with pytest.raises(GarminConnectConnectionError, match="CRC mismatch"):
         upload(garmin, bytes(data))
+
+
+@pytest.mark.parametrize("hidden_reads", [1, 3])
+def test_an_upload_is_listed_only_after_the_configured_number_of_reads(fake, garmin, hidden_reads):
+    fake.upload_hidden_reads = hidden_reads
+    upload(garmin, weight_file(WeightRecord(LATE_EVENING_UTC, 80.35)))
+
+    listings = [len(garmin.get_daily_weigh_ins("2026-01-15")["dateWeightList"]) for _ in range(hidden_reads + 1)]
+
+    assert listings == [0] * hidden_reads + [1]
+    assert fake.processing(EMAIL) == [] and len(fake.weigh_ins(EMAIL)) == 1
+
+
+def test_an_upload_is_listed_after_the_configured_time_whatever_the_reads(fake, garmin):
+    fake.upload_hidden_reads, fake.upload_listed_within = 100, 30.0
+    upload(garmin, weight_file(WeightRecord(LATE_EVENING_UTC, 80.35)))
+    assert garmin.get_weigh_ins("2026-01-14", "2026-01-16")["dailyWeightSummaries"] == []
+    assert len(fake.processing(EMAIL)) == 1
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=31)):
+        fake.clear_ledger()  # a read with the same (still valid) access token
+        (day,) = garmin.get_weigh_ins("2026-01-14", "2026-01-16")["dailyWeightSummaries"]
+    assert day["latestWeight"]["weight"] == 80350
+
+
+def test_a_refresh_token_expires_after_30_days_unless_rotated_by_a_refresh(fake, base_url, garmin):
+    tokens = garmin.client.dumps()
+    day = timedelta(days=1)
+    with time_machine.travel(datetime.now(UTC) + 29 * day):
+        kept = new_garmin(base_url)
+        kept.login(tokens)  # the access token expired long ago: refreshed on load
+    with time_machine.travel(datetime.now(UTC) + 31 * day):
+        late = new_garmin(base_url)
+        with pytest.raises(GarminConnectAuthenticationError):
+            late.login(tokens)  # the original refresh token: refused after 30 days either way
+        renewed = new_garmin(base_url)
+        if fake.rotate_refresh_tokens:
+            renewed.login(kept.client.dumps())  # the one issued on day 29 lives until day 59
+            assert renewed.display_name == "ada.l"
+        else:
+            with pytest.raises(GarminConnectAuthenticationError):
+                renewed.login(kept.client.dumps())  # never renewed: the login's 30 days are up
 
 
 def test_it_serves_the_range_shape_newest_day_first(fake, garmin):
@@ -316,6 +367,7 @@ def test_it_still_matches_the_saved_garmin_fixtures(fake, garmin):
     fake.add_weigh_in(EMAIL, datetime(2026, 1, 15, 21, 10, tzinfo=BERLIN), 80.9)
     answer = garmin.get_weigh_ins("2026-01-14", "2026-01-16")
     accepted = upload(garmin, weight_file(WeightRecord(LATE_EVENING_UTC, 80)))
+    fake.finish_processing(EMAIL)
 
     assert shape(answer) == shape(load_fixture("garmin/weight_range.json"))
     assert shape(garmin.get_daily_weigh_ins("2026-01-15")) == shape(load_fixture("garmin/weight_dayview.json"))

@@ -1,0 +1,107 @@
+"""Staying signed in: a daily refresh of every Garmin sign-in, and how old the sign-in is.
+
+Garmin's DI refresh token lives about 30 days and a refresh hands out a new one (docs/upstream.md,
+Garmin Connect). fitsync otherwise refreshes only when it uploads, so after a quiet month the user would
+have to sign in with MFA again. Once a day `keep_all_signed_in` refreshes each connected account whose
+tokens are older than KEEP_ALIVE_AFTER, through the same single-flight lease as the upload jobs.
+
+meta (besides login_state.py's keys) = {"signed_in_at": iso, "signed_in_via": "password" | "token file",
+    "tokens_refreshed_at": iso, "refresh_token_rotates": bool,
+    "keep_alive": {"at": iso, "ok": bool, "message": str}}
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from fitsync.errors import UpstreamError
+from fitsync.models import AccountStatus, ConnectedAccount, Provider
+
+from .login_state import update_meta
+from .session import garmin_session
+
+log = logging.getLogger(__name__)
+
+KEEP_ALIVE_AFTER = timedelta(hours=20)  # the task runs daily; a refresh by an upload since then counts
+REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+
+
+def keep_all_signed_in() -> str:
+    """Refresh every connected Garmin sign-in; an account that fails is recorded and the rest still run."""
+    ids = ConnectedAccount.objects.filter(provider=Provider.GARMIN, status=AccountStatus.CONNECTED)
+    outcomes = [keep_alive(account_id) for account_id in ids.values_list("pk", flat=True)]
+    return f"kept {outcomes.count(True)} Garmin sign-ins alive, {outcomes.count(False)} failed"
+
+
+def keep_alive(account_id: int) -> bool:
+    """One account's refresh; whatever it raises is logged and shown on its Garmin page, never re-raised."""
+    try:
+        account = ConnectedAccount.objects.get(pk=account_id)
+        message = keep_signed_in(account)
+    except Exception as exc:  # one account's trouble (or a bug) must not stop the others
+        if isinstance(exc, UpstreamError):
+            log.warning("garmin account %s: keep-alive failed: %s", account_id, exc)
+        else:
+            log.exception("garmin account %s: keep-alive crashed", account_id)
+        _record(account_id, ok=False, message=str(exc) or exc.__class__.__name__)
+        return False
+    _record(account_id, ok=True, message=message)
+    return True
+
+
+def keep_signed_in(account: ConnectedAccount) -> str:
+    """Refresh the tokens unless somebody did recently; AuthExpired marks the account (garmin_session)."""
+    last = refreshed_at(account)
+    if last and timezone.now() - last < KEEP_ALIVE_AFTER:
+        return "refreshed recently; nothing to do"
+    with garmin_session(account) as garmin:
+        garmin.client._refresh_session()  # session.SingleFlightRefresh: under the credential's lease
+    return "refreshed"
+
+
+def _record(account_id: int, *, ok: bool, message: str) -> None:
+    account = ConnectedAccount.objects.filter(pk=account_id).first()
+    if account is not None:
+        update_meta(account, keep_alive={"at": timezone.now().isoformat(), "ok": ok, "message": message[:300]})
+
+
+# --- the sign-in's age, for the Garmin page ------------------------------------------------------------
+@dataclass(frozen=True)
+class SignInAge:
+    signed_in_at: datetime | None
+    via: str
+    refreshed_at: datetime | None
+    # Set when Garmin keeps the login's refresh token on refresh: the sign-in then ends 30 days after it.
+    ends_at: datetime | None
+    keep_alive_failed: str
+
+
+def sign_in_age(account: ConnectedAccount | None) -> SignInAge | None:
+    meta = account.meta if account else {}
+    signed_in_at = _parse(meta.get("signed_in_at"))
+    if account is None or not any(meta.get(k) for k in ("signed_in_at", "tokens_refreshed_at", "keep_alive")):
+        return None  # never connected (or connected before fitsync noted any of this)
+    fixed = meta.get("refresh_token_rotates") is False and signed_in_at is not None
+    keep_alive = meta.get("keep_alive") or {}
+    return SignInAge(
+        signed_in_at=signed_in_at,
+        via=meta.get("signed_in_via", ""),
+        refreshed_at=refreshed_at(account),
+        ends_at=signed_in_at + REFRESH_TOKEN_LIFETIME if fixed else None,
+        keep_alive_failed="" if keep_alive.get("ok", True) else keep_alive.get("message", ""),
+    )
+
+
+def refreshed_at(account: ConnectedAccount) -> datetime | None:
+    """When the tokens were last issued: the last refresh, else the sign-in."""
+    meta = account.meta
+    return _parse(meta.get("tokens_refreshed_at")) or _parse(meta.get("signed_in_at"))
+
+
+def _parse(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
