@@ -103,6 +103,8 @@ def _credentials(sandbox: Sandbox) -> str:
         ["Hevy", "API key", info["hevy"]["api_key"]],
         ["Intervals.icu", "Athlete id", info["intervals"]["athlete_id"]],
         ["Intervals.icu", "API key", info["intervals"]["api_key"]],
+        ["Intervals.icu", "Or: an older all-numeric athlete id", info["intervals"]["numeric_athlete_id"]],
+        ["Intervals.icu", "… and its API key", info["intervals"]["numeric_api_key"]],
         ["Withings", "Account (click “Allow this app”)", info["withings"]["account"]],
         ["Withings", "Client id (already in data/demo.env)", info["withings"]["client_id"]],
         ["Withings", "Client secret (already in data/demo.env)", info["withings"]["client_secret"]],
