@@ -166,6 +166,25 @@ def _fake(sandbox: Sandbox, service: str):
     return sandbox.fake(service)
 
 
+# --- Intervals.icu behaviours upstream leaves unconfirmed (docs/upstream.md) ---------------------
+INTERVALS_BULK = {"upsert": "upserts on external_id", "create": "always creates"}
+INTERVALS_NAME_UNITS = {"utf16": "UTF-16 units (Java)", "codepoints": "characters", "utf8": "UTF-8 bytes"}
+
+
+def set_intervals_switches(sandbox: Sandbox, bulk: str, name_unit: str) -> dict:
+    if bulk not in INTERVALS_BULK or name_unit not in INTERVALS_NAME_UNITS:
+        bulks, units = ", ".join(INTERVALS_BULK), ", ".join(INTERVALS_NAME_UNITS)
+        raise ValueError(f"bulk is one of {bulks}; name_unit one of {units}")
+    sandbox.intervals.bulk_upsert = bulk == "upsert"
+    sandbox.intervals.name_length_unit = name_unit
+    return intervals_switches(sandbox)
+
+
+def intervals_switches(sandbox: Sandbox) -> dict:
+    fake = sandbox.intervals
+    return {"bulk": "upsert" if fake.bulk_upsert else "create", "name_unit": fake.name_length_unit}
+
+
 # --- inspection ---------------------------------------------------------------------------------
 def ledger(sandbox: Sandbox, service: str = "", limit: int = 50) -> dict:
     """The last `limit` calls each fake received, newest first."""

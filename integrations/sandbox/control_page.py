@@ -40,6 +40,7 @@ def render_page(sandbox: Sandbox, done: str = "", problem: str = "") -> str:
         _garmin_mfa(sandbox),
         _hevy(sandbox),
         _withings(sandbox),
+        _intervals_switches(sandbox),
         _faults(sandbox),
         _written(sandbox),
         _ledgers(sandbox),
@@ -186,6 +187,20 @@ def _withings(sandbox: Sandbox) -> str:
     rows = [[d.callbackurl, d.attempts, d.status or d.error, "dropped" if d.dropped else ""] for d in deliveries]
     table = _table("Notifications sent, newest first", ["Callback", "Attempts", "Answer", "Subscription"], rows)
     return "<h2>Withings scale</h2>\n" + "\n".join((form, subs, table))
+
+
+def _intervals_switches(sandbox: Sandbox) -> str:
+    """Unconfirmed upstream behaviours, the current setting listed first."""
+    current = actions.intervals_switches(sandbox)
+
+    def options(choices: dict, chosen: str) -> list[tuple[str, str]]:
+        return sorted(choices.items(), key=lambda item: item[0] != chosen)
+
+    fields = _select("switches", "bulk", "Bulk upload", options(actions.INTERVALS_BULK, current["bulk"]))
+    fields += _select("switches", "name_unit", "Names over 80 counted in",
+                      options(actions.INTERVALS_NAME_UNITS, current["name_unit"]))
+    note = '<p class="note">Behaviours Intervals.icu does not document for personal API keys.</p>'
+    return "<h2>Intervals.icu behaviour</h2>\n" + note + _form(sandbox, "intervals/switches", fields, "Apply")
 
 
 def _faults(sandbox: Sandbox) -> str:
