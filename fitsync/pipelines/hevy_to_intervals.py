@@ -1,9 +1,12 @@
 """Hevy workouts -> Intervals.icu activities: the one job per item, and the periodic jobs it needs.
 
-One workout becomes one WeightTraining activity, written through `activities/manual/bulk`, which
-upserts on `external_id` (the Hevy workout id): a retry or a replay updates, it never duplicates.
+One workout becomes one WeightTraining activity carrying the Hevy workout id as `external_id`. Once its
+id is known it is changed by id; before creating, a copy with the same external_id is looked for and
+adopted (`integrations/intervals/writes.py`), so a retry, replay or re-import never duplicates it.
 The backfill of a whole history lives in `hevy_to_intervals_backfill.py`.
 """
+
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Q
@@ -13,6 +16,7 @@ from integrations.hevy.client import HevyClient
 from integrations.hevy.mapping import snapshot_of
 from integrations.intervals import auth as intervals_auth
 from integrations.intervals.mapping import activity_from_workout, content_hash
+from integrations.intervals.writes import remove_workout, save_activity
 
 from ..errors import NotFound
 from ..models import ItemStatus, SyncItem
@@ -23,8 +27,11 @@ ROUTE = "hevy_intervals"
 DELETED_HASH = "deleted"  # so a workout that somehow comes back is written again, not taken as unchanged
 
 SCHEDULES: list[tuple[str, str, int]] = [
-    ("hevy: poll workout edits and deletions", "integrations.hevy.tasks.poll_events",
-     settings.HEVY_EVENTS_POLL_MINUTES),
+    (
+        "hevy: poll workout edits and deletions",
+        "integrations.hevy.tasks.poll_events",
+        settings.HEVY_EVENTS_POLL_MINUTES,
+    ),
     ("intervals: refresh athlete timezones", "integrations.intervals.tasks.refresh_timezones", 24 * 60),
 ]
 
@@ -50,23 +57,32 @@ def sync_workout(context: SyncContext) -> SyncResult:
     if digest == item.content_hash and item.destination_id and not item.force:
         return SyncResult(action="unchanged", destination_id=item.destination_id, content_hash=digest)
     crash_point("before_write")
-    saved = intervals.upsert_activities([activity])[0]
-    action = "updated" if item.destination_id else "created"
-    return SyncResult(action=action, destination_id=str(saved["id"]), content_hash=digest, sent=activity)
+    written = save_activity(intervals, activity, item.destination_id)
+    return SyncResult(action=written.action, destination_id=written.activity_id, content_hash=digest, sent=activity)
 
 
 def delete_activity(context: SyncContext) -> SyncResult:
-    """Delete only the activity fitsync created for this workout (the item knows its id)."""
+    """Delete the activity fitsync wrote for this workout, and any copy carrying its external_id."""
     item = context.item
-    if not item.destination_id:
+    around = start_day_of(item)
+    if not item.destination_id and around is None:
         note = "Deleted in Hevy; fitsync never created an activity for it, so nothing was deleted."
         return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
     crash_point("before_write")
-    try:
-        intervals_auth.client_for(context.destination).delete_activity(item.destination_id)
-    except NotFound:
-        pass  # already gone (deleted by hand, or by an earlier run that crashed before recording)
-    return SyncResult(action="deleted", destination_id=item.destination_id, content_hash=DELETED_HASH)
+    client = intervals_auth.client_for(context.destination)
+    deleted = remove_workout(client, item.source_id, item.destination_id, around)
+    if not deleted:
+        note = "Deleted in Hevy; Intervals.icu holds no activity for it, so nothing was deleted."
+        return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    return SyncResult(action="deleted", destination_id=deleted[0], content_hash=DELETED_HASH)
+
+
+def start_day_of(item: SyncItem) -> date | None:
+    """The local start day fitsync last sent (or the UTC one), to look for copies around it."""
+    sent_start = (item.sent or {}).get("start_date_local")
+    if sent_start:
+        return datetime.fromisoformat(sent_start).date()
+    return item.occurred_at.date() if item.occurred_at else None
 
 
 def remember(item: SyncItem, workout: Workout) -> None:

@@ -1,12 +1,14 @@
 """Backfill a Hevy history into Intervals.icu, fast and resumable.
 
 Hevy pages are read in parallel (bounded, paced), every workout is mapped and compared by content
-hash with its item, and only new or changed ones are uploaded, oldest first, in batches through
-`activities/manual/bulk` (an upsert on external_id). Each batch is recorded as soon as it is back,
-so an interrupted run resumes where it stopped, and a batch uploaded but not recorded is upserted
-again without duplicates. Used by `manage.py backfill_hevy` and the dashboard's history import.
+hash with its item, and only new or changed ones are written, oldest first, in batches: known
+activities are changed by id, ones already in Intervals.icu (found by external_id) adopted, and only
+the rest created through `activities/manual/bulk`. Each batch is recorded as soon as it is back, so
+an interrupted run resumes where it stopped, and a batch written but not recorded is found and adopted
+next time, not duplicated. Used by `manage.py backfill_hevy` and the dashboard's history import.
 """
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from integrations.hevy.mapping import snapshot_of
 from integrations.intervals import auth as intervals_auth
 from integrations.intervals.client import IntervalsClient
 from integrations.intervals.mapping import activity_from_workout, content_hash
+from integrations.intervals.writes import copies_of, delete_extra_copies, update_existing
 
 from ..errors import AuthExpired, PermanentError, UpstreamError
 from ..models import AccountStatus, ConnectedAccount, ItemStatus, Provider, SyncItem, SyncRun
@@ -30,6 +33,7 @@ from ..records import Workout
 from ..sync import reauth_message
 from .hevy_to_intervals import ROUTE
 
+log = logging.getLogger("fitsync.intervals")
 WRITE_CONCURRENCY = 2  # bulk calls in flight; the Intervals.icu pacing caps the rate anyway
 
 
@@ -49,10 +53,11 @@ class BackfillOptions:
 
 @dataclass
 class PlannedWrite:
-    action: str  # create, update or unchanged
+    action: str  # create, update or unchanged (a create becomes an update when a copy is adopted)
     workout: Workout
     activity: dict
     digest: str
+    known_id: str = ""
 
 
 @dataclass
@@ -140,7 +145,8 @@ def plan(account: ConnectedAccount, workouts: list[Workout], timezone_name: str,
             if limit is not None and writes >= limit:
                 continue
             writes += 1
-        report.planned.append(PlannedWrite(action, workout, activity, digest))
+        known_id = item.destination_id if item is not None else ""
+        report.planned.append(PlannedWrite(action, workout, activity, digest, known_id))
     return report
 
 
@@ -161,7 +167,7 @@ def upload_all(hevy_account, intervals_account, client, report: BackfillReport, 
     try:
         futures = {pool.submit(upload_batch, client, batch): batch for batch in batches}
         for future in as_completed(futures):
-            outcome = future.result()
+            outcome = repair_strays(client, hevy_account, futures[future], future.result())
             record_batch(hevy_account, futures[future], outcome, report, run)
             if progress:
                 progress(report)
@@ -176,7 +182,7 @@ def upload_all(hevy_account, intervals_account, client, report: BackfillReport, 
 def upload_batch(client: IntervalsClient, batch: list[PlannedWrite]) -> dict[str, str]:
     """source id -> Intervals activity id, or -> "!" + the reason it failed. Raises AuthExpired."""
     try:
-        saved = with_retries(client.upsert_activities, [p.activity for p in batch])
+        return with_retries(write_batch, client, batch)
     except PermanentError as exc:
         if len(batch) > 1:  # one bad activity refuses the whole call: find it, keep the rest
             return {k: v for p in batch for k, v in upload_batch(client, [p]).items()}
@@ -185,8 +191,47 @@ def upload_batch(client: IntervalsClient, batch: list[PlannedWrite]) -> dict[str
         raise
     except UpstreamError as exc:
         return {p.workout.source_id: f"!{exc}" for p in batch}
-    by_external_id = {str(a.get("external_id")): str(a.get("id")) for a in saved if a.get("id")}
-    return {p.workout.source_id: by_external_id.get(p.workout.source_id, "!no activity returned") for p in batch}
+
+
+def write_batch(client: IntervalsClient, batch: list[PlannedWrite]) -> dict[str, str]:
+    """One listing for the batch's days, a PUT per known or found activity, one bulk create for the rest."""
+    copies = copies_of(client, [p.activity for p in batch])
+    results, fresh = {}, []
+    for write in batch:
+        kept = update_existing(client, write.activity, write.known_id, copies.get(write.workout.source_id, []))
+        if kept:
+            write.action, results[write.workout.source_id] = "update", kept
+        else:
+            fresh.append(write)
+    if fresh:
+        saved = client.create_activities([p.activity for p in fresh])
+        by_external_id = {str(a.get("external_id")): str(a.get("id")) for a in saved if a.get("id")}
+        for write in fresh:
+            write.action = "create"
+            results[write.workout.source_id] = by_external_id.get(write.workout.source_id, "!no activity returned")
+    return results
+
+
+def repair_strays(client: IntervalsClient, account, batch: list[PlannedWrite], outcome: dict[str, str]):
+    """A job may have written a workout while this batch created it: its item names another activity.
+    That one stays; the copy just created is deleted, and the item keeps its id."""
+    planned = {p.workout.source_id: p.known_id for p in batch if p.action == "create"}
+    created = {sid: outcome.get(sid, "!") for sid in planned}
+    created = {sid: activity_id for sid, activity_id in created.items() if not activity_id.startswith("!")}
+    known = SyncItem.objects.filter(account=account, route=ROUTE, source_id__in=list(created)).exclude(
+        destination_id="").values_list("source_id", "destination_id")
+    for source_id, known_id in known:
+        # The id planned with was gone from Intervals.icu (hence the create): only a newer one is a rival.
+        if known_id not in (created[source_id], planned[source_id]):
+            log.warning("Workout %s was created as %s, but its item already names %s: deleting %s",
+                        source_id, created[source_id], known_id, created[source_id])
+            try:
+                delete_extra_copies(client, [created[source_id]], keep=known_id)
+            except UpstreamError as exc:
+                log.warning("Could not delete the stray copy %s: %s", created[source_id], exc)
+                continue
+            outcome[source_id] = known_id
+    return outcome
 
 
 def record_batch(account, batch: list[PlannedWrite], outcome: dict[str, str], report: BackfillReport, run) -> None:
@@ -204,7 +249,7 @@ def record_batch(account, batch: list[PlannedWrite], outcome: dict[str, str], re
             ignore_conflicts=True,
         )
         for sid in known:
-            # A job holding the item's lease records its own outcome; the upload was an upsert either way.
+            # A job holding the item's lease records its own outcome (and settles copies after creating).
             SyncItem.objects.filter(account=account, route=ROUTE, source_id=sid).exclude(
                 status=ItemStatus.RUNNING).update(**fields[sid])
     tally(batch, results, report, run)

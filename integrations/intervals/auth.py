@@ -1,4 +1,7 @@
-"""Connecting an Intervals.icu account (athlete id + personal API key): the only code writing its credentials.
+"""Connecting an Intervals.icu account (personal API key, athlete id optional): the only code writing its credentials.
+
+The athlete is the key's owner, read from `GET /athlete/0`, and its id is stored exactly as Intervals.icu
+returns it: `i12345` and the older all-numeric `2049151` are both real and different ids.
 
 The athlete's timezone comes from the profile at connect time and is refreshed daily, because
 `start_date_local` must be the athlete's wall-clock time, not UTC written as local time.
@@ -10,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from fitsync.errors import AuthExpired, NotFound, TransientError, UpstreamError
+from fitsync.errors import AuthExpired, TransientError, UpstreamError
 from fitsync.models import ConnectedAccount, Credential, Provider
 
-from .client import Athlete, IntervalsClient, normalize_athlete_id
+from .client import KEY_OWNER, Athlete, IntervalsClient, normalize_athlete_id
 
 TIMEZONE_MAX_AGE = timedelta(days=1)
 
@@ -22,16 +25,12 @@ class ConnectError(Exception):
     """A message for the connect form; nothing was saved."""
 
 
-def check_credentials(athlete_id: str, api_key: str) -> Athlete:
-    """The connect form's one validation call: the athlete profile with this key."""
+def key_owner(api_key: str) -> Athlete:
+    """The connect form's one call: who owns this key (and so which athlete fitsync writes to)."""
     try:
-        return IntervalsClient(athlete_id, api_key).athlete()
-    except AuthExpired as exc:
-        if exc.status == 403:
-            raise ConnectError(f"This API key works, but not for athlete {athlete_id}. Check the athlete id.")
+        return IntervalsClient(KEY_OWNER, api_key).key_owner()
+    except AuthExpired:
         raise ConnectError("Intervals.icu rejected this API key. Copy it again from intervals.icu/settings.")
-    except NotFound:
-        raise ConnectError(f"Intervals.icu knows no athlete {athlete_id}.")
     except TransientError as exc:
         raise ConnectError(f"Intervals.icu could not be reached ({exc}). Nothing was saved; try again shortly.")
     except UpstreamError as exc:
@@ -39,14 +38,20 @@ def check_credentials(athlete_id: str, api_key: str) -> Athlete:
 
 
 def connect(user, raw_athlete_id: str, api_key: str) -> ConnectedAccount:
-    athlete_id = normalize_athlete_id(raw_athlete_id)
-    if athlete_id is None:
-        raise ConnectError("The athlete id looks like i12345 (or just the number).")
-    athlete = check_credentials(athlete_id, api_key)
+    """Save the key for its owner; an athlete id typed as well must be the owner's."""
+    typed = normalize_athlete_id(raw_athlete_id) if (raw_athlete_id or "").strip() else ""
+    if typed is None:
+        raise ConnectError("The athlete id looks like i12345 or 2049151; or leave it empty.")
+    athlete = key_owner(api_key)
+    if typed and typed != athlete.id:
+        raise ConnectError(
+            f"This API key belongs to athlete {athlete.id}, not {typed}. Leave the athlete id "
+            f"empty, or type {athlete.id}."
+        )
     with transaction.atomic():
         account, _ = ConnectedAccount.objects.get_or_create(owner=user, provider=Provider.INTERVALS)
-        account.external_user_id = athlete_id
-        account.display_name = athlete.name or athlete_id
+        account.external_user_id = athlete.id
+        account.display_name = athlete.name or athlete.id
         account.meta = {**account.meta, **timezone_meta(athlete)}
         account.save()
         credential, _ = Credential.objects.get_or_create(account=account)

@@ -1,9 +1,14 @@
-"""Intervals.icu API: the endpoints fitsync calls, with a personal API key (HTTP Basic, user API_KEY)."""
+"""Intervals.icu API: the endpoints fitsync calls, with a personal API key (HTTP Basic, user API_KEY).
 
-# Reference: https://intervals.icu/api-docs.html (see /work/shared/docs/upstream-apis.md section 2)
+Bulk upload only creates: its upsert on external_id is documented for OAuth applications, and fitsync
+uses a personal key, so a known activity is changed with PUT and removed with DELETE by its id.
+"""
+
+# Reference: https://intervals.icu/api-docs.html (see docs/upstream.md, "Intervals.icu")
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 
@@ -11,8 +16,12 @@ from fitsync import http
 from fitsync.errors import AuthExpired, PermanentError, RateLimited
 from fitsync.throttle import Throttle
 
+from .mapping import shorten_names
+
 PROVIDER = "intervals"
-ATHLETE_ID = re.compile(r"[iI]?(\d{1,12})")
+ATHLETE_ID = re.compile(r"i?\d{1,12}")
+KEY_OWNER = "0"  # the athlete path segment that means "whoever owns this key"
+LISTED_FIELDS = "id,external_id,start_date_local,name"
 _throttle: Throttle | None = None
 
 
@@ -24,9 +33,10 @@ class Athlete:
 
 
 def normalize_athlete_id(raw: str) -> str | None:
-    """`i12345`, `I12345` or `12345` -> `i12345`; anything else -> None."""
-    match = ATHLETE_ID.fullmatch((raw or "").strip())
-    return f"i{match.group(1)}" if match else None
+    """`i12345` or `12345` as typed (they are two different athletes); `I12345` -> `i12345`; else None."""
+    cleaned = (raw or "").strip()
+    cleaned = "i" + cleaned[1:] if cleaned[:1] == "I" else cleaned
+    return cleaned if ATHLETE_ID.fullmatch(cleaned) else None
 
 
 def throttle() -> Throttle:
@@ -60,13 +70,45 @@ class IntervalsClient:
         data = self._call("GET", f"/athlete/{self.athlete_id}") or {}
         return Athlete(str(data.get("id") or self.athlete_id), data.get("name") or "", data.get("timezone") or "")
 
-    def upsert_activities(self, activities: list[dict]) -> list[dict]:
-        """POST /athlete/{id}/activities/manual/bulk: create, or update the one with the same external_id."""
-        saved = self._call("POST", f"/athlete/{self.athlete_id}/activities/manual/bulk", json=activities)
+    def key_owner(self) -> Athlete:
+        """GET /athlete/0: the athlete who owns the key, with the id exactly as Intervals.icu spells it."""
+        data = self._call("GET", f"/athlete/{KEY_OWNER}") or {}
+        if not data.get("id"):
+            raise PermanentError("Intervals.icu answered the profile without an athlete id", provider=PROVIDER)
+        return Athlete(str(data["id"]), data.get("name") or "", data.get("timezone") or "")
+
+    def create_activities(self, activities: list[dict]) -> list[dict]:
+        """POST /athlete/{id}/activities/manual/bulk, only ever for activities not yet in Intervals.icu."""
+        saved = self._with_fitting_names(
+            activities,
+            lambda: self._call("POST", f"/athlete/{self.athlete_id}/activities/manual/bulk", json=activities),
+        )
         if not isinstance(saved, list):
             raise PermanentError("Intervals.icu answered the bulk upload without a list", provider=PROVIDER)
         return saved
 
+    def update_activity(self, activity_id: str, fields: dict) -> dict:
+        """PUT /activity/{id}: a partial update; fields not sent keep their values."""
+        saved = self._with_fitting_names([fields], lambda: self._call("PUT", f"/activity/{activity_id}", json=fields))
+        return saved if isinstance(saved, dict) else {"id": activity_id}
+
     def delete_activity(self, activity_id: str) -> None:
         """DELETE /activity/{id}."""
         self._call("DELETE", f"/activity/{activity_id}")
+
+    def activities_between(self, oldest: date, newest: date) -> list[dict]:
+        """GET /athlete/{id}/activities for local dates oldest..newest (both whole days): id and external_id."""
+        params = {"oldest": oldest.isoformat(), "newest": newest.isoformat(), "fields": LISTED_FIELDS}
+        listed = self._call("GET", f"/athlete/{self.athlete_id}/activities", params=params)
+        return [a for a in listed if isinstance(a, dict) and a.get("id")] if isinstance(listed, list) else []
+
+    def _with_fitting_names(self, activities: list[dict], send):
+        """Send; if Intervals.icu still finds a name too long, shorten the names in place and send once more."""
+        try:
+            return send()
+        except PermanentError as exc:
+            if exc.status != 422 or "too long" not in str(exc).lower():
+                raise
+            if not any(shorten_names(activities)):
+                raise
+            return send()

@@ -4,7 +4,7 @@ The description is meant to be read by a person in Intervals.icu: one block per 
 announced, warm-up/drop/failure sets labelled, and bodyweight or cardio sets without empty units.
 """
 
-# Reference: /work/shared/docs/upstream-apis.md section 2.3 (manual-activity fields)
+# Reference: docs/upstream.md, "Intervals.icu" (manual-activity fields, name length)
 
 import hashlib
 import json
@@ -15,8 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fitsync.records import Exercise, ExerciseSet, Workout
 
 ACTIVITY_TYPE = "WeightTraining"
-MAX_NAME_LENGTH = 200  # the real cap is unconfirmed; Hevy titles are far shorter
+# Intervals.icu refuses longer names with 422 "Name is too long". Its server is Java, whose string
+# length counts UTF-16 units (an emoji is two), so that is the first measure; a stricter one on a retry.
+MAX_NAME_LENGTH = 80
 DEFAULT_NAME = "Hevy workout"
+ELLIPSIS = "…"
 
 
 def activity_from_workout(workout: Workout, timezone: str) -> dict:
@@ -25,13 +28,44 @@ def activity_from_workout(workout: Workout, timezone: str) -> dict:
     return {
         "external_id": workout.source_id,
         "type": ACTIVITY_TYPE,
-        "name": (workout.title or DEFAULT_NAME)[:MAX_NAME_LENGTH],
+        "name": fit_name(workout.title or DEFAULT_NAME),
         "start_date_local": local_time(workout.start, timezone),
         "moving_time": seconds,
         "elapsed_time": seconds,
         "kg_lifted": float(workout.volume_kg.quantize(Decimal("0.1"), ROUND_HALF_UP)),
         "description": description_of(workout),
     }
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def fit_name(name: str, measure=utf16_units) -> str:
+    """The name, or its start and an ellipsis, within MAX_NAME_LENGTH as `measure` counts it."""
+    if measure(name) <= MAX_NAME_LENGTH:
+        return name
+    cut = name[:MAX_NAME_LENGTH]
+    while cut and measure(cut.rstrip() + ELLIPSIS) > MAX_NAME_LENGTH:
+        cut = cut[:-1]
+    return cut.rstrip() + ELLIPSIS
+
+
+def shorten_names(activities: list[dict]) -> list[bool]:
+    """After a "Name is too long" despite fit_name: cut each name to 80 UTF-8 bytes, the strictest
+    plausible count, in place (so what is recorded as sent is what was sent). Which ones changed."""
+    changed = []
+    for activity in activities:
+        name = activity.get("name")
+        shorter = fit_name(name, utf8_bytes) if isinstance(name, str) else name
+        changed.append(shorter != name)
+        if shorter != name:
+            activity["name"] = shorter
+    return changed
 
 
 def local_time(moment: datetime, timezone: str) -> str:

@@ -8,6 +8,7 @@
     POST /_control/fault        {"service", "kind": 503x3|429|reset|blackhole, "path"?}
     POST /_control/heal         {"service"?}: clear faults (every service when omitted)
     POST /_control/hevy/webhook, /_control/hevy/edit, /_control/hevy/delete   page forms
+    POST /_control/intervals/switches  {"bulk": upsert|create, "name_unit": utf16|codepoints|utf8}
 
 A JSON body gets a JSON answer and waits for webhook deliveries; an HTML form gets a 303 back to the
 page (deliveries then run in the background, so the page never hangs on a slow receiver).
@@ -40,6 +41,7 @@ class ControlService(FakeService):
         self._action("/_control/hevy/webhook", self._hevy_webhook)
         self._action("/_control/hevy/edit", self._edit)
         self._action("/_control/hevy/delete", self._delete)
+        self._action("/_control/intervals/switches", self._intervals_switches)
 
     def handle(self, request: Request) -> Response:
         # Nobody inspects the control page's own calls: keep only the last few, not a day's worth.
@@ -122,6 +124,11 @@ class ControlService(FakeService):
     def _delete(self, params: dict) -> tuple[dict, str]:
         event = actions.delete_workout(self.sandbox, params.get("workout_id", ""))
         return event, f"Deleted workout {event['id']}."
+
+    def _intervals_switches(self, params: dict) -> tuple[dict, str]:
+        data = actions.set_intervals_switches(self.sandbox, params.get("bulk", ""), params.get("name_unit", ""))
+        bulk, unit = actions.INTERVALS_BULK[data["bulk"]], actions.INTERVALS_NAME_UNITS[data["name_unit"]]
+        return data, f"Intervals.icu's bulk upload now {bulk}; names are counted in {unit}."
 
 
 def _is_json(request: Request) -> bool:

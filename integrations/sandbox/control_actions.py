@@ -17,6 +17,8 @@ from .registry import (
     DEMO_HEVY_API_KEY,
     DEMO_INTERVALS_API_KEY,
     DEMO_INTERVALS_ATHLETE,
+    DEMO_INTERVALS_NUMERIC_API_KEY,
+    DEMO_INTERVALS_NUMERIC_ATHLETE,
     DEMO_TIMEZONE,
     DEMO_WITHINGS_CLIENT_ID,
     DEMO_WITHINGS_CLIENT_SECRET,
@@ -164,6 +166,25 @@ def _fake(sandbox: Sandbox, service: str):
     return sandbox.fake(service)
 
 
+# --- Intervals.icu behaviours upstream leaves unconfirmed (docs/upstream.md) ---------------------
+INTERVALS_BULK = {"upsert": "upserts on external_id", "create": "always creates"}
+INTERVALS_NAME_UNITS = {"utf16": "UTF-16 units (Java)", "codepoints": "characters", "utf8": "UTF-8 bytes"}
+
+
+def set_intervals_switches(sandbox: Sandbox, bulk: str, name_unit: str) -> dict:
+    if bulk not in INTERVALS_BULK or name_unit not in INTERVALS_NAME_UNITS:
+        bulks, units = ", ".join(INTERVALS_BULK), ", ".join(INTERVALS_NAME_UNITS)
+        raise ValueError(f"bulk is one of {bulks}; name_unit one of {units}")
+    sandbox.intervals.bulk_upsert = bulk == "upsert"
+    sandbox.intervals.name_length_unit = name_unit
+    return intervals_switches(sandbox)
+
+
+def intervals_switches(sandbox: Sandbox) -> dict:
+    fake = sandbox.intervals
+    return {"bulk": "upsert" if fake.bulk_upsert else "create", "name_unit": fake.name_length_unit}
+
+
 # --- inspection ---------------------------------------------------------------------------------
 def ledger(sandbox: Sandbox, service: str = "", limit: int = 50) -> dict:
     """The last `limit` calls each fake received, newest first."""
@@ -184,7 +205,9 @@ def demo_info(sandbox: Sandbox) -> dict:
     """The credentials to type into fitsync's connect pages, and the Garmin MFA code if one waits."""
     return {
         "hevy": {"api_key": DEMO_HEVY_API_KEY, "webhook": asdict(sandbox.hevy_webhook)},
-        "intervals": {"athlete_id": DEMO_INTERVALS_ATHLETE, "api_key": DEMO_INTERVALS_API_KEY},
+        "intervals": {"athlete_id": DEMO_INTERVALS_ATHLETE, "api_key": DEMO_INTERVALS_API_KEY,
+                      "numeric_athlete_id": DEMO_INTERVALS_NUMERIC_ATHLETE,
+                      "numeric_api_key": DEMO_INTERVALS_NUMERIC_API_KEY},
         "withings": {
             "client_id": DEMO_WITHINGS_CLIENT_ID,
             "client_secret": DEMO_WITHINGS_CLIENT_SECRET,

@@ -40,6 +40,7 @@ def render_page(sandbox: Sandbox, done: str = "", problem: str = "") -> str:
         _garmin_mfa(sandbox),
         _hevy(sandbox),
         _withings(sandbox),
+        _intervals_switches(sandbox),
         _faults(sandbox),
         _written(sandbox),
         _ledgers(sandbox),
@@ -103,6 +104,8 @@ def _credentials(sandbox: Sandbox) -> str:
         ["Hevy", "API key", info["hevy"]["api_key"]],
         ["Intervals.icu", "Athlete id", info["intervals"]["athlete_id"]],
         ["Intervals.icu", "API key", info["intervals"]["api_key"]],
+        ["Intervals.icu", "Or: an older all-numeric athlete id", info["intervals"]["numeric_athlete_id"]],
+        ["Intervals.icu", "… and its API key", info["intervals"]["numeric_api_key"]],
         ["Withings", "Account (click “Allow this app”)", info["withings"]["account"]],
         ["Withings", "Client id (already in data/demo.env)", info["withings"]["client_id"]],
         ["Withings", "Client secret (already in data/demo.env)", info["withings"]["client_secret"]],
@@ -184,6 +187,20 @@ def _withings(sandbox: Sandbox) -> str:
     rows = [[d.callbackurl, d.attempts, d.status or d.error, "dropped" if d.dropped else ""] for d in deliveries]
     table = _table("Notifications sent, newest first", ["Callback", "Attempts", "Answer", "Subscription"], rows)
     return "<h2>Withings scale</h2>\n" + "\n".join((form, subs, table))
+
+
+def _intervals_switches(sandbox: Sandbox) -> str:
+    """Unconfirmed upstream behaviours, the current setting listed first."""
+    current = actions.intervals_switches(sandbox)
+
+    def options(choices: dict, chosen: str) -> list[tuple[str, str]]:
+        return sorted(choices.items(), key=lambda item: item[0] != chosen)
+
+    fields = _select("switches", "bulk", "Bulk upload", options(actions.INTERVALS_BULK, current["bulk"]))
+    fields += _select("switches", "name_unit", "Names over 80 counted in",
+                      options(actions.INTERVALS_NAME_UNITS, current["name_unit"]))
+    note = '<p class="note">Behaviours Intervals.icu does not document for personal API keys.</p>'
+    return "<h2>Intervals.icu behaviour</h2>\n" + note + _form(sandbox, "intervals/switches", fields, "Apply")
 
 
 def _faults(sandbox: Sandbox) -> str:

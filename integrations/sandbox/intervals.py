@@ -3,10 +3,13 @@
 Auth is HTTP Basic with the literal user `API_KEY`. Errors come in the two shapes the real service
 uses: application errors as `{"status": 422, "error": "..."}`, framework-level ones (unknown path,
 missing or malformed parameter) Spring-style as `{"timestamp", "status", "error", "path"}`.
-Options: `rate_limit_per_s` (off by default) and `bulk_upsert` (upstream-unconfirmed for API keys).
+Switches for what is unconfirmed upstream (docs/upstream.md, "Intervals.icu"): `bulk_upsert` (does the
+bulk upload match external_id for a personal API key, or always create?) and `name_length_unit` (how the
+80-character cap on activity names counts). Athlete ids come in both real forms, `i12345` and the older
+all-numeric `2049151`; `rate_limit_per_s` is off by default.
 """
 
-# Reference: docs/upstream-apis.md section 2 (Intervals.icu API) and section 6 (fake-server checklist).
+# Reference: docs/upstream.md, "Intervals.icu".
 
 import base64
 import itertools
@@ -22,10 +25,15 @@ from zoneinfo import ZoneInfo
 from .core import FakeService, Request, Response, json_response
 
 FIRST_ACTIVITY_NUMBER = 47602392  # real activity ids look like i47602392
-# Chosen limit: the real cap on activity names is unconfirmed (80 applies to the workout library).
-MAX_NAME_LENGTH = 255
+MAX_NAME_LENGTH = 80  # longer names are refused with 422 "Name is too long"
+# How the cap counts: Java's String.length (UTF-16 units, the likeliest), characters, or UTF-8 bytes.
+NAME_LENGTH_UNITS = {
+    "utf16": lambda name: len(name.encode("utf-16-le")) // 2,
+    "codepoints": len,
+    "utf8": lambda name: len(name.encode("utf-8")),
+}
 READ_ONLY_FIELDS = frozenset({"id", "icu_athlete_id", "source", "created", "start_date"})
-ATHLETE_ID = re.compile(r"i\d+")
+ATHLETE_ID = re.compile(r"i?\d+")  # i12345, or an older all-numeric id such as 2049151
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A subset of the spec's sport enum; an unknown value fails JSON binding upstream with a 400.
 SPORT_TYPES = frozenset(
@@ -45,15 +53,20 @@ class IntervalsFake(FakeService):
         *,
         rate_limit_per_s: int | None = None,
         bulk_upsert: bool = True,
+        name_length_unit: str = "utf16",
         clock: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ):
         """rate_limit_per_s: answer 429 once more than this many requests arrive within 1 s.
         bulk_upsert: False makes /manual/bulk always create, as it might for personal API keys
-            (the upsert is documented for OAuth apps; section 0, item 3)."""
+            (the upsert is documented only for activities "created by the same OAuth application").
+        name_length_unit: how names are measured against MAX_NAME_LENGTH (a key of NAME_LENGTH_UNITS)."""
         super().__init__()
+        if name_length_unit not in NAME_LENGTH_UNITS:
+            raise ValueError(f"name_length_unit is one of {', '.join(NAME_LENGTH_UNITS)}")
         self.rate_limit_per_s = rate_limit_per_s
         self.bulk_upsert = bulk_upsert
+        self.name_length_unit = name_length_unit
         self.clock = clock or (lambda: datetime.now(UTC))
         self.monotonic = monotonic
         self.athletes: dict[str, dict] = {}
@@ -78,10 +91,17 @@ class IntervalsFake(FakeService):
         self.route("DELETE", activity, as_owner(self._delete_activity))
 
     # --- state ----------------------------------------------------------------------------------
-    def add_athlete(self, api_key: str, athlete_id: str = "i12345", timezone: str = "Europe/Berlin",
-                    name: str = "Demo Athlete") -> dict:
-        athlete = {"id": athlete_id, "api_key": api_key, "name": name, "timezone": timezone,
-                   "activities": {}, "wellness": {}}
+    def add_athlete(
+        self, api_key: str, athlete_id: str = "i12345", timezone: str = "Europe/Berlin", name: str = "Demo Athlete"
+    ) -> dict:
+        athlete = {
+            "id": athlete_id,
+            "api_key": api_key,
+            "name": name,
+            "timezone": timezone,
+            "activities": {},
+            "wellness": {},
+        }
         with self.lock:
             self.athletes[athlete_id] = athlete
         return athlete
@@ -146,7 +166,7 @@ class IntervalsFake(FakeService):
             with self.lock:
                 owner = self._authenticate(request)
                 if owner is None:
-                    # The real 401 body is unconfirmed (section 2.5); this is the app-error shape.
+                    # The real 401 body is unconfirmed; this is the app-error shape.
                     return self.error_response(401, "Unauthorized")
                 return handler(request, owner, **params)
 
@@ -154,7 +174,7 @@ class IntervalsFake(FakeService):
 
     def _for_athlete(self, handler: Callable[..., Response]) -> Callable[..., Response]:
         def with_athlete(request: Request, owner: dict, athlete: str, **params) -> Response:
-            if athlete in ("0", owner["id"]):  # 0 means "the key's owner" (section 2.1)
+            if athlete in ("0", owner["id"]):  # 0 means "the key's owner"
                 return handler(request, owner, **params)
             if ATHLETE_ID.fullmatch(athlete):
                 return self.error_response(403, "Access denied")
@@ -169,7 +189,7 @@ class IntervalsFake(FakeService):
 
     def _create_manual(self, request: Request, athlete: dict) -> Response:
         fields = _json_body(request)
-        problem = _activity_problem(fields)
+        problem = self._activity_problem(fields)
         if problem:
             return self.error_response(*problem)
         return json_response(self._create_activity(athlete, fields))
@@ -179,7 +199,7 @@ class IntervalsFake(FakeService):
         if not isinstance(items, list):
             return self.error_response(400, "Bad Request")
         for item in items:
-            problem = _activity_problem(item)
+            problem = self._activity_problem(item)
             if problem:  # nothing is written when one item is invalid
                 return self.error_response(*problem)
         return json_response([self._upsert_activity(athlete, item) for item in items])
@@ -188,9 +208,7 @@ class IntervalsFake(FakeService):
         external_id = fields.get("external_id")
         existing = None
         if external_id and self.bulk_upsert:
-            existing = next(
-                (a for a in athlete["activities"].values() if a.get("external_id") == external_id), None
-            )
+            existing = next((a for a in athlete["activities"].values() if a.get("external_id") == external_id), None)
         if existing is None:
             return self._create_activity(athlete, fields)
         self._apply_changes(athlete, existing, fields, clear_on_minus_one=False)
@@ -209,7 +227,7 @@ class IntervalsFake(FakeService):
         for key, value in fields.items():
             if key in READ_ONLY_FIELDS:
                 continue
-            # PUT clears most numeric fields when sent -1 (section 2.2).
+            # PUT clears most numeric fields when sent -1.
             is_clear = clear_on_minus_one and value == -1 and type(value) is int
             activity[key] = None if is_clear else value
         if fields.get("start_date_local"):
@@ -232,7 +250,7 @@ class IntervalsFake(FakeService):
         if error:
             return error
         fields = _json_body(request)
-        problem = _activity_problem(fields, partial=True)
+        problem = self._activity_problem(fields, partial=True)
         if problem:
             return self.error_response(*problem)
         self._apply_changes(owner, activity, fields, clear_on_minus_one=True)
@@ -255,7 +273,8 @@ class IntervalsFake(FakeService):
         except (KeyError, ValueError):  # oldest is required; Spring rejects a missing parameter
             return self.error_response(400, "Bad Request")
         chosen = [
-            a for a in athlete["activities"].values()
+            a
+            for a in athlete["activities"].values()
             if oldest <= datetime.fromisoformat(a["start_date_local"]) <= newest
         ]
         chosen.sort(key=lambda a: (a["start_date_local"], int(a["id"][1:])), reverse=True)
@@ -282,20 +301,26 @@ class IntervalsFake(FakeService):
 
     def _put_wellness_bulk(self, request: Request, athlete: dict) -> Response:
         records = _json_body(request)
-        if not isinstance(records, list) or not all(
-            isinstance(r, dict) and _is_day(str(r.get("id"))) for r in records
-        ):
+        if not isinstance(records, list) or not all(isinstance(r, dict) and _is_day(str(r.get("id"))) for r in records):
             return self.error_response(400, "Bad Request")
         for record in records:
             self._merge_wellness(athlete, record["id"], record)
         return Response(200)
 
     def _merge_wellness(self, athlete: dict, day: str, fields: dict) -> dict:
-        # Treated as a partial update: fields not sent keep their values (unconfirmed, 2.4).
+        # Treated as a partial update: fields not sent keep their values (unconfirmed).
         record = athlete["wellness"].setdefault(day, {"id": day})
         record.update({k: v for k, v in fields.items() if k not in ("id", "updated")})
         record["updated"] = self._stamp()
         return record
+
+    def _activity_problem(self, fields, partial: bool = False) -> tuple[int, str] | None:
+        problem = _activity_problem(fields, partial)
+        name = fields.get("name") if isinstance(fields, dict) else None
+        if problem is None and isinstance(name, str):
+            if NAME_LENGTH_UNITS[self.name_length_unit](name) > MAX_NAME_LENGTH:
+                return 422, "Name is too long"
+        return problem
 
     def _stamp(self) -> str:
         return self.clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -321,8 +346,6 @@ def _activity_problem(fields, partial: bool = False) -> tuple[int, str] | None:
         return 422, "start_date_local is required"
     if "start_date_local" in fields and not _is_naive_local(fields["start_date_local"]):
         return 422, "start_date_local must be local time without an offset, e.g. 2024-01-15T06:00:00"
-    if len(fields.get("name") or "") > MAX_NAME_LENGTH:
-        return 422, "Name is too long"
     return None
 
 
@@ -359,7 +382,7 @@ def _utc_start(start_date_local: str, timezone: str) -> str:
 
 
 def _only_fields(activity: dict, fields: str | None) -> dict:
-    """The `fields` parameter: keep only the named fields and drop nulls (section 2.2)."""
+    """The `fields` parameter: keep only the named fields and drop nulls."""
     if not fields:
         return activity
     wanted = {name.strip() for name in fields.split(",")}

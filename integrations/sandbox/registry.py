@@ -24,6 +24,9 @@ DEMO_HEVY_API_KEY = "demo-hevy-key"
 DEMO_HEVY_WORKOUTS = 200  # about 3.5 sessions a week: a year of training
 DEMO_INTERVALS_ATHLETE = "i12345"
 DEMO_INTERVALS_API_KEY = "demo-intervals-key"
+# An athlete with the older all-numeric id form, to connect with the other key.
+DEMO_INTERVALS_NUMERIC_ATHLETE = "2049151"
+DEMO_INTERVALS_NUMERIC_API_KEY = "demo-intervals-numeric-key"
 DEMO_WITHINGS_CLIENT_ID = "demo-withings-client"
 DEMO_WITHINGS_CLIENT_SECRET = "demo-withings-secret"
 DEMO_WITHINGS_USERID = 31_400_001
@@ -104,6 +107,8 @@ def seed_demo_world(sandbox: Sandbox, rng: random.Random, now: datetime | None =
     now = now or datetime.now(UTC)
     seed_hevy(sandbox.hevy, rng, now)
     sandbox.intervals.add_athlete(DEMO_INTERVALS_API_KEY, DEMO_INTERVALS_ATHLETE, timezone=DEMO_TIMEZONE)
+    sandbox.intervals.add_athlete(DEMO_INTERVALS_NUMERIC_API_KEY, DEMO_INTERVALS_NUMERIC_ATHLETE,
+                                  timezone=DEMO_TIMEZONE, name="Demo Athlete (numeric id)")
     seed_withings(sandbox.withings, sandbox.withings_redirect_uris, rng, now)
     sandbox.garmin.add_user(
         DEMO_EMAIL,

@@ -1,4 +1,8 @@
-"""The hevy_intervals route through the real engine, against both fakes: what reaches Intervals.icu."""
+"""The hevy_intervals route through the real engine, against both fakes: what reaches Intervals.icu.
+
+Every test runs twice: with the bulk upload upserting on external_id, and with it always creating (the
+upsert is documented only for OAuth applications; fitsync uses a personal key).
+"""
 
 import copy
 from datetime import UTC, datetime, timedelta
@@ -25,9 +29,9 @@ def hevy():
     return fake
 
 
-@pytest.fixture
-def intervals():
-    fake = IntervalsFake()
+@pytest.fixture(params=["bulk_upserts", "bulk_creates"])
+def intervals(request):
+    fake = IntervalsFake(bulk_upsert=request.param == "bulk_upserts")
     fake.add_athlete(INTERVALS_KEY, athlete_id=ATHLETE, timezone="America/New_York")
     return fake
 
@@ -66,7 +70,13 @@ def run(item) -> SyncItem:
 
 
 def writes(intervals):
-    return intervals.calls("POST", r"/manual/bulk$") + intervals.calls("DELETE")
+    return intervals.calls("POST", r"/manual/bulk$") + intervals.calls("PUT") + intervals.calls("DELETE")
+
+
+def copy_of(intervals, activity: dict) -> dict:
+    """Another activity with the same external_id, as the bulk upload of older fitsync versions made."""
+    fields = {k: v for k, v in activity.items() if k not in ("id", "created", "start_date")}
+    return intervals._create_activity(intervals.athletes[ATHLETE], fields)
 
 
 def test_it_creates_the_activity_in_the_athletes_local_time(source, workout, intervals):
@@ -94,11 +104,15 @@ def test_a_job_run_twice_writes_once(source, workout, intervals):
     assert item.attempt_log.order_by("pk").last().outcome == "unchanged"
 
 
-def test_force_writes_again(source, workout, intervals):
+def test_force_writes_again_to_the_same_activity_by_id(source, workout, intervals):
     item = run(item_for(source, workout["id"]))
     SyncItem.objects.filter(pk=item.pk).update(status="pending", force=True)
     run(item)
-    assert len(writes(intervals)) == 2 and len(intervals.activities(ATHLETE)) == 1
+    (activity,) = intervals.activities(ATHLETE)
+    assert [(c.method, c.path) for c in writes(intervals)] == [
+        ("POST", f"/api/v1/athlete/{ATHLETE}/activities/manual/bulk"),
+        ("PUT", f"/api/v1/activity/{activity['id']}"),
+    ]
 
 
 def test_an_edit_updates_the_same_activity_in_place(source, workout, hevy, intervals):
@@ -179,6 +193,59 @@ def test_a_refused_activity_fails_with_the_upstreams_reason(source, workout, int
     assert item.status == "failed" and "Injected fault" in item.last_error
 
 
+def test_a_reimport_after_fitsyncs_items_were_wiped_adopts_the_activity(source, workout, intervals):
+    first = run(item_for(source, workout["id"]))
+    SyncItem.objects.all().delete()  # a lost or reset database
+    item = run(item_for(source, workout["id"]))
+    (activity,) = intervals.activities(ATHLETE)
+    assert item.destination_id == first.destination_id == activity["id"]
+    assert item.attempt_log.get().outcome == "updated"
+
+
+def test_copies_left_by_older_versions_are_removed_on_the_next_edit(source, workout, hevy, intervals):
+    item = run(item_for(source, workout["id"]))
+    copy_of(intervals, intervals.activities(ATHLETE)[0])
+    hevy.update_workout(HEVY_KEY, workout["id"], title="Push A (edited)")
+    SyncItem.objects.filter(pk=item.pk).update(status="pending")
+    item = run(item)
+    (activity,) = intervals.activities(ATHLETE)
+    assert (activity["id"], activity["name"]) == (item.destination_id, "Push A (edited)")
+
+
+def test_a_deletion_removes_every_copy_of_the_workout(source, workout, intervals):
+    item = run(item_for(source, workout["id"]))
+    copy_of(intervals, intervals.activities(ATHLETE)[0])
+    SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="delete")
+    item = run(item)
+    assert intervals.activities(ATHLETE) == [] and (item.status, item.content_hash) == ("synced", "deleted")
+
+
+def test_a_deletion_after_a_lost_record_finds_the_activity_by_external_id(source, workout, intervals):
+    item = run(item_for(source, workout["id"]))
+    SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="delete", destination_id="")
+    item = run(item)
+    assert intervals.activities(ATHLETE) == [] and item.status == "synced"
+
+
+def test_a_copy_created_meanwhile_by_another_writer_is_settled_to_one(source, workout, intervals):
+    """Between fitsync's look-up and its upload, another writer (a backfill) creates the same workout."""
+    original = intervals._create_bulk
+
+    def another_writer_first(request, athlete):
+        body = request.json()[0]
+        if not intervals.activities_by_external_id(ATHLETE):
+            intervals._create_activity(athlete, body)
+        return original(request, athlete)
+
+    intervals.routes = [
+        (m, p, intervals._for_athlete(another_writer_first) if "manual/bulk" in p.pattern else h)
+        for m, p, h in intervals.routes
+    ]
+    item = run(item_for(source, workout["id"]))
+    (activity,) = intervals.activities(ATHLETE)
+    assert item.destination_id == activity["id"] and item.status == "synced"
+
+
 def test_crash_before_the_write_then_retry_writes_once(source, workout, intervals, monkeypatch):
     calls = []
     monkeypatch.setattr("fitsync.pipelines.hevy_to_intervals.crash_point", lambda name: calls.append(name))
@@ -199,3 +266,20 @@ def test_the_sent_payload_is_what_reached_intervals(source, workout, intervals):
     sent = copy.deepcopy(item.sent)
     assert writes(intervals)[0].json() == [sent]
     assert writes(intervals)[0].headers["authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize("unit", ["utf16", "codepoints", "utf8"])
+@pytest.mark.parametrize(
+    "title",
+    ["Heavy upper body day " * 6, "Übungen für Rücken und Schultern " * 4, "💪" * 60],
+    ids=["ascii", "umlauts", "emoji"],
+)
+def test_a_long_title_is_shortened_until_intervals_accepts_it(source, workout, hevy, intervals, unit, title):
+    """Names over 80 are refused with 422; how Intervals.icu counts them (the fake's unit) is unconfirmed."""
+    intervals.name_length_unit = unit
+    hevy.update_workout(HEVY_KEY, workout["id"], title=title)
+    item = run(item_for(source, workout["id"]))
+    (activity,) = intervals.activities(ATHLETE)
+    assert item.status == "synced" and activity["name"] == item.sent["name"]
+    assert activity["name"].endswith("…") and title.startswith(activity["name"][:-1].rstrip())
+    assert len(activity["name"]) >= 19  # shortened, not emptied (19 emoji and the ellipsis fit 80 bytes)

@@ -41,10 +41,12 @@ class HevySandbox:
         return self.hevy.add_workouts(HEVY_KEY, generate_workouts(count, rng=rng, end=datetime.now(UTC)))
 
     def writes_per_workout(self, workout_ids) -> dict[str, int]:
-        """How many activities each workout was written as (every bulk upsert counts)."""
+        """How often each workout was written (every bulk create and every update by id counts)."""
         counts = dict.fromkeys(workout_ids, 0)
-        for call in self.intervals.calls("POST", r"/activities/manual/bulk$"):
-            for activity in call.json():
+        calls = self.intervals.calls("POST", r"/activities/manual/bulk$") + self.intervals.calls("PUT", r"/activity/")
+        for call in calls:
+            body = call.json()
+            for activity in body if isinstance(body, list) else [body]:
                 if activity.get("external_id") in counts:
                     counts[activity["external_id"]] += 1
         return counts
@@ -75,8 +77,14 @@ def worker_env(queue_name) -> dict:
 
 
 @pytest.fixture
-def hevy_sandbox(settings):
-    hevy, intervals = HevyFake(), IntervalsFake()
+def intervals_bulk_upsert() -> bool:
+    """Whether the sandbox's bulk upload upserts on external_id; a test module may parametrize it."""
+    return True
+
+
+@pytest.fixture
+def hevy_sandbox(settings, intervals_bulk_upsert):
+    hevy, intervals = HevyFake(), IntervalsFake(bulk_upsert=intervals_bulk_upsert)
     hevy.add_user(HEVY_KEY, name="reliability")
     intervals.add_athlete(INTERVALS_KEY, athlete_id=ATHLETE, timezone="Europe/Berlin", name="Rel")
     with SandboxServer({"hevy": hevy, "intervals": intervals}) as server:

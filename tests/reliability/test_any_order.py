@@ -43,12 +43,12 @@ class HevyHistories(RuleBasedStateMachine):
     client = hevy_account = current = None  # set by the test; `current` is the running example
     workouts = Bundle("workouts")
 
-    @initialize(collapse_events=st.booleans())
-    def start(self, collapse_events):
+    @initialize(collapse_events=st.booleans(), bulk_upsert=st.booleans())
+    def start(self, collapse_events, bulk_upsert):
         SyncItem.objects.all().delete()
         InboundEvent.objects.all().delete()
         ConnectedAccount.objects.filter(pk=self.hevy_account.pk).update(cursor="")
-        self.hevy, self.intervals = HevyFake(collapse_events=collapse_events), IntervalsFake()
+        self.hevy, self.intervals = HevyFake(collapse_events=collapse_events), IntervalsFake(bulk_upsert=bulk_upsert)
         self.hevy.add_user(HEVY_KEY)
         self.intervals.add_athlete(INTERVALS_KEY, athlete_id=ATHLETE, timezone="Europe/Berlin")
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)

@@ -61,6 +61,12 @@ def lease_expired(item: SyncItem) -> bool:
     return SyncItem.objects.filter(pk=item.pk, lease_expires_at__lt=timezone.now()).exists()
 
 
+@pytest.fixture(params=["bulk_upserts", "bulk_creates"])
+def intervals_bulk_upsert(request) -> bool:
+    """The Hevy proof runs with the bulk upload upserting on external_id and with it always creating."""
+    return request.param == "bulk_upserts"
+
+
 @pytest.mark.parametrize("point", POINTS)
 def test_a_hevy_job_killed_at_each_crash_point_writes_one_activity(point, hevy_sandbox, hevy_accounts, worker_env):
     (workout,) = hevy_sandbox.add_workouts(1)
@@ -75,7 +81,7 @@ def test_a_hevy_job_killed_at_each_crash_point_writes_one_activity(point, hevy_s
 
     item = crash_then_recover(item, point, {**worker_env, **hevy_sandbox.urls}, has_crashed)
 
-    # A repeat after "after_write" is an upsert on external_id: the same activity, updated in place.
+    # A repeat after "after_write" finds the activity by external_id and updates it in place by id.
     assert hevy_sandbox.writes_per_workout([workout["id"]])[workout["id"]] in (
         (1, 2) if point == "after_write" else (1,)
     )

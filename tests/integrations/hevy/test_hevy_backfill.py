@@ -1,4 +1,7 @@
-"""`manage.py backfill_hevy` and the dashboard's history import, against both fakes."""
+"""`manage.py backfill_hevy` and the dashboard's history import, against both fakes.
+
+Every test runs with the Intervals.icu bulk upload upserting on external_id and with it always creating.
+"""
 
 import io
 
@@ -7,10 +10,18 @@ from django.core.management import CommandError, call_command
 
 from fitsync.models import ConnectedAccount, SyncItem, SyncRun
 from integrations.hevy import history, tasks
+from integrations.sandbox.intervals import IntervalsFake
 
-from .conftest import ATHLETE, HEVY_KEY
+from .conftest import ATHLETE, HEVY_KEY, INTERVALS_KEY
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["bulk_upserts", "bulk_creates"])
+def intervals(request):
+    fake = IntervalsFake(bulk_upsert=request.param == "bulk_upserts")
+    fake.add_athlete(INTERVALS_KEY, athlete_id=ATHLETE, timezone="Europe/Berlin", name="Anna")
+    return fake
 
 
 @pytest.fixture(autouse=True)
@@ -204,3 +215,66 @@ def test_a_terminal_gets_a_progress_bar(upstreams, accounts, history):
     out = Terminal()
     call_command("backfill_hevy", stdout=out)
     assert "\r[####" in out.getvalue() and "] 40/40" in out.getvalue() and "progress:" not in out.getvalue()
+
+
+def test_a_reimport_after_fitsyncs_items_were_wiped_adopts_every_activity(upstreams, accounts, history, intervals):
+    backfill()
+    before = {a["external_id"]: a["id"] for a in intervals.activities(ATHLETE)}
+    SyncItem.objects.all().delete()  # a lost or reset database
+    out, _, status = backfill()
+    assert status == 0 and "Done: 0 created, 40 updated, 0 unchanged, 0 failed." in out
+    assert {a["external_id"]: a["id"] for a in intervals.activities(ATHLETE)} == before
+    assert dict(SyncItem.objects.values_list("source_id", "destination_id")) == before
+
+
+def test_edits_and_a_forced_resync_change_the_activities_by_id(upstreams, accounts, history, hevy, intervals):
+    backfill()
+    hevy.update_workout(HEVY_KEY, history[5]["id"], title="Legs (edited)")
+    SyncItem.objects.filter(source_id=history[6]["id"]).update(force=True)
+    intervals.clear_ledger()
+    out, _, status = backfill()
+    assert status == 0 and "Done: 0 created, 2 updated, 38 unchanged, 0 failed." in out
+    assert intervals.calls("POST") == [] and len(intervals.calls("PUT")) == 2
+    assert len(intervals.activities(ATHLETE)) == 40
+    assert intervals.activities_by_external_id(ATHLETE)[history[5]["id"]]["name"] == "Legs (edited)"
+
+
+def test_copies_left_by_older_versions_are_removed(upstreams, accounts, history, intervals):
+    backfill("--limit", "3")
+    for activity in intervals.activities(ATHLETE):  # what the bulk "upsert" made of re-imports before
+        fields = {k: v for k, v in activity.items() if k not in ("id", "created", "start_date")}
+        intervals._create_activity(intervals.athletes[ATHLETE], fields)
+    SyncItem.objects.all().delete()
+    assert backfill()[2] == 0
+    assert sorted(a["external_id"] for a in intervals.activities(ATHLETE)) == sorted(w["id"] for w in history)
+
+
+def test_an_activity_deleted_by_hand_in_intervals_is_written_again(upstreams, accounts, history, hevy, intervals):
+    backfill("--limit", "3")
+    gone = intervals.activities(ATHLETE)[0]
+    del intervals.athletes[ATHLETE]["activities"][gone["id"]]
+    SyncItem.objects.filter(source_id=gone["external_id"]).update(force=True)
+    assert backfill()[2] == 0
+    again = intervals.activities_by_external_id(ATHLETE)[gone["external_id"]]
+    assert SyncItem.objects.get(source_id=gone["external_id"]).destination_id == again["id"] != gone["id"]
+    assert len(intervals.activities(ATHLETE)) == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workout_a_job_wrote_meanwhile_keeps_the_jobs_activity(upstreams, accounts, history, intervals):
+    """While a batch is under way, a webhook job creates the oldest workout and records its activity."""
+    original, oldest = intervals._create_bulk, history[0]
+    written_by_job = {}
+
+    def a_job_got_there_first(request, athlete):
+        if oldest["id"] in request.body.decode() and not written_by_job:
+            activity = next(a for a in request.json() if a["external_id"] == oldest["id"])
+            written_by_job.update(intervals._create_activity(athlete, activity))
+            SyncItem.objects.create(account=accounts[0], route="hevy_intervals", source_id=oldest["id"],
+                                    status="synced", destination_id=written_by_job["id"])
+        return original(request, athlete)
+
+    swap_bulk_handler(intervals, a_job_got_there_first)
+    assert backfill()[2] == 0
+    assert sorted(a["external_id"] for a in intervals.activities(ATHLETE)) == sorted(w["id"] for w in history)
+    assert SyncItem.objects.get(source_id=oldest["id"]).destination_id == written_by_job["id"]

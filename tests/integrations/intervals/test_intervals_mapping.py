@@ -7,7 +7,16 @@ import pytest
 
 from fitsync.records import ExerciseSet
 from integrations.hevy.mapping import workout_from_hevy
-from integrations.intervals.mapping import activity_from_workout, content_hash, format_number, set_text
+from integrations.intervals.mapping import (
+    activity_from_workout,
+    content_hash,
+    fit_name,
+    format_number,
+    set_text,
+    shorten_names,
+    utf8_bytes,
+    utf16_units,
+)
 from tests.conftest import load_fixture
 
 
@@ -122,3 +131,21 @@ def test_an_untitled_workout_gets_a_name():
     workout = workout_from_hevy(data)
     assert activity_from_workout(workout, "UTC")["name"] == "Hevy workout"
     assert workout.start == datetime(2024, 5, 14, 15, 42, 7, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("x" * 80, "x" * 80),
+    ("x" * 81, "x" * 79 + "…"),
+    ("Leg day " * 12, ("Leg day " * 12)[:79].rstrip() + "…"),
+    ("💪" * 40, "💪" * 40),  # 80 UTF-16 units: fits
+    ("💪" * 41, "💪" * 39 + "…"),  # never half an emoji
+])
+def test_names_are_cut_to_80_utf16_units_with_an_ellipsis(name, expected):
+    assert fit_name(name) == expected and utf16_units(fit_name(name)) <= 80
+
+
+def test_a_refused_name_is_cut_to_80_utf8_bytes_in_place():
+    activities = [{"name": "Übung " * 14}, {"name": "short"}, {"type": "WeightTraining"}]
+    assert shorten_names(activities) == [True, False, False]
+    assert utf8_bytes(activities[0]["name"]) <= 80 and activities[0]["name"].endswith("…")
+    assert activities[1:] == [{"name": "short"}, {"type": "WeightTraining"}]

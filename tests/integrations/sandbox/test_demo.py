@@ -49,6 +49,15 @@ def test_it_seeds_the_intervals_athlete_in_berlin(sandbox):
     )
 
 
+def test_it_seeds_a_second_athlete_with_an_all_numeric_id(sandbox):
+    from integrations.sandbox.control_page import render_page
+
+    athlete = sandbox.intervals.athletes["2049151"]
+    assert (athlete["api_key"], athlete["timezone"]) == ("demo-intervals-numeric-key", "Europe/Berlin")
+    page = render_page(sandbox)
+    assert "2049151" in page and "demo-intervals-numeric-key" in page
+
+
 def test_it_registers_the_withings_app_with_fitsyncs_callback(sandbox):
     app = sandbox.withings.tokens.apps["demo-withings-client"]
     assert app.client_secret == "demo-withings-secret"

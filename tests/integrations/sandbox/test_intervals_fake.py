@@ -14,6 +14,7 @@ from integrations.sandbox.server import SandboxServer
 BASE = "https://intervals.icu"
 KEY = "3kq9x7v2m5n8b1c4z6l0w"
 OTHER_KEY = "7hf2j9s4d6g1k3l8p0q5r"
+NUMERIC_KEY = "5tq8w2e6r1y4u7i0o3p9a"
 AUTH = ("API_KEY", KEY)
 
 
@@ -33,6 +34,7 @@ def intervals():
     fake = IntervalsFake(clock=lambda: datetime(2024, 6, 1, 9, tzinfo=UTC))
     fake.add_athlete(KEY, athlete_id="i12345", timezone="Europe/Berlin", name="Anna")
     fake.add_athlete(OTHER_KEY, athlete_id="i67890", timezone="America/New_York", name="Bert")
+    fake.add_athlete(NUMERIC_KEY, athlete_id="2049151", timezone="Europe/Madrid", name="Carla")
     return fake
 
 
@@ -77,13 +79,21 @@ def test_it_serves_the_keys_own_profile(api, athlete):
     assert (profile["id"], profile["name"], profile["timezone"]) == ("i12345", "Anna", "Europe/Berlin")
 
 
-def test_it_denies_someone_elses_athlete_id(api):
-    response = api.get("/api/v1/athlete/i67890")
+@pytest.mark.parametrize("athlete", ["i67890", "2049151", "12345"])
+def test_it_denies_someone_elses_athlete_id_in_either_form(api, athlete):
+    response = api.get(f"/api/v1/athlete/{athlete}")
     assert response.status_code == 403
     assert response.json() == {"status": 403, "error": "Access denied"}
 
 
-@pytest.mark.parametrize("athlete", ["12345", "me", "I12345"])
+@pytest.mark.parametrize("athlete", ["0", "2049151"])
+def test_an_all_numeric_athlete_id_is_an_athlete_of_its_own(api, athlete):
+    profile = api.get(f"/api/v1/athlete/{athlete}", auth=("API_KEY", NUMERIC_KEY)).json()
+    assert (profile["id"], profile["name"]) == ("2049151", "Carla")
+    assert api.get("/api/v1/athlete/i2049151", auth=("API_KEY", NUMERIC_KEY)).status_code == 403
+
+
+@pytest.mark.parametrize("athlete", ["me", "I12345"])
 def test_it_answers_a_spring_404_for_a_malformed_athlete_id(api, athlete):
     response = api.get(f"/api/v1/athlete/{athlete}/activities", params={"oldest": "2024-01-01"})
     assert response.status_code == 404
@@ -145,7 +155,7 @@ def test_it_keeps_activity_ids_monotonic(api):
         ({"start_date_local": "14.05.2024 17:42"}, 422),
         ({"type": None}, 422),
         ({"type": "Weight Training"}, 400),
-        ({"name": "x" * 256}, 422),
+        ({"name": "x" * 81}, 422),
     ],
 )
 def test_it_refuses_invalid_activities_and_writes_nothing(api, intervals, fields, status):
@@ -155,8 +165,25 @@ def test_it_refuses_invalid_activities_and_writes_nothing(api, intervals, fields
     assert intervals.activities("i12345") == []
 
 
-def test_it_accepts_a_name_of_exactly_255_characters(api):
-    assert api.post("/api/v1/athlete/0/activities/manual", json=lifting(name="x" * 255)).status_code == 200
+@pytest.mark.parametrize(
+    "unit, accepted",
+    [("utf16", ["x" * 80, "ü" * 80]), ("codepoints", ["x" * 80, "💪" * 80]), ("utf8", ["x" * 80, "ü" * 40])],
+)
+def test_it_accepts_names_of_80_as_its_unit_counts(api, intervals, unit, accepted):
+    intervals.name_length_unit = unit
+    for name in accepted:
+        assert api.post("/api/v1/athlete/0/activities/manual", json=lifting(name=name)).status_code == 200
+    refused = {"utf16": "💪" * 41, "codepoints": "x" * 81, "utf8": "ü" * 41}[unit]
+    for call in (
+        api.post("/api/v1/athlete/0/activities/manual/bulk", json=[lifting(name=refused)]),
+        api.put(f"/api/v1/activity/{intervals.activities('i12345')[0]['id']}", json={"name": refused}),
+    ):
+        assert (call.status_code, call.json()) == (422, {"status": 422, "error": "Name is too long"})
+
+
+def test_it_knows_only_the_name_units_it_can_count():
+    with pytest.raises(ValueError, match="utf16, codepoints, utf8"):
+        IntervalsFake(name_length_unit="bytes")
 
 
 # --- reading, updating, deleting ----------------------------------------------------------------
@@ -204,7 +231,10 @@ def test_it_merges_wellness_fields_by_day(api):
     api.put("/api/v1/athlete/0/wellness/2024-05-14", json={"weight": 81.4, "restingHR": 52})
     merged = api.put("/api/v1/athlete/0/wellness/2024-05-14", json={"weight": 81.2, "bodyFat": 17.9}).json()
     assert {k: merged[k] for k in ("id", "weight", "bodyFat", "restingHR")} == {
-        "id": "2024-05-14", "weight": 81.2, "bodyFat": 17.9, "restingHR": 52
+        "id": "2024-05-14",
+        "weight": 81.2,
+        "bodyFat": 17.9,
+        "restingHR": 52,
     }
     assert api.get("/api/v1/athlete/i12345/wellness/2024-05-14").json() == merged
 
