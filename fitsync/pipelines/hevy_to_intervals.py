@@ -57,8 +57,14 @@ def sync_workout(context: SyncContext) -> SyncResult:
     if digest == item.content_hash and item.destination_id and not item.force:
         return SyncResult(action="unchanged", destination_id=item.destination_id, content_hash=digest)
     crash_point("before_write")
-    written = save_activity(intervals, activity, item.destination_id)
+    written = save_activity(intervals, activity, item.destination_id, look_first=not first_attempt(item))
     return SyncResult(action=written.action, destination_id=written.activity_id, content_hash=digest, sent=activity)
+
+
+def first_attempt(item: SyncItem) -> bool:
+    """Never written and never tried before (the running attempt is the only one): nothing to look for,
+    unless the database was lost, which the look after the write settles."""
+    return not (item.destination_id or item.content_hash) and item.attempt_log.count() <= 1
 
 
 def delete_activity(context: SyncContext) -> SyncResult:

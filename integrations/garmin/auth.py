@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from garminconnect import Garmin
 
-from fitsync import sync
+from fitsync import jobs, sync
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 
@@ -123,9 +123,7 @@ def _account_for(owner) -> ConnectedAccount:
 
 
 def _queue(task: str, account: ConnectedAccount) -> None:
-    from django_q.tasks import async_task
-
-    transaction.on_commit(lambda: async_task(task, account.pk, task_name=f"garmin login {account.pk}", group="garmin"))
+    jobs.send(task, account.pk, name=f"garmin login {account.pk}", group="garmin")
 
 
 # --- the job's half ---------------------------------------------------------------------------------

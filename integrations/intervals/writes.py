@@ -1,10 +1,11 @@
 """One activity per workout in Intervals.icu, whatever the bulk upload does with `external_id`.
 
 The bulk upload is documented to update an activity with the same `external_id` only when the same
-OAuth application created it; fitsync uses a personal API key, so it may create a second copy instead.
-So a known activity is changed by id (PUT), an unknown one is first looked for by `external_id` in the
-days around its start and adopted, and only then created. Copies found along the way are deleted: the
-activity fitsync knows is kept, else the oldest (the one a person has seen longest).
+OAuth application created it; fitsync uses a personal API key, so it may create a second copy instead
+(docs/upstream.md, Intervals.icu). So a known activity is changed by id (PUT); an unknown one is looked
+for by `external_id` in the days around its start and adopted, or created; and after a create the same
+look settles on one copy, should another writer have created it meanwhile. Copies found along the way
+are deleted: the activity fitsync knows is kept, else the oldest (the one a person has seen longest).
 """
 
 import logging
@@ -26,14 +27,28 @@ class Written:
     action: str  # "created" or "updated"
 
 
-def save_activity(client: IntervalsClient, activity: dict, known_id: str = "") -> Written:
-    """Update the known activity, else adopt a copy found by external_id, else create it."""
+def save_activity(client: IntervalsClient, activity: dict, known_id: str = "", look_first: bool = True) -> Written:
+    """Update the known activity (or adopt a copy found by external_id), else create it; one copy stays.
+
+    `look_first=False` is for a workout's first attempt: it is created at once and the look for an older
+    copy comes after the write, so a new workout reaches Intervals.icu as soon as the inline tools put it
+    there. A retry looks first: an earlier attempt may have written before it died."""
+    if not look_first and not known_id:
+        return create_and_settle(client, activity)
     copies = copies_of(client, [activity]).get(activity["external_id"], [])
     updated = update_existing(client, activity, known_id, copies)
     if updated:
         return Written(updated, "updated")
+    return create_and_settle(client, activity)
+
+
+def create_and_settle(client: IntervalsClient, activity: dict) -> Written:
     created = str(client.create_activities([activity])[0]["id"])
-    return Written(settle_after_create(client, activity, created), "created")
+    keeper = settle_after_create(client, activity, created)
+    if keeper == created:
+        return Written(created, "created")
+    client.update_activity(keeper, activity)  # the older copy may hold an older version of the workout
+    return Written(keeper, "updated")
 
 
 def update_existing(client: IntervalsClient, activity: dict, known_id: str, copies: list[str]) -> str:
