@@ -1,5 +1,6 @@
 """django-q2 entry points for Intervals.icu: primitive ids in, a short summary out."""
 
+from fitsync import jobs
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Provider
 from fitsync.sync import reauth_message
@@ -8,9 +9,10 @@ from .auth import refresh_timezone
 
 
 def refresh_timezones() -> str:
-    """Daily: re-read each athlete's timezone (people move, and set it after connecting)."""
+    """Daily: re-read each athlete's timezone (people move, and set it after connecting); one account's
+    error stops no other."""
     accounts = ConnectedAccount.objects.filter(provider=Provider.INTERVALS, status=AccountStatus.CONNECTED)
-    return "; ".join(refresh_one(account) for account in accounts) or "no Intervals.icu accounts"
+    return "; ".join(jobs.for_each(accounts, refresh_one)) or "no Intervals.icu accounts"
 
 
 def refresh_one(account: ConnectedAccount) -> str:

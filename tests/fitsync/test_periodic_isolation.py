@@ -3,29 +3,46 @@
 import pytest
 
 from fitsync.models import ConnectedAccount
+from integrations.intervals import tasks as intervals_tasks
 from integrations.withings import tasks as withings_tasks
 
 pytestmark = pytest.mark.django_db
 
 
+def two_accounts_of(provider, django_user_model, make_account):
+    other = django_user_model.objects.create_user("other", password="x" * 16)
+    return make_account(provider), make_account(provider, owner=other)
+
+
 @pytest.fixture
 def two_accounts(django_user_model, make_account):
-    other = django_user_model.objects.create_user("other", password="x" * 16)
-    return make_account("withings"), make_account("withings", owner=other)
+    return two_accounts_of("withings", django_user_model, make_account)
+
+
+def crashes_for(broken, done: list, answer):
+    def work(account):
+        if account.pk == broken.pk:
+            raise RuntimeError("a bug")
+        done.append(account.pk)
+        return answer
+
+    return work
 
 
 def test_the_subscription_check_goes_on_after_an_account_that_crashes(two_accounts, monkeypatch):
     broken, fine = two_accounts
     checked = []
-
-    def check(account):
-        if account.pk == broken.pk:
-            raise RuntimeError("a bug")
-        checked.append(account.pk)
-        return {"state": "active"}
-
-    monkeypatch.setattr(withings_tasks.subscriptions, "check", check)
+    monkeypatch.setattr(withings_tasks.subscriptions, "check", crashes_for(broken, checked, {"state": "active"}))
     summary = withings_tasks.check_subscriptions()
     assert checked == [fine.pk] and "1 active" in summary
     broken = ConnectedAccount.objects.get(pk=broken.pk)
     assert "A periodic job failed (RuntimeError)" in broken.last_error
+
+
+def test_the_timezone_refresh_goes_on_after_an_account_that_crashes(django_user_model, make_account, monkeypatch):
+    broken, fine = two_accounts_of("intervals", django_user_model, make_account)
+    refreshed = []
+    monkeypatch.setattr(intervals_tasks, "refresh_timezone", crashes_for(broken, refreshed, "Europe/Berlin"))
+    summary = intervals_tasks.refresh_timezones()
+    assert refreshed == [fine.pk] and f"account {fine.pk}: Europe/Berlin" in summary
+    assert "RuntimeError" in ConnectedAccount.objects.get(pk=broken.pk).last_error
