@@ -1,0 +1,49 @@
+"""fitsync's files are its user's alone: the data directory 0700, the database, its WAL files and .env 0600.
+
+A copy of the database holds every session (a session key copied out of it logs in as its user), and .env
+holds the keys that decrypt every stored token. `fitsync.sh` runs under `umask 077`, so what it creates is
+private from the first byte; this tightens what an older version, a restored backup or another tool left
+readable, at every start.
+"""
+
+import stat
+import warnings
+from pathlib import Path
+
+PRIVATE = 0o077  # the group and other permission bits
+SQLITE_FILES = ("", "-wal", "-shm", "-journal", "-writer")
+
+
+def secure_at_start(data_dir: Path, database: str | None, env_file: str) -> None:
+    """Create `data_dir` 0700 if missing and take group/other access off it, the SQLite files and `env_file`."""
+    private_directory(data_dir)
+    for path in data_dir.iterdir():
+        if path.is_file():
+            tighten(path)
+    if database:
+        database_path = Path(database)
+        # A database outside the data directory: create its directory privately, but never change the
+        # mode of a directory that is not ours (it may be /tmp).
+        database_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for suffix in SQLITE_FILES:
+            tighten(Path(f"{database_path}{suffix}"))
+    if env_file:
+        tighten(Path(env_file))
+
+
+def private_directory(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tighten(path)
+    return path
+
+
+def tighten(path: Path) -> None:
+    """Remove group and other permissions from `path`, if it exists and has any."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & PRIVATE:
+            path.chmod(mode & ~PRIVATE)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        warnings.warn(f"{path} is readable by others and not ours to change: chmod go-rwx it", stacklevel=2)
