@@ -130,9 +130,11 @@ demo() {
   export FITSYNC_DATA_DIR=$dir FITSYNC_ENV_FILE=$dir/.env
   ensure_venv requirements.lock
   ensure_env_file
-  "$PY" manage.py demo_env "$FITSYNC_ENV_FILE" --data-dir "$dir"
+  local port=${FITSYNC_SANDBOX_PORT:-8765} bind=${FITSYNC_BIND:-127.0.0.1:8000}
+  "$PY" manage.py demo_env "$FITSYNC_ENV_FILE" --data-dir "$dir" \
+      --sandbox-url "http://127.0.0.1:$port" --site-url "http://$bind"
   setup
-  "$PY" manage.py sandbox_serve --seed &
+  "$PY" manage.py sandbox_serve --seed --port "$port" &
   # Expanded now: the EXIT trap may run after demo() returned and its locals are gone.
   trap "kill $! 2>/dev/null || true" EXIT
   "$PY" manage.py seed_demo

@@ -6,4 +6,4 @@ class FitsyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals  # noqa: F401  (post_migrate: the schedules)
+        from . import demo_guard, signals  # noqa: F401  (the demo-login check; post_migrate: the schedules)

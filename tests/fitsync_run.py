@@ -83,3 +83,15 @@ def wait_for_port(port: int, process, log_path: Path, timeout: float = 120) -> N
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"nothing listened on {port}:\n{log_path.read_text(errors='replace')[-3000:]}")
+
+
+def copy_of_checkout(destination: Path) -> Path:
+    """The project's files in `destination`, without the virtualenv, data, static files or git metadata."""
+    import shutil
+
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "data", "staticfiles", "test-artifacts", "__pycache__", ".pytest_cache"
+    )
+    shutil.copytree(ROOT, destination, ignore=skip)
+    (destination / ".env").unlink(missing_ok=True)
+    return destination
