@@ -33,6 +33,7 @@ REQUEST_SECONDS = 30.0
 LINGER_SECONDS, LINGER_BYTES = 2.0, 64 * 1024  # gunicorn's graceful close, without blocking the loop
 HAND_OVER_NOW = -1
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+TOO_MUCH_HEADER = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 EXPECT_LINE = re.compile(rb"\r\nexpect:[^\r]*", re.IGNORECASE)
 
 
@@ -121,7 +122,7 @@ class WholeRequestWorker(ThreadWorker):
         length = request_length(data)
         if length is None:
             if len(data) > MAX_HEADER_BYTES:
-                self.hand_over(conn, bytes(data), keep_alive=False)
+                self.refuse(conn, TOO_MUCH_HEADER)
         elif length == HAND_OVER_NOW:
             self.hand_over(conn, bytes(data), keep_alive=False)
         elif len(data) < length:
@@ -138,6 +139,15 @@ class WholeRequestWorker(ThreadWorker):
             conn.sock.send(CONTINUE)
         except OSError:
             pass
+
+    def refuse(self, conn: TConn, answer: bytes) -> None:
+        """Answer from the loop itself (a few bytes: the socket buffer takes them) and close."""
+        self.unwatch(conn)
+        try:
+            conn.sock.send(answer)
+        except OSError:
+            pass
+        self.linger(conn)
 
     def hand_over(self, conn: TConn, request: bytes, leftover: bytes = b"", keep_alive: bool = True) -> None:
         """Give the request, whole in memory, to a thread; gthread's handle() runs it as usual."""

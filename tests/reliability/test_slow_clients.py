@@ -8,6 +8,7 @@ without its body being sent, and the stalled connections are still open (nobody 
 """
 
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -132,3 +133,39 @@ def test_the_access_log_masks_oauth_code_and_state(running):
     wait_for(lambda: "/withings/callback/?state=********&code=********" in log.read_text(errors="replace"))
     logged = log.read_text(errors="replace")
     assert secret_code not in logged and secret_state not in logged
+
+
+def exchange(port: int, *parts: bytes) -> bytes:
+    """Send `parts` on one connection (the last request asks to close), return all that came back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for part in parts:
+            sock.sendall(part)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def statuses(answer: bytes) -> list[bytes]:
+    return re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
+
+
+def test_reading_requests_whole_keeps_http_working(running):
+    """Pipelined requests, Expect: 100-continue, and the refusals the main loop or the app gives unread."""
+    port, _log = running
+    get_health = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    pipelined = exchange(port, get_health + b"\r\n" + get_health + b"Connection: close\r\n\r\n")
+    assert len(statuses(pipelined)) == 2
+
+    hevy = b"POST /webhooks/hevy/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(hevy + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        assert sock.recv(64) == b"HTTP/1.1 100 Continue\r\n\r\n"  # asked for before the body is sent
+        sock.sendall(b"{}")
+        rest = b""
+        while chunk := sock.recv(65536):
+            rest += chunk
+    assert statuses(rest) == [b"401"]  # one final answer, no second 100
+
+    assert statuses(exchange(port, hevy + b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")) == [b"411"]
+    assert statuses(exchange(port, b"GET / HTTP/1.1\r\nX-Endless: " + b"y" * 70_000)) == [b"431"]
