@@ -11,7 +11,7 @@
 set -euo pipefail
 # Everything fitsync writes (.env, the database, its WAL files) is its user's alone from the first byte.
 umask 077
-cd "$(dirname "$0")"
+cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT=$PWD
 VENV=${FITSYNC_VENV:-$ROOT/.venv}
 PY=$VENV/bin/python
@@ -59,14 +59,14 @@ ensure_env_file() {
   local file=${FITSYNC_ENV_FILE:-$ROOT/.env}
   [ -f "$file" ] && return 0
   say "writing $file with new secrets"
-  mkdir -p "$(dirname "$file")"
   "$PY" - "$file" <<'EOF'
-import os, secrets, sys
+import secrets, sys
+from pathlib import Path
 from cryptography.fernet import Fernet
-with os.fdopen(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-    f.write(f"SECRET_KEY={secrets.token_urlsafe(50)}\n")
-    f.write(f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n")
-    f.write("DEBUG=0\nSITE_URL=http://127.0.0.1:8000\n")
+from fitsync.private_files import write_private
+write_private(Path(sys.argv[1]), f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+              f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
+              "DEBUG=0\nSITE_URL=http://127.0.0.1:8000\n")
 EOF
 }
 
@@ -146,11 +146,14 @@ manage() {
   exec "$PY" manage.py "$@"
 }
 
+# Sourced (the tests do): the functions only.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] && return 0
+
 case "${1:-}" in
   run) setup; serve ;;
   setup) setup ;;
   test) shift; run_tests "$@" ;;
   demo) shift; demo "$@" ;;
   manage) shift; manage "$@" ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

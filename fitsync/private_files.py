@@ -6,6 +6,7 @@ private from the first byte; this tightens what an older version, a restored bac
 readable, at every start.
 """
 
+import os
 import stat
 import warnings
 from pathlib import Path
@@ -47,3 +48,12 @@ def tighten(path: Path) -> None:
         pass
     except PermissionError:
         warnings.warn(f"{path} is readable by others and not ours to change: chmod go-rwx it", stacklevel=2)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, mode 0600 from its first byte (an existing file is made 0600 before writing)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT leaves an existing file's mode as it was
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)

@@ -5,11 +5,11 @@ replaced in place or appended. Run by `./fitsync.sh demo` on data/demo/.env befo
 demo's FITSYNC_DATA_DIR (data/demo/) keeps its database apart from the real one.
 """
 
-import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from fitsync.private_files import write_private
 from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
 from integrations.sandbox.registry import DEMO_WITHINGS_CLIENT_ID, DEMO_WITHINGS_CLIENT_SECRET
 
@@ -69,14 +69,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: Path, sandbox_url: str, site_url: str, data_dir: Path | None, **options):
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_private(path, update_env_text(existing, demo_values(sandbox_url, site_url, data_dir)))
         self.stdout.write(f"{path}: fitsync now talks to the sandbox at {sandbox_url.rstrip('/')}")
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600 from its first byte: it holds SECRET_KEY and the encryption keys."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)
