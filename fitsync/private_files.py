@@ -16,26 +16,21 @@ SQLITE_FILES = ("", "-wal", "-shm", "-journal", "-writer")
 
 
 def secure_at_start(data_dir: Path, database: str | None, env_file: str) -> None:
-    """Create `data_dir` 0700 if missing and take group/other access off it, the SQLite files and `env_file`."""
-    private_directory(data_dir)
-    for path in data_dir.iterdir():
-        if path.is_file():
-            tighten(path)
+    """Take group and other access off the data directory, the files in it, the SQLite files (`database`, None
+    on PostgreSQL) and `env_file`; create the SQLite database's directory 0700 if it is missing."""
     if database:
-        database_path = Path(database)
-        # A database outside the data directory: create its directory privately, but never change the
-        # mode of a directory that is not ours (it may be /tmp).
-        database_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for suffix in SQLITE_FILES:
-            tighten(Path(f"{database_path}{suffix}"))
+        # A database outside the data directory: its directory is created privately if missing, but an
+        # existing one is not ours to change (it may be /tmp).
+        Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data_dir.is_dir():
+        tighten(data_dir)
+        for path in data_dir.iterdir():
+            if path.is_file():
+                tighten(path)
+    for suffix in SQLITE_FILES if database else ():
+        tighten(Path(f"{database}{suffix}"))
     if env_file:
         tighten(Path(env_file))
-
-
-def private_directory(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tighten(path)
-    return path
 
 
 def tighten(path: Path) -> None:

@@ -160,6 +160,11 @@ class WholeRequestWorker(ThreadWorker):
         conn.initialized = conn.data_ready = True
         self.enqueue_req(conn)
 
+    def handle_request(self, req, conn):
+        if self.reads_whole_requests and not conn.keep_alive:
+            req.force_close()  # its body stays unread: the connection ends after the answer, and says so
+        return super().handle_request(req, conn)
+
     def finish_request(self, conn: TConn, fs) -> None:
         if not self.reads_whole_requests:
             return super().finish_request(conn, fs)

@@ -24,6 +24,11 @@ def test_a_missing_data_directory_is_created_0700(tmp_path):
     assert mode(data) == 0o700
 
 
+def test_on_postgresql_no_data_directory_is_created(tmp_path):
+    secure_at_start(tmp_path / "data", None, "")  # the code's directory may be read-only there
+    assert not (tmp_path / "data").exists()
+
+
 def test_open_files_from_an_older_start_are_tightened(tmp_path):
     data, env_file = tmp_path / "data", tmp_path / ".env"
     data.mkdir(mode=0o755)
