@@ -8,8 +8,10 @@ blocking, until the headers and the whole announced body are in; only then does 
 bytes already in memory. A stalled client costs a socket and what it sent, never a thread.
 
 Bounds: headers within MAX_HEADER_BYTES, a request complete within REQUEST_SECONDS of its first byte, an
-idle connection closed after the keep-alive time. A body announced over MAX_REQUEST_BODY, or chunked, is
-not waited for: the app refuses it unread (fitsync/body_limit.py) and the connection is closed.
+idle connection closed after the keep-alive time, and at most MAX_BUFFERED_BYTES held for unfinished
+requests per worker (past it, the client adding to them is told 503 and to retry). A body announced over
+MAX_REQUEST_BODY, or chunked, is not waited for: the app refuses it unread (fitsync/body_limit.py) and the
+connection is closed.
 TLS, HTTP/2 and the PROXY protocol (which fitsync never configures) keep gthread's own reading.
 """
 
@@ -30,9 +32,11 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_REQUEST_BODY = 1024 * 1024  # settings.MAX_REQUEST_BODY; the worker loads before Django
 FIRST_BYTE_SECONDS = 5.0  # gthread's own wait for a new connection's first bytes
 REQUEST_SECONDS = 30.0
+MAX_BUFFERED_BYTES = 32 * 1024 * 1024
 LINGER_SECONDS, LINGER_BYTES = 2.0, 64 * 1024  # gunicorn's graceful close, without blocking the loop
 HAND_OVER_NOW = -1
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 TOO_MUCH_HEADER = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 EXPECT_LINE = re.compile(rb"\r\nexpect:[^\r]*", re.IGNORECASE)
 
@@ -79,6 +83,7 @@ class WholeRequestWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reading: set[TConn] = set()
+        self.buffered = 0  # bytes of unfinished requests held in `reading`
         cfg = self.cfg
         self.reads_whole_requests = not (
             cfg.is_ssl or cfg.proxy_protocol != "off" or cfg.protocol != "http" or cfg.http2_cleartext != "off"
@@ -99,7 +104,8 @@ class WholeRequestWorker(ThreadWorker):
 
     def read_request(self, conn: TConn, data: bytes, idle_seconds: float) -> None:
         """Read the next request on `conn` in the main loop; `data` is what the client already sent of it."""
-        conn.request_bytes, conn.continued = bytearray(data), False
+        conn.request_bytes, conn.continued, conn.lingering = bytearray(data), False, False
+        self.buffered += len(data)
         conn.deadline = time.monotonic() + (REQUEST_SECONDS if data else idle_seconds)
         conn.sock.setblocking(False)
         self.watch(conn, self.on_request_bytes)
@@ -112,9 +118,12 @@ class WholeRequestWorker(ThreadWorker):
             return
         if not chunk:
             return self.drop(conn)
+        if self.buffered + len(chunk) > MAX_BUFFERED_BYTES:
+            return self.refuse(conn, BUSY)
         if not conn.request_bytes:
             conn.deadline = time.monotonic() + REQUEST_SECONDS
         conn.request_bytes += chunk
+        self.buffered += len(chunk)
         self.check_request(conn)
 
     def check_request(self, conn: TConn) -> None:
@@ -185,7 +194,7 @@ class WholeRequestWorker(ThreadWorker):
         except OSError:
             return self.drop(conn, watched=False)
         conn.sock.setblocking(False)
-        conn.request_bytes, conn.drained = bytearray(b"x"), 0  # not idle: stopping does not cut it short
+        conn.lingering, conn.drained = True, 0  # not idle: stopping does not cut it short
         conn.deadline = time.monotonic() + LINGER_SECONDS
         self.watch(conn, self.on_linger_bytes)
 
@@ -201,8 +210,13 @@ class WholeRequestWorker(ThreadWorker):
         """Also close connections past their deadline, and idle ones when the worker stops."""
         super().murder_pending()
         now = time.monotonic()
-        for conn in [c for c in self.reading if c.deadline <= now or not (self.alive or c.request_bytes)]:
+        for conn in [c for c in self.reading if c.deadline <= now or not (self.alive or self.busy(c))]:
             self.drop(conn)
+
+    @staticmethod
+    def busy(conn: TConn) -> bool:
+        """Mid-request or closing: a stopping worker lets it finish (until its deadline)."""
+        return bool(conn.request_bytes) or conn.lingering
 
     def receive(self, conn: TConn) -> bytes | None:
         """Up to 64 KiB from the socket; b"" when it is closed, None when nothing is there after all."""
@@ -218,6 +232,9 @@ class WholeRequestWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(callback, conn))
 
     def unwatch(self, conn: TConn) -> None:
+        """Stop reading `conn`; what it had buffered no longer counts against the budget."""
+        self.buffered -= len(conn.request_bytes)
+        conn.request_bytes = bytearray()
         self.reading.discard(conn)
         try:
             self.poller.unregister(conn.sock)
