@@ -4,10 +4,14 @@
 #   ./fitsync.sh run     set up everything (virtualenv, packages, database, static files, admin user)
 #                        and run the web server and the worker together; Ctrl-C stops both
 #   ./fitsync.sh test    set up, start PostgreSQL/Redis if DATABASE_URL/REDIS_URL name local ones, run the tests
-#   ./fitsync.sh demo    run fitsync against the sandbox upstreams with seeded demo data
+#   ./fitsync.sh demo    run fitsync against the sandbox upstreams with seeded demo data, in data/demo/
+#                        (--reset wipes the demo's data first; the real instance's is never touched)
 #   ./fitsync.sh setup   only the set-up steps of `run`
+#   ./fitsync.sh manage <command...>   a manage.py command in the virtualenv, with .env
 set -euo pipefail
-cd "$(dirname "$0")"
+# Everything fitsync writes (.env, the database, its WAL files) is its user's alone from the first byte.
+umask 077
+cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT=$PWD
 VENV=${FITSYNC_VENV:-$ROOT/.venv}
 PY=$VENV/bin/python
@@ -15,9 +19,10 @@ PY=$VENV/bin/python
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'fitsync: %s\n' "$*" >&2; exit 1; }
 
-is_modern_python() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }
+# 3.12.6 fixed CVE-2024-7592: older versions parse a crafted Cookie header in quadratic time.
+is_modern_python() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12, 6))' >/dev/null 2>&1; }
 
-# A Python >= 3.12: $FITSYNC_PYTHON, then python3.x on PATH, then pyenv's versions (whose shims
+# A Python >= 3.12.6: $FITSYNC_PYTHON, then python3.x on PATH, then pyenv's versions (whose shims
 # refuse to run unless that version is selected, so we call the interpreters directly).
 find_python() {
   local candidate
@@ -27,47 +32,49 @@ find_python() {
     command -v "$candidate" >/dev/null 2>&1 || continue
     if is_modern_python "$candidate"; then command -v "$candidate"; return 0; fi
   done
-  die "no Python >= 3.12 found: install one, or set FITSYNC_PYTHON=/path/to/python3.12"
+  die "no Python >= 3.12.6 found: install one, or set FITSYNC_PYTHON=/path/to/python3.12"
 }
 
+# Installs a lock file (every package, transitive ones too, pinned with its hashes); the development
+# lock contains the runtime one, so a virtualenv set up for the tests also serves `run`.
 ensure_venv() {
-  local requirements=$1
+  local lock=$1
   if [ ! -x "$PY" ] || ! is_modern_python "$PY"; then
     local python; python=$(find_python)
     say "creating virtualenv with $python"
     rm -rf "$VENV"; "$python" -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(basename "$requirements")"
-  local digest; digest=$(cat requirements.txt "$requirements" | sha256sum | cut -c1-16)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-    say "installing $requirements"
-    "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$PY" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-    echo "$digest" > "$stamp"
-  fi
+  is_installed "$lock" && return 0
+  [ "$lock" = requirements.lock ] && is_installed requirements-dev.lock && return 0
+  say "installing $lock"
+  "$PY" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$lock"
+  lock_digest "$lock" > "$VENV/.installed-$lock"
 }
 
-# A .env with fresh secrets on first run; never overwritten.
+lock_digest() { sha256sum "$1" | cut -c1-16; }
+is_installed() { [ "$(cat "$VENV/.installed-$1" 2>/dev/null)" = "$(lock_digest "$1")" ]; }
+
+# A .env with fresh secrets on first run, created 0600 before its first byte; never overwritten.
 ensure_env_file() {
   local file=${FITSYNC_ENV_FILE:-$ROOT/.env}
   [ -f "$file" ] && return 0
   say "writing $file with new secrets"
-  mkdir -p "$(dirname "$file")"
   "$PY" - "$file" <<'EOF'
 import secrets, sys
+from pathlib import Path
 from cryptography.fernet import Fernet
-with open(sys.argv[1], "w") as f:
-    f.write(f"SECRET_KEY={secrets.token_urlsafe(50)}\n")
-    f.write(f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n")
-    f.write("DEBUG=0\nSITE_URL=http://127.0.0.1:8000\n")
+from fitsync.private_files import write_private
+write_private(Path(sys.argv[1]), f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+              f"FIELD_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
+              "DEBUG=0\nSITE_URL=http://127.0.0.1:8000\n")
 EOF
-  chmod 600 "$file"
 }
 
 setup() {
-  ensure_venv requirements.txt
+  ensure_venv requirements.lock
   ensure_env_file
   say "migrating the database"
+  # migrate also runs the database checks: with DEBUG=0 it refuses a database holding the demo login.
   "$PY" manage.py migrate --noinput
   "$PY" manage.py createcachetable
   "$PY" manage.py collectstatic --noinput --verbosity 0
@@ -78,8 +85,8 @@ setup() {
 serve() {
   local bind=${FITSYNC_BIND:-127.0.0.1:8000}
   say "fitsync on http://$bind (web + worker); Ctrl-C stops both"
-  "$VENV/bin/gunicorn" fitsync.wsgi --bind "$bind" --workers "${WEB_CONCURRENCY:-2}" --threads 4 \
-      --access-logfile - &
+  # Workers, threads, the worker class and the access log: gunicorn.conf.py (read from this directory).
+  "$VENV/bin/gunicorn" fitsync.wsgi --bind "$bind" &
   local web=$!
   "$PY" manage.py qcluster &
   local worker=$!
@@ -109,28 +116,44 @@ ensure_services() {
 }
 
 run_tests() {
-  ensure_venv requirements-dev.txt
+  ensure_venv requirements-dev.lock
   ensure_services
   "$PY" -m pytest "$@"
 }
 
+# The demo lives in data/demo/ (its own database and .env), so the real instance never sees the demo
+# login or its fake workouts; it always runs on SQLite, whatever DATABASE_URL the shell has.
 demo() {
-  export FITSYNC_ENV_FILE=$ROOT/data/demo.env
-  ensure_venv requirements.txt
+  local dir=$ROOT/data/demo
+  if [ "${1:-}" = --reset ]; then say "wiping the demo's data ($dir)"; rm -rf "$dir"; fi
+  unset DATABASE_URL REDIS_URL
+  export FITSYNC_DATA_DIR=$dir FITSYNC_ENV_FILE=$dir/.env
+  ensure_venv requirements.lock
   ensure_env_file
-  "$PY" manage.py demo_env "$FITSYNC_ENV_FILE"
+  local port=${FITSYNC_SANDBOX_PORT:-8765} bind=${FITSYNC_BIND:-127.0.0.1:8000}
+  "$PY" manage.py demo_env "$FITSYNC_ENV_FILE" --data-dir "$dir" \
+      --sandbox-url "http://127.0.0.1:$port" --site-url "http://$bind"
   setup
-  "$PY" manage.py sandbox_serve --seed &
+  "$PY" manage.py sandbox_serve --seed --port "$port" &
   # Expanded now: the EXIT trap may run after demo() returned and its locals are gone.
   trap "kill $! 2>/dev/null || true" EXIT
   "$PY" manage.py seed_demo
   serve
 }
 
+manage() {
+  ensure_venv requirements.lock
+  exec "$PY" manage.py "$@"
+}
+
+# Sourced (the tests do): the functions only.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] && return 0
+
 case "${1:-}" in
   run) setup; serve ;;
   setup) setup ;;
   test) shift; run_tests "$@" ;;
-  demo) demo ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  demo) shift; demo "$@" ;;
+  manage) shift; manage "$@" ;;
+  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -6,6 +6,6 @@ class FitsyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import jobs, signals  # noqa: F401  (post_migrate: the schedules; pre_save: readable args)
+        from . import demo_guard, jobs, signals  # noqa: F401  (demo-login check; schedules; readable args)
 
         jobs.install_scheduler_guard()

@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from fitsync.private_files import secure_at_start
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 ENV_FILE = env.str("FITSYNC_ENV_FILE", default=str(BASE_DIR / ".env"))  # "" reads no file (tests)
@@ -178,7 +180,11 @@ AUTH_PASSWORD_VALIDATORS = [
 DEFAULT_EXCEPTION_REPORTER = "fitsync.security.SecretsExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fitsync.security.SecretsFilter"
 SECURE_REDIRECT_EXEMPT = [r"^health$"]  # the container health check talks plain HTTP
-DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# fitsync takes no uploads: a file part is refused (400) before any of it is stored, and a body over
+# MAX_REQUEST_BODY is refused (413) before it is read (fitsync/body_limit.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY = 1024 * 1024
+FILE_UPLOAD_HANDLERS = []
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
 
 # --- database --------------------------------------------------------------------------------
 DATABASES = {
@@ -186,7 +192,6 @@ DATABASES = {
 }
 DB_IS_SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
 if DB_IS_SQLITE:
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two writers
     # queue on the busy timeout instead of failing with "database is locked" on lock upgrade.
     DATABASES["default"]["OPTIONS"] = {
@@ -205,6 +210,8 @@ else:
 # cost more than the webhook's whole transaction (bench/RESULTS.md, webhook acknowledgement).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The data directory 0700; the database, its WAL files and .env 0600, also when an older start left them open.
+secure_at_start(DATA_DIR, DATABASES["default"]["NAME"] if DB_IS_SQLITE else None, ENV_FILE)
 
 # --- cache and queue -------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -2,5 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from fitsync.body_limit import limit_request_body
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fitsync.settings")
-application = get_wsgi_application()
+application = limit_request_body(get_wsgi_application())

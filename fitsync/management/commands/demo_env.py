@@ -1,23 +1,26 @@
 """Point an env file at the sandbox: upstream base URLs, demo Withings app, DEBUG and FITSYNC_SANDBOX.
 
 Lines for other keys (SECRET_KEY, FIELD_ENCRYPTION_KEYS ...) are kept as they are; keys it sets are
-replaced in place or appended. Run by `./fitsync.sh demo` on data/demo.env before anything else.
+replaced in place or appended. Run by `./fitsync.sh demo` on data/demo/.env before anything else; the
+demo's FITSYNC_DATA_DIR (data/demo/) keeps its database apart from the real one.
 """
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from fitsync.private_files import write_private
 from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
 from integrations.sandbox.registry import DEMO_WITHINGS_CLIENT_ID, DEMO_WITHINGS_CLIENT_SECRET
 
 HEADER = "# Sandbox upstreams for the demo (written by manage.py demo_env)"
 
 
-def demo_values(sandbox_url: str, site_url: str) -> dict[str, str]:
+def demo_values(sandbox_url: str, site_url: str, data_dir: Path | None = None) -> dict[str, str]:
     root = sandbox_url.rstrip("/")
     garmin = f"{root}/garmin"  # one fake answers for every Garmin host
     return {
+        **({"FITSYNC_DATA_DIR": str(data_dir.resolve())} if data_dir else {}),
         "HEVY_API_URL": f"{root}/hevy",
         "INTERVALS_API_URL": f"{root}/intervals",
         "WITHINGS_API_URL": f"{root}/withings",
@@ -62,10 +65,9 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
         parser.add_argument("--sandbox-url", default="http://127.0.0.1:8765")
         parser.add_argument("--site-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--data-dir", type=Path, help="the demo's own data directory (its database)")
 
-    def handle(self, *args, path: Path, sandbox_url: str, site_url: str, **options):
+    def handle(self, *args, path: Path, sandbox_url: str, site_url: str, data_dir: Path | None, **options):
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(update_env_text(existing, demo_values(sandbox_url, site_url)), encoding="utf-8")
-        path.chmod(0o600)  # it holds SECRET_KEY and the encryption keys
+        write_private(path, update_env_text(existing, demo_values(sandbox_url, site_url, data_dir)))
         self.stdout.write(f"{path}: fitsync now talks to the sandbox at {sandbox_url.rstrip('/')}")

@@ -1,6 +1,7 @@
 """Create the first admin user once, from FITSYNC_ADMIN_* settings or with a generated password."""
 
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -8,11 +9,18 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from fitsync.private_files import write_private
+
 
 class Command(BaseCommand):
     help = "Create the admin user named by FITSYNC_ADMIN_USERNAME if it does not exist yet."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password-file", type=Path, help="write a generated password to this file (0600), not to the output"
+        )
+
+    def handle(self, *args, password_file: Path | None = None, **options):
         users = get_user_model().objects
         username = settings.FITSYNC_ADMIN_USERNAME
         if users.filter(username=username).exists():
@@ -23,6 +31,12 @@ class Command(BaseCommand):
         users.create_superuser(username, settings.FITSYNC_ADMIN_EMAIL, password)
         if settings.FITSYNC_ADMIN_PASSWORD:
             self.stdout.write(f"Created admin user '{username}' with the password from FITSYNC_ADMIN_PASSWORD.")
+        elif password_file:  # a container's output ends up in `docker logs`, kept and shipped around
+            write_private(password_file, f"{password}\n")
+            self.stdout.write(self.style.WARNING(
+                f"Created admin user '{username}'; its password is in {password_file} (readable by this user "
+                "only). Read it once, change it under /admin/ and delete the file."
+            ))
         else:
             self.stdout.write(
                 self.style.WARNING(

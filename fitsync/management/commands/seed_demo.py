@@ -7,9 +7,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from fitsync.demo_guard import DEMO_USERNAME
 from integrations.sandbox.django_view import sandbox_url_from_settings
 
-DEMO_USERNAME = DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = DEMO_USERNAME
 
 
 class Command(BaseCommand):
@@ -18,8 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--sandbox-url", default="", help="default: taken from HEVY_API_URL")
         parser.add_argument("--wait", type=float, default=20.0, help="seconds to wait for the sandbox to answer")
+        parser.add_argument(
+            "--remove", action="store_true", help="delete the demo login and everything it owns (allowed with DEBUG=0)"
+        )
 
-    def handle(self, *args, sandbox_url: str, wait: float, **options):
+    def handle(self, *args, sandbox_url: str, wait: float, remove: bool, **options):
+        if remove:
+            return self._remove()
         if not settings.DEBUG and not getattr(settings, "FITSYNC_SANDBOX", False):
             raise CommandError("seed_demo creates a demo/demo login: only with DEBUG=1 or FITSYNC_SANDBOX=1.")
         users = get_user_model().objects
@@ -31,6 +37,15 @@ class Command(BaseCommand):
         root = (sandbox_url or sandbox_url_from_settings()).rstrip("/")
         info = self._demo_info(root, wait)
         self.stdout.write("\n".join(self._instructions(root, info)))
+
+    def _remove(self) -> None:
+        """The demo login goes, and with it (on delete cascade) its connected accounts, items and runs."""
+        deleted, per_model = get_user_model().objects.filter(username=DEMO_USERNAME).delete()
+        if not deleted:
+            self.stdout.write(f"No user '{DEMO_USERNAME}' here.")
+            return
+        counts = ", ".join(f"{count} {label.rsplit('.', 1)[-1]}" for label, count in sorted(per_model.items()))
+        self.stdout.write(f"Removed the demo login '{DEMO_USERNAME}' and what it owned: {counts}.")
 
     def _demo_info(self, root: str, wait: float) -> dict | None:
         """The sandbox's credentials, polling until it answers (it starts alongside this command)."""
