@@ -3,7 +3,7 @@
 State is a set of users keyed by API key, each with workouts and an events log. Errors speak
 Hevy's dialect: JSON `{"error": "..."}`, except the 401, which is the bare text `InvalidApiKey`.
 Options cover the spots where upstream behaviour is unconfirmed, so clients can be tested on each
-variant: `wrap_single`, `legacy_supersets_key`, `collapse_events` and `page_past_end`.
+variant: `wrap_single`, `legacy_supersets_key`, `collapse_events`, `page_past_end` and `webhook_ids`.
 """
 
 # Reference: docs/upstream-apis.md section 1 (Hevy public API v1) and section 6 (fake-server checklist).
@@ -53,6 +53,7 @@ class HevyFake(FakeService):
         legacy_supersets_key: bool = False,
         collapse_events: bool = True,
         page_past_end: str = "404",
+        webhook_ids: str = "per_event",
         clock: Callable[[], datetime] | None = None,
     ):
         """Options, for behaviour upstream does not pin down (section 1.2):
@@ -63,12 +64,17 @@ class HevyFake(FakeService):
             query); False lists every recorded change, each with the workout as it was then.
         page_past_end: "404" answers `{"error": "Page not found"}` past page_count (as the
             body-measurements endpoint declares); "empty" answers 200 with an empty list.
+        webhook_ids: what the webhook body's top-level `id` identifies, which Hevy does not document:
+            "per_event" a new id per saved workout (re-sends share it), "stable" one id for the
+            subscription, the same in every delivery.
         """
         super().__init__()
         self.wrap_single = wrap_single
         self.legacy_supersets_key = legacy_supersets_key
         self.collapse_events = collapse_events
         self.page_past_end = page_past_end
+        self.webhook_ids = webhook_ids
+        self.subscription_id = str(uuid.uuid4())
         self.clock = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, dict] = {}
         self.webhook_attempts: list[WebhookAttempt] = []
@@ -230,8 +236,7 @@ class HevyFake(FakeService):
         seconds (Hevy expects 200 within about 5 s, section 1.4). The wait before re-send n is
         `backoff * 2**(n-1)` seconds; Hevy's real count and backoff are unconfirmed.
         """
-        event_id = str(uuid.uuid4())
-        body = {"id": event_id, "payload": {"workoutId": workout_id}}
+        body = self.webhook_body(workout_id)
         headers = {"Authorization": authorization} if authorization is not None else {}
         attempts: list[WebhookAttempt] = []
         for number in range(1, retries + 2):
@@ -244,6 +249,11 @@ class HevyFake(FakeService):
             if number <= retries and backoff:
                 time.sleep(backoff * 2 ** (number - 1))
         return attempts
+
+    def webhook_body(self, workout_id: str) -> dict:
+        """The body of a new webhook event for `workout_id` (its re-sends repeat it unchanged)."""
+        event_id = self.subscription_id if self.webhook_ids == "stable" else str(uuid.uuid4())
+        return {"id": event_id, "payload": {"workoutId": workout_id}}
 
     def emit_webhook_in_background(self, url: str, authorization: str | None, workout_id: str,
                                    **options) -> threading.Thread:
