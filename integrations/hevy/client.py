@@ -35,11 +35,13 @@ class WorkoutPage:
 
 @dataclass(frozen=True)
 class WorkoutEvent:
-    """An entry of /v1/workouts/events: `workout` is set for "updated", None for "deleted"."""
+    """An entry of /v1/workouts/events: `workout` is set for "updated", None for "deleted".
+
+    `at` is None for a deletion that came without `deleted_at`."""
 
     kind: str
     workout_id: str
-    at: datetime
+    at: datetime | None
     workout: Workout | None = None
 
 
@@ -66,7 +68,10 @@ class HevyClient:
         throttle().wait()
         try:
             response = http.request(
-                PROVIDER, "GET", self.base_url + path, params=params or None,
+                PROVIDER,
+                "GET",
+                self.base_url + path,
+                params=params or None,
                 headers={"api-key": self.api_key, "Accept": "application/json"},
             )
         except RateLimited as exc:
@@ -114,5 +119,12 @@ def _event_from_hevy(data: dict) -> WorkoutEvent | None:
         workout = workout_from_hevy(data["workout"])
         return WorkoutEvent("updated", workout.source_id, workout.updated_at or workout.end, workout)
     if data.get("type") == "deleted" and data.get("id"):
-        return WorkoutEvent("deleted", str(data["id"]), parse_time(data.get("deleted_at") or "1970-01-01T00:00:00Z"))
+        return WorkoutEvent("deleted", str(data["id"]), _time_or_none(data.get("deleted_at")))
     return None  # an event type fitsync does not know: skipped rather than failing the whole poll
+
+
+def _time_or_none(stamp) -> datetime | None:
+    try:
+        return parse_time(stamp) if isinstance(stamp, str) and stamp else None
+    except ValueError:
+        return None

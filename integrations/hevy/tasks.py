@@ -1,7 +1,7 @@
 """django-q2 entry points for Hevy: primitive ids in, a short summary out."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -13,6 +13,7 @@ from fitsync.sync import reauth_message
 from .events import poll_account
 
 log = logging.getLogger("fitsync.hevy")
+FEED_FAILURES = "events_feed_failures"  # in ConnectedAccount.meta: {"count": n, "since": first failure}
 
 
 def poll_events() -> str:
@@ -29,10 +30,39 @@ def poll_one(account: ConnectedAccount) -> tuple[bool, str]:
         account.mark_needs_reauth(reauth_message(exc))
         return False, f"Hevy account {account.pk}: {reauth_message(exc)}"
     except UpstreamError as exc:  # the watermark did not move: the next poll repeats this one
-        account.mark_error(str(exc))
+        account.mark_error(feed_failed(account, str(exc)))
         return False, f"Hevy account {account.pk}: {exc}"
+    feed_recovered(account)
     account.mark_success()
     return True, f"Hevy account {account.pk}: {summary}"
+
+
+def feed_failed(account: ConnectedAccount, error: str) -> str:
+    """Count consecutive failed polls in the account's meta; the message the dashboard shows."""
+    meta = _fresh_meta(account)
+    failures = meta.get(FEED_FAILURES) or {"count": 0, "since": timezone.now().isoformat()}
+    failures = {**failures, "count": int(failures.get("count") or 0) + 1}
+    _save_meta(account, {**meta, FEED_FAILURES: failures})
+    since = timezone.localtime(datetime.fromisoformat(failures["since"]))
+    return f"Hevy's events feed has failed {failures['count']} times since {since:%Y-%m-%d %H:%M}: {error}"
+
+
+def feed_recovered(account: ConnectedAccount) -> None:
+    meta = _fresh_meta(account)
+    if FEED_FAILURES in meta:
+        del meta[FEED_FAILURES]
+        _save_meta(account, meta)
+
+
+def _fresh_meta(account: ConnectedAccount) -> dict:
+    # Read again: the connect page and the timezone refresh write other keys of the same meta.
+    meta = ConnectedAccount.objects.filter(pk=account.pk).values_list("meta", flat=True).first()
+    return dict(meta or {})
+
+
+def _save_meta(account: ConnectedAccount, meta: dict) -> None:
+    ConnectedAccount.objects.filter(pk=account.pk).update(meta=meta)
+    account.meta = meta
 
 
 def sync_now(account_id: int, run_id: int) -> str:

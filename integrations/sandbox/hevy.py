@@ -3,7 +3,8 @@
 State is a set of users keyed by API key, each with workouts and an events log. Errors speak
 Hevy's dialect: JSON `{"error": "..."}`, except the 401, which is the bare text `InvalidApiKey`.
 Options cover the spots where upstream behaviour is unconfirmed, so clients can be tested on each
-variant: `wrap_single`, `legacy_supersets_key`, `collapse_events`, `page_past_end` and `webhook_ids`.
+variant: `wrap_single`, `legacy_supersets_key`, `collapse_events`, `page_past_end`,
+`webhook_ids`, `since_format`, `deleted_at` and `rate_limit`.
 """
 
 # Reference: docs/upstream-apis.md section 1 (Hevy public API v1) and section 6 (fake-server checklist).
@@ -54,6 +55,8 @@ class HevyFake(FakeService):
         collapse_events: bool = True,
         page_past_end: str = "404",
         webhook_ids: str = "per_event",
+        since_format: str = "any",
+        deleted_at: bool = True,
         clock: Callable[[], datetime] | None = None,
     ):
         """Options, for behaviour upstream does not pin down (section 1.2):
@@ -67,6 +70,9 @@ class HevyFake(FakeService):
         webhook_ids: what the webhook body's top-level `id` identifies, which Hevy does not document:
             "per_event" a new id per saved workout (re-sends share it), "stable" one id for the
             subscription, the same in every delivery.
+        since_format: "any" reads any ISO 8601 `since` (with `+00:00` too); "z" refuses with 400
+            anything but UTC with `Z`, the only form in Hevy's spec and live timestamps.
+        deleted_at: False lists "deleted" events without their `deleted_at`.
         """
         super().__init__()
         self.wrap_single = wrap_single
@@ -74,6 +80,8 @@ class HevyFake(FakeService):
         self.collapse_events = collapse_events
         self.page_past_end = page_past_end
         self.webhook_ids = webhook_ids
+        self.since_format = since_format
+        self.deleted_at = deleted_at
         self.subscription_id = str(uuid.uuid4())
         self.clock = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, dict] = {}
@@ -161,9 +169,7 @@ class HevyFake(FakeService):
 
     def _list_workouts(self, request: Request, user: dict) -> Response:
         # Newest first, as community clients report; the spec does not state an order (1.2).
-        workouts = sorted(
-            user["workouts"].values(), key=lambda w: parse_time(w["start_time"]), reverse=True
-        )
+        workouts = sorted(user["workouts"].values(), key=lambda w: parse_time(w["start_time"]), reverse=True)
         return self._page(request, "workouts", workouts, self._serialize)
 
     def _count_workouts(self, request: Request, user: dict) -> Response:
@@ -177,9 +183,12 @@ class HevyFake(FakeService):
         return json_response({"workout": body} if self.wrap_single else body)
 
     def _list_events(self, request: Request, user: dict) -> Response:
+        raw = request.query.get("since") or EPOCH
         try:
-            since = parse_time(request.query.get("since") or EPOCH)
+            since = parse_time(raw)
         except ValueError:
+            return self.error_response(400, "Invalid since")
+        if self.since_format == "z" and not raw.endswith("Z"):
             return self.error_response(400, "Invalid since")
         events = [e for e in self._events_newest_first(user) if _event_time(e) > since]
         return self._page(request, "events", events, self._serialize_event)
@@ -217,7 +226,7 @@ class HevyFake(FakeService):
     def _serialize_event(self, event: dict) -> dict:
         if event["type"] == "updated":
             return {"type": "updated", "workout": self._serialize(event["workout"])}
-        return dict(event)
+        return dict(event) if self.deleted_at else {k: v for k, v in event.items() if k != "deleted_at"}
 
     # --- webhooks -------------------------------------------------------------------------------
     def emit_webhook(
@@ -255,19 +264,21 @@ class HevyFake(FakeService):
         event_id = self.subscription_id if self.webhook_ids == "stable" else str(uuid.uuid4())
         return {"id": event_id, "payload": {"workoutId": workout_id}}
 
-    def emit_webhook_in_background(self, url: str, authorization: str | None, workout_id: str,
-                                   **options) -> threading.Thread:
+    def emit_webhook_in_background(
+        self, url: str, authorization: str | None, workout_id: str, **options
+    ) -> threading.Thread:
         """Like `emit_webhook`, on a daemon thread; attempts land in `self.webhook_attempts`."""
         thread = threading.Thread(
-            target=self.emit_webhook, args=(url, authorization, workout_id), kwargs=options,
+            target=self.emit_webhook,
+            args=(url, authorization, workout_id),
+            kwargs=options,
             daemon=True,
         )
         thread.start()
         return thread
 
 
-def _deliver(url: str, headers: dict, body: dict, timeout: float, number: int,
-             workout_id: str) -> WebhookAttempt:
+def _deliver(url: str, headers: dict, body: dict, timeout: float, number: int, workout_id: str) -> WebhookAttempt:
     started = time.monotonic()
     status, error = None, None
     try:
