@@ -1,6 +1,6 @@
 """Hevy public API v1: one method per endpoint fitsync calls, parsed into records at the edge."""
 
-# Reference: https://api.hevyapp.com/docs (see /work/shared/docs/upstream-apis.md section 1)
+# Reference: https://api.hevyapp.com/docs (see docs/upstream.md, Hevy)
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +16,7 @@ from .mapping import parse_time, workout_from_hevy
 
 PROVIDER = "hevy"
 MAX_PAGE_SIZE = 10  # the API answers 400 "Invalid page size" above this
+START_PER_SECOND = 4.0  # what a peer client paces at; the pacer probes upward from here
 _throttle: Throttle | None = None
 
 
@@ -53,9 +54,10 @@ class EventPage:
 
 
 def throttle() -> Throttle:
+    """The instance's Hevy pacer: no published limit, so it starts slowly and adapts to 429s."""
     global _throttle
     if _throttle is None or _throttle.per_second != settings.HEVY_REQUESTS_PER_SECOND:
-        _throttle = Throttle(settings.HEVY_REQUESTS_PER_SECOND)
+        _throttle = Throttle(settings.HEVY_REQUESTS_PER_SECOND, service=PROVIDER, start=START_PER_SECOND)
     return _throttle
 
 
@@ -75,8 +77,9 @@ class HevyClient:
                 headers={"api-key": self.api_key, "Accept": "application/json"},
             )
         except RateLimited as exc:
-            throttle().pause(exc.retry_after or 1.0)  # every thread of this process backs off
+            throttle().pause(exc.retry_after)  # every caller of the instance slows down
             raise
+        throttle().succeeded()
         return http.json_of(response, PROVIDER)
 
     def user_info(self) -> HevyUser:

@@ -57,6 +57,8 @@ class HevyFake(FakeService):
         webhook_ids: str = "per_event",
         since_format: str = "any",
         deleted_at: bool = True,
+        rate_limit: float | None = None,
+        retry_after: bool = True,
         clock: Callable[[], datetime] | None = None,
     ):
         """Options, for behaviour upstream does not pin down (section 1.2):
@@ -73,6 +75,9 @@ class HevyFake(FakeService):
         since_format: "any" reads any ISO 8601 `since` (with `+00:00` too); "z" refuses with 400
             anything but UTC with `Z`, the only form in Hevy's spec and live timestamps.
         deleted_at: False lists "deleted" events without their `deleted_at`.
+        rate_limit: requests/s allowed per API key (a token bucket holding one second's worth), unknown
+            upstream and unpublished, so hidden: above it the answer is 429, with a Retry-After in whole
+            seconds when `retry_after` is True and without one otherwise. None: no limit.
         """
         super().__init__()
         self.wrap_single = wrap_single
@@ -82,6 +87,9 @@ class HevyFake(FakeService):
         self.webhook_ids = webhook_ids
         self.since_format = since_format
         self.deleted_at = deleted_at
+        self.rate_limit = rate_limit
+        self.retry_after = retry_after
+        self._buckets: dict[str, tuple[float, float]] = {}  # api key -> (tokens, at)
         self.subscription_id = str(uuid.uuid4())
         self.clock = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, dict] = {}
@@ -160,9 +168,31 @@ class HevyFake(FakeService):
                 user = self.users.get(request.header("api-key") or "")
                 if user is None:
                     return self.error_response(401, "InvalidApiKey")
+                wait = self._take_token(user["api_key"])
+                if wait:
+                    return self._too_many_requests(wait)
                 return handler(request, user, **params)
 
         return with_user
+
+    def _take_token(self, api_key: str) -> float:
+        """0 when the request may go through, else the seconds until it could."""
+        if not self.rate_limit:
+            return 0.0
+        now, capacity = time.monotonic(), max(1.0, self.rate_limit)
+        tokens, at = self._buckets.get(api_key, (capacity, now))
+        tokens = min(capacity, tokens + (now - at) * self.rate_limit)
+        if tokens < 1:
+            self._buckets[api_key] = (tokens, now)
+            return (1 - tokens) / self.rate_limit
+        self._buckets[api_key] = (tokens - 1, now)
+        return 0.0
+
+    def _too_many_requests(self, wait: float) -> Response:
+        response = self.error_response(429, "Too Many Requests")
+        if self.retry_after:
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
 
     def _user_info(self, request: Request, user: dict) -> Response:
         return json_response({"data": {"id": user["id"], "name": user["name"], "url": user["url"]}})

@@ -125,6 +125,27 @@ def test_429s_are_waited_out(upstreams, accounts, history, hevy, intervals):
     assert len(intervals.activities(ATHLETE)) == 40
 
 
+@pytest.mark.django_db(transaction=True)  # page readers in threads share the pacer's state in the database
+@pytest.mark.parametrize("retry_after", [True, False])
+def test_a_rate_limited_hevy_gets_everything_with_few_429s(upstreams, accounts, hevy, intervals, settings,
+                                                            retry_after):
+    """GIVEN a Hevy that refuses more than 3 requests/s per key (unpublished, so hidden), with or
+    without Retry-After, WHEN a history of 12 pages is imported with the pacer on, THEN every
+    workout arrives and only a few requests were refused (the pacer backs off, then probes slowly)."""
+    import random
+    from datetime import UTC, datetime
+
+    from integrations.sandbox.workouts import generate_workouts
+
+    hevy.rate_limit, hevy.retry_after = 3.0, retry_after
+    hevy.add_workouts(HEVY_KEY, generate_workouts(120, rng=random.Random(5), end=datetime(2024, 10, 1, tzinfo=UTC)))
+    settings.HEVY_REQUESTS_PER_SECOND = 50
+    assert backfill()[2] == 0
+    assert len(intervals.activities(ATHLETE)) == 120
+    statuses = [call.status for call in hevy.calls("GET", r"^/v1/workouts$")]
+    assert statuses.count(200) == 12 and statuses.count(429) <= 4
+
+
 def test_since_until_max_pages_and_limit(upstreams, accounts, history, intervals):
     starts = sorted(w["start_time"][:10] for w in history)
     out, _, _ = backfill("--since", starts[10], "--until", starts[20], "--dry-run")
