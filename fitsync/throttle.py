@@ -2,8 +2,9 @@
 
 Hevy publishes no limit but answers 429; Intervals.icu allows about 10 requests/s per address. The
 pacer starts at a given rate and adapts (AIMD): while requests go out it probes upward (doubling
-quickly until the first 429, then slowly and linearly), and a 429 cuts the rate and holds every
-caller for its Retry-After or, without one, for a pause that doubles with each 429 in a row.
+quickly until the first 429, then slowly and linearly), and a 429 cuts the rate (to a share of it,
+and at most just below what went through lately) and holds every caller for its Retry-After or,
+without one, for a pause that doubles with each 429 in a row.
 
 The state lives in Django's cache (the database cache by default, Redis when set), so every worker
 and web process paces against one budget. Start times are numbered slots in four-second buckets,
@@ -18,10 +19,13 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 
 from django.core.cache import cache
 from django.db import DatabaseError
+
+from fitsync.errors import RateLimited
 
 log = logging.getLogger("fitsync.throttle")
 BUCKET = 4.0  # seconds per bucket of slots: the rate is kept in steps of 1/BUCKET requests/s
@@ -29,8 +33,11 @@ DOUBLING = 0.15  # seconds per doubling of the rate before the first 429
 PROBE_STEP = 0.05  # requests/s added per second of requests going out after a 429
 CUT = 0.75  # the rate after a 429, as a share of the rate it came at
 FIRST_CUT = 0.25  # the first 429 ends the fast probe, which overshoots further
+ADMITTED_WINDOW = 3.0  # seconds of successes a cut looks back on
+CUT_BELOW_ADMITTED = 0.95  # and the rate it cuts to at most, as a share of what went through
 BASE_HOLD = 0.5  # seconds of pause after a 429 without Retry-After; doubles per 429 in a row
-MAX_HOLD = 120.0
+MAX_WAIT = 60.0  # longer than this, a caller is told to come back later rather than kept waiting
+MAX_SCAN = 1000  # slots tried per claim before giving up on the cache
 STATE_TTL = 24 * 3600
 RECHECK = 0.1  # seconds between looks at the shared state while waiting for a slot
 clock = time.time  # replaced in tests to move time without sleeping
@@ -68,6 +75,7 @@ class Throttle:
         self._lock = threading.Lock()
         self._taken_until = 0.0  # start time of the last slot this process took
         self._strikes_seen = False  # the state last read here counted 429s in a row
+        self._successes: deque[float] = deque(maxlen=1000)  # when requests of this process went through
 
     # --- callers ---------------------------------------------------------------------------
     def wait(self) -> None:
@@ -79,6 +87,13 @@ class Throttle:
             start_at = self._claim(state)
             if start_at is None:
                 return  # the cache is unavailable: send unpaced (the 429 answer is the backstop)
+            if start_at - clock() > MAX_WAIT:  # a long Retry-After: free the worker, retry later
+                raise RateLimited(
+                    f"{self.service} asked to wait; trying again later",
+                    provider=self.service,
+                    status=429,
+                    retry_after=start_at - clock(),
+                )
             state, ready = self._await(start_at, state.rate)
             if ready:
                 self._strikes_seen = state.strikes > 0
@@ -98,7 +113,8 @@ class Throttle:
                 return state, True
 
     def succeeded(self) -> None:
-        """A request went through: the next 429 starts a new series of pauses."""
+        """A request went through: counted for the next cut; the next 429 starts a new series of pauses."""
+        self._successes.append(clock())
         if self.per_second <= 0 or not self._strikes_seen:
             return
         with self._lock:
@@ -116,14 +132,23 @@ class Throttle:
             state, now = self.state(), clock()
             recent = now - state.cut_at < max(state.hold, 1.0)  # in flight before the last cut: same event
             if not recent:
-                state.rate = max(self.floor, state.rate * (FIRST_CUT if state.fast else CUT))
+                cut = state.rate * (FIRST_CUT if state.fast else CUT)
+                state.rate = max(self.floor, min(cut, self._admitted(now) * CUT_BELOW_ADMITTED))
                 state.fast, state.cut_at, state.grown_at = False, now, now
             state.strikes += 1  # until a request goes through (see `succeeded`)
             hold = retry_after if retry_after is not None else BASE_HOLD * 2 ** (state.strikes - 1)
-            state.hold = min(MAX_HOLD, max(0.0, hold))
+            state.hold = max(0.0, hold)
             state.hold_until = max(state.hold_until, now + state.hold)
             self._save(state)
         log.info("%s answered 429: pacing at %.2f requests/s, holding %.1f s", self.service, state.rate, state.hold)
+
+    def _admitted(self, now: float) -> float:
+        """Requests/s that went through here lately: after an overshoot, a far better guess of the
+        limit than a fixed share of the rate that overshot (infinite when unknown)."""
+        recent = [t for t in self._successes if t > now - ADMITTED_WINDOW]
+        if len(recent) < 3:
+            return math.inf
+        return len(recent) / max(1.0, min(ADMITTED_WINDOW, now - self._successes[0]))
 
     # --- state -----------------------------------------------------------------------------
     def state(self) -> PaceState:
@@ -163,7 +188,7 @@ class Throttle:
         bucket = int(earliest // BUCKET)
         slot = math.ceil((earliest - bucket * BUCKET) * per_bucket / BUCKET)
         try:
-            while True:
+            for _ in range(MAX_SCAN):
                 if slot >= per_bucket:
                     bucket, slot = bucket + 1, 0
                     continue
@@ -173,8 +198,9 @@ class Throttle:
                     return start_at
                 slot += 1
         except DatabaseError:
-            log.warning("%s pacer unavailable (cache error); sending without it", self.service)
-            return None
+            pass
+        log.warning("%s pacer unavailable (cache error or no free slot); sending without it", self.service)
+        return None
 
     def _key(self, name: str) -> str:
         return f"pace:{self.service}:{name}"

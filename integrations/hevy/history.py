@@ -3,8 +3,9 @@
 Hevy pages newest first and has no date filter, so up to `concurrency` pages are in flight at any
 time (a slow page holds up no other), and no page is started past one that reaches back before
 `since`. Every request goes through the client's pacer, which spaces them for the whole instance and
-holds everyone after a 429; so a 429 is retried at once (the pacer decides when it goes out) and
-only other transient failures wait here, since a backfill is not an engine job.
+holds everyone after a 429 (for Retry-After, or its own pause without one); so a 429 is retried after
+its Retry-After alone, never a backoff on top, and other transient failures wait here with a doubling
+pause, since a backfill is not an engine job.
 """
 
 import threading
@@ -77,10 +78,11 @@ def with_retries(call, *args, attempts: int = RETRIES):
     while True:
         try:
             return call(*args)
-        except RateLimited:
+        except RateLimited as exc:
             failures["rate_limited"] += 1
             if failures["rate_limited"] >= max(attempts, RATE_LIMITED_RETRIES):
                 raise
+            time.sleep(exc.retry_after or 0)  # the pacer holds everyone as long; without it, its pause
         except TransientError:
             failures["transient"] += 1
             if failures["transient"] >= attempts:

@@ -112,3 +112,25 @@ def test_a_rate_of_zero_turns_pacing_off(now):
     off.pause(60)
     off.wait()
     assert now["t"] == started
+
+
+def test_a_long_retry_after_frees_the_caller_instead_of_keeping_it_waiting(now):
+    from fitsync.errors import RateLimited
+
+    first, second = pacer(10.0), pacer(10.0)
+    first.wait()
+    first.pause(3600)
+    with pytest.raises(RateLimited) as limited:
+        second.wait()
+    assert limited.value.retry_after == pytest.approx(3600, abs=1)
+
+
+def test_a_429_after_an_overshoot_cuts_to_just_below_what_went_through(now):
+    """GIVEN a pacer that doubled far past an upstream that lets 3 requests/s through
+    WHEN the 429 comes THEN the rate drops to just under 3/s, not to a quarter of the overshoot."""
+    overshot = pacer(100.0, start=64.0)
+    for _ in range(9):  # 3 requests/s went through over the last 3 seconds
+        overshot.succeeded()
+        now["t"] += 1 / 3
+    overshot.pause(1.0)
+    assert overshot.state().rate == pytest.approx(3 * throttle.CUT_BELOW_ADMITTED, rel=0.01)
