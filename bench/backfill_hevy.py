@@ -252,7 +252,7 @@ def render(results: list[dict], args, command: str) -> str:
     ]
     for r in results:
         lines.extend(_rows(r, args))
-    lines += ["", *_verdict_lines(results, args), "", results[0]["settings"], "", NOTE, ""]
+    lines += ["", *_verdict_lines(results, args), "", results[0]["settings"], "", NOTE, "", ""]
     return "\n".join(lines)
 
 
@@ -300,7 +300,8 @@ def settings_line() -> str:
         f"at {START_PER_SECOND:g}/s), HEVY_BACKFILL_CONCURRENCY={settings.HEVY_BACKFILL_CONCURRENCY}, "
         f"INTERVALS_REQUESTS_PER_SECOND={settings.INTERVALS_REQUESTS_PER_SECOND:g}, "
         f"INTERVALS_BULK_BATCH_SIZE={settings.INTERVALS_BULK_BATCH_SIZE}; pacer: rate doubles every "
-        f"{throttle.DOUBLING:g} s until the first 429, then x{throttle.CUT:g} per 429 and "
+        f"{throttle.DOUBLING:g} s until the first 429, then x{throttle.CUT:g} per 429 (at most "
+        f"{throttle.CUT_BELOW_ADMITTED:g} x what went through in the last {throttle.ADMITTED_WINDOW:g} s) and "
         f"+{throttle.PROBE_STEP:g}/s per second."
     )
 
