@@ -16,7 +16,7 @@ from .mapping import parse_time, workout_from_hevy
 
 PROVIDER = "hevy"
 MAX_PAGE_SIZE = 10  # the API answers 400 "Invalid page size" above this
-START_PER_SECOND = 4.0  # what a peer client paces at; the pacer probes upward from here
+START_PER_SECOND = 4.0  # twice what a community client paces at (0.5 s per call); probed upward from here
 _throttle: Throttle | None = None
 
 

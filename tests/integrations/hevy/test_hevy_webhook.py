@@ -240,7 +240,14 @@ def test_an_immediate_redelivery_writes_once(
 
 
 def test_an_edit_delivered_later_syncs_again(
-    client, upstreams, accounts, hevy, intervals, sent_jobs, webhook_ids, django_capture_on_commit_callbacks,
+    client,
+    upstreams,
+    accounts,
+    hevy,
+    intervals,
+    sent_jobs,
+    webhook_ids,
+    django_capture_on_commit_callbacks,
     monkeypatch,
 ):
     from datetime import timedelta
