@@ -263,9 +263,9 @@ if FITSYNC_SANDBOX and not DEBUG and not env.bool("FITSYNC_SANDBOX_ALLOW_NON_DEB
 # --- Hevy ------------------------------------------------------------------------------------
 HEVY_API_URL = env.str("HEVY_API_URL", default="https://api.hevyapp.com").rstrip("/")
 HEVY_EVENTS_POLL_MINUTES = env.int("HEVY_EVENTS_POLL_MINUTES", default=15)
-# Hevy publishes no rate limit (but answers 429): pace each process, and bound the backfill's parallel
-# page reads. A 429 pauses every thread for its Retry-After.
-HEVY_REQUESTS_PER_SECOND = env.float("HEVY_REQUESTS_PER_SECOND", default=25.0)
+# Hevy publishes no rate limit (but answers 429): one pacer for the instance starts slowly and adapts
+# (fitsync/throttle.py); this is the most it ever sends. The backfill keeps this many page reads in flight.
+HEVY_REQUESTS_PER_SECOND = env.float("HEVY_REQUESTS_PER_SECOND", default=100.0)
 HEVY_BACKFILL_CONCURRENCY = env.int("HEVY_BACKFILL_CONCURRENCY", default=6)
 
 # --- Intervals.icu ---------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """Edits, deletions and missed webhooks: read /v1/workouts/events from the account's watermark.
 
 The watermark (`ConnectedAccount.cursor`) moves forward only after every page was read and the
-items were stored, so a failed poll is simply repeated. Replaying an event is harmless: an item
-whose snapshot already has the workout's `updated_at` is left alone, and the job skips unchanged
-content by hash.
+items were stored, so a failed poll is simply repeated; it never moves backwards. Every poll reads
+again from a few minutes behind it, for events that appear in the feed later than their timestamp
+says. Replaying an event is harmless: an item whose snapshot already has the workout's `updated_at`
+is left alone, and the job skips unchanged content by hash.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,9 +19,11 @@ from fitsync.pipelines import routes_from
 
 from .auth import api_key_of
 from .client import MAX_PAGE_SIZE, HevyClient, WorkoutEvent
-from .mapping import snapshot_of
+from .mapping import parse_time, snapshot_of
 
-EPOCH = "1970-01-01T00:00:00Z"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OVERLAP = timedelta(minutes=5)
+LATEST = datetime.max.replace(tzinfo=UTC)  # where a deletion without a time sorts: a deletion is final
 
 
 @dataclass
@@ -35,17 +39,22 @@ class PollSummary:
 def poll_account(account: ConnectedAccount, client: HevyClient | None = None) -> PollSummary:
     """Read every event after the watermark, queue the work, then move the watermark."""
     client = client or HevyClient(api_key_of(account))
-    since = account.cursor or EPOCH
-    events = read_events(client, since)
+    watermark = parse_time(account.cursor) if account.cursor else EPOCH
+    events = read_events(client, hevy_stamp(max(EPOCH, watermark - OVERLAP)))
     summary = PollSummary()
     with transaction.atomic():
         item_ids = [pk for event in latest_per_workout(events) for pk in apply_event(account, event, summary)]
         sync.enqueue(item_ids)
-        if events:
-            newest = max(event.at for event in events).isoformat()
-            ConnectedAccount.objects.filter(pk=account.pk).update(cursor=newest, updated_at=timezone.now())
-            account.cursor = newest
+        newest = max([watermark, *(event.at for event in events if event.at)])
+        if newest > watermark:
+            account.cursor = hevy_stamp(newest)
+            ConnectedAccount.objects.filter(pk=account.pk).update(cursor=account.cursor, updated_at=timezone.now())
     return summary
+
+
+def hevy_stamp(moment: datetime) -> str:
+    """UTC with milliseconds and `Z`, the only form Hevy's own timestamps and examples use."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def read_events(client: HevyClient, since: str) -> list[WorkoutEvent]:
@@ -62,9 +71,13 @@ def latest_per_workout(events: list[WorkoutEvent]) -> list[WorkoutEvent]:
     latest: dict[str, WorkoutEvent] = {}
     for event in events:
         known = latest.get(event.workout_id)
-        if known is None or (event.at, event.kind == "deleted") > (known.at, known.kind == "deleted"):
+        if known is None or _order(event) > _order(known):
             latest[event.workout_id] = event
-    return sorted(latest.values(), key=lambda e: e.at)
+    return sorted(latest.values(), key=_order)
+
+
+def _order(event: WorkoutEvent) -> tuple[datetime, bool]:
+    return event.at or LATEST, event.kind == "deleted"
 
 
 def apply_event(account: ConnectedAccount, event: WorkoutEvent, summary: PollSummary) -> list[int]:
@@ -88,7 +101,9 @@ def apply_event(account: ConnectedAccount, event: WorkoutEvent, summary: PollSum
 
 
 def _is_already_synced(item: SyncItem | None, event: WorkoutEvent) -> bool:
-    if item is None or item.status != ItemStatus.SYNCED or item.operation != SyncItem.Operation.UPSERT:
+    """Synced, or queued, in this very version (the overlap reads the last few events again)."""
+    queued_or_done = (ItemStatus.SYNCED, ItemStatus.PENDING, ItemStatus.RUNNING)
+    if item is None or item.status not in queued_or_done or item.operation != SyncItem.Operation.UPSERT:
         return False
     return bool(event.workout.updated_at) and item.snapshot.get("updated_at") == event.workout.updated_at.isoformat()
 
@@ -96,6 +111,7 @@ def _is_already_synced(item: SyncItem | None, event: WorkoutEvent) -> bool:
 def _upsert(account: ConnectedAccount, route: str, event: WorkoutEvent, operation: str) -> int:
     fields = {"operation": operation}
     if event.workout is not None:
-        fields.update(title=event.workout.title[:200], occurred_at=event.workout.start,
-                      snapshot=snapshot_of(event.workout))
+        fields.update(
+            title=event.workout.title[:200], occurred_at=event.workout.start, snapshot=snapshot_of(event.workout)
+        )
     return sync.upsert_item(account.pk, route, event.workout_id, **fields)[0]

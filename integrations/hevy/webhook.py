@@ -8,10 +8,12 @@ configured in its developer settings, and re-sends when the answer takes more th
 import json
 import logging
 import re
+from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -24,6 +26,10 @@ unsupported = logging.getLogger("fitsync.webhooks.unsupported")
 MAX_BODY_BYTES = 64 * 1024
 BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
 SOURCE_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
+# Hevy re-sends a delivery it got no quick answer to within seconds to minutes; a pair seen again after
+# this is a new delivery (an edit). A redelivery wrongly taken as new costs one GET and no write.
+REDELIVERY_WINDOW = timedelta(minutes=10)
+clock = timezone.now  # replaced in tests to deliver again later without waiting
 
 
 @csrf_exempt
@@ -92,10 +98,11 @@ def parse_delivery(body: bytes) -> tuple[str, str | None]:
 
 def record_delivery(account_id: int, event_id: str, workout_id: str, body: bytes) -> str:
     """Event, pending item and job committed together, in one short transaction."""
-    # Re-sends of one event share its id; without an id, the same body for the same workout is a re-send.
-    key = f"hevy:{account_id}:{event_id or workout_id + ':' + crypto.digest(body.decode('utf-8', 'replace'))}"
+    now = clock()
     with transaction.atomic():
-        if not InboundEvent.record(Provider.HEVY, account_id, key, body):
+        if is_recent_redelivery(account_id, event_id, workout_id, body, now) or not InboundEvent.record(
+            Provider.HEVY, account_id, dedupe_key(account_id, event_id, workout_id, body, now), body
+        ):
             return "duplicate"
         item_ids = [
             sync.upsert_item(account_id, route.name, workout_id, operation=SyncItem.Operation.UPSERT)[0]
@@ -103,3 +110,21 @@ def record_delivery(account_id: int, event_id: str, workout_id: str, body: bytes
         ]
         sync.enqueue(item_ids)
     return "accepted"
+
+
+def dedupe_key(account_id: int, event_id: str, workout_id: str, body: bytes, now: datetime) -> str:
+    """The same delivery (event id, or the body when there is none) of the same workout, in one window.
+
+    What Hevy's top-level `id` identifies is undocumented (docs/upstream.md): if it were stable per
+    subscription, keying on it alone would drop every later workout, so the workout id is part of the
+    key. The window lets Hevy deliver the same pair again after an edit: that is a new delivery.
+    """
+    delivery = event_id or crypto.digest(body.decode("utf-8", "replace"))
+    window = int(now.timestamp() // REDELIVERY_WINDOW.total_seconds())
+    return f"hevy:{account_id}:{window}:{workout_id}:{delivery}"[:200]  # the column's length
+
+
+def is_recent_redelivery(account_id: int, event_id: str, workout_id: str, body: bytes, now: datetime) -> bool:
+    """The same pair recorded in the previous window, less than one window ago (keys are per window)."""
+    previous = dedupe_key(account_id, event_id, workout_id, body, now - REDELIVERY_WINDOW)
+    return InboundEvent.objects.filter(dedupe_key=previous, received_at__gt=now - REDELIVERY_WINDOW).exists()

@@ -42,7 +42,7 @@ def normalize_athlete_id(raw: str) -> str | None:
 def throttle() -> Throttle:
     global _throttle
     if _throttle is None or _throttle.per_second != settings.INTERVALS_REQUESTS_PER_SECOND:
-        _throttle = Throttle(settings.INTERVALS_REQUESTS_PER_SECOND)
+        _throttle = Throttle(settings.INTERVALS_REQUESTS_PER_SECOND, service=PROVIDER)
     return _throttle
 
 

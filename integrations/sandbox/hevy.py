@@ -3,7 +3,8 @@
 State is a set of users keyed by API key, each with workouts and an events log. Errors speak
 Hevy's dialect: JSON `{"error": "..."}`, except the 401, which is the bare text `InvalidApiKey`.
 Options cover the spots where upstream behaviour is unconfirmed, so clients can be tested on each
-variant: `wrap_single`, `legacy_supersets_key`, `collapse_events` and `page_past_end`.
+variant: `wrap_single`, `legacy_supersets_key`, `collapse_events`, `page_past_end`,
+`webhook_ids`, `since_format`, `deleted_at` and `rate_limit`.
 """
 
 # Reference: docs/upstream-apis.md section 1 (Hevy public API v1) and section 6 (fake-server checklist).
@@ -53,6 +54,11 @@ class HevyFake(FakeService):
         legacy_supersets_key: bool = False,
         collapse_events: bool = True,
         page_past_end: str = "404",
+        webhook_ids: str = "per_event",
+        since_format: str = "any",
+        deleted_at: bool = True,
+        rate_limit: float | None = None,
+        retry_after: bool = True,
         clock: Callable[[], datetime] | None = None,
     ):
         """Options, for behaviour upstream does not pin down (section 1.2):
@@ -63,12 +69,28 @@ class HevyFake(FakeService):
             query); False lists every recorded change, each with the workout as it was then.
         page_past_end: "404" answers `{"error": "Page not found"}` past page_count (as the
             body-measurements endpoint declares); "empty" answers 200 with an empty list.
+        webhook_ids: what the webhook body's top-level `id` identifies, which Hevy does not document:
+            "per_event" a new id per saved workout (re-sends share it), "stable" one id for the
+            subscription, the same in every delivery.
+        since_format: "any" reads any ISO 8601 `since` (with `+00:00` too); "z" refuses with 400
+            anything but UTC with `Z`, the only form in Hevy's spec and live timestamps.
+        deleted_at: False lists "deleted" events without their `deleted_at`.
+        rate_limit: requests/s allowed per API key (a token bucket holding one second's worth), unknown
+            upstream and unpublished, so hidden: above it the answer is 429, with a Retry-After in whole
+            seconds when `retry_after` is True and without one otherwise. None: no limit.
         """
         super().__init__()
         self.wrap_single = wrap_single
         self.legacy_supersets_key = legacy_supersets_key
         self.collapse_events = collapse_events
         self.page_past_end = page_past_end
+        self.webhook_ids = webhook_ids
+        self.since_format = since_format
+        self.deleted_at = deleted_at
+        self.rate_limit = rate_limit
+        self.retry_after = retry_after
+        self._buckets: dict[str, tuple[float, float]] = {}  # api key -> (tokens, at)
+        self.subscription_id = str(uuid.uuid4())
         self.clock = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, dict] = {}
         self.webhook_attempts: list[WebhookAttempt] = []
@@ -146,18 +168,38 @@ class HevyFake(FakeService):
                 user = self.users.get(request.header("api-key") or "")
                 if user is None:
                     return self.error_response(401, "InvalidApiKey")
+                wait = self._take_token(user["api_key"])
+                if wait:
+                    return self._too_many_requests(wait)
                 return handler(request, user, **params)
 
         return with_user
+
+    def _take_token(self, api_key: str) -> float:
+        """0 when the request may go through, else the seconds until it could."""
+        if not self.rate_limit:
+            return 0.0
+        now, capacity = time.monotonic(), max(1.0, self.rate_limit)
+        tokens, at = self._buckets.get(api_key, (capacity, now))
+        tokens = min(capacity, tokens + (now - at) * self.rate_limit)
+        if tokens < 1:
+            self._buckets[api_key] = (tokens, now)
+            return (1 - tokens) / self.rate_limit
+        self._buckets[api_key] = (tokens - 1, now)
+        return 0.0
+
+    def _too_many_requests(self, wait: float) -> Response:
+        response = self.error_response(429, "Too Many Requests")
+        if self.retry_after:
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
 
     def _user_info(self, request: Request, user: dict) -> Response:
         return json_response({"data": {"id": user["id"], "name": user["name"], "url": user["url"]}})
 
     def _list_workouts(self, request: Request, user: dict) -> Response:
         # Newest first, as community clients report; the spec does not state an order (1.2).
-        workouts = sorted(
-            user["workouts"].values(), key=lambda w: parse_time(w["start_time"]), reverse=True
-        )
+        workouts = sorted(user["workouts"].values(), key=lambda w: parse_time(w["start_time"]), reverse=True)
         return self._page(request, "workouts", workouts, self._serialize)
 
     def _count_workouts(self, request: Request, user: dict) -> Response:
@@ -171,9 +213,12 @@ class HevyFake(FakeService):
         return json_response({"workout": body} if self.wrap_single else body)
 
     def _list_events(self, request: Request, user: dict) -> Response:
+        raw = request.query.get("since") or EPOCH
         try:
-            since = parse_time(request.query.get("since") or EPOCH)
+            since = parse_time(raw)
         except ValueError:
+            return self.error_response(400, "Invalid since")
+        if self.since_format == "z" and not raw.endswith("Z"):
             return self.error_response(400, "Invalid since")
         events = [e for e in self._events_newest_first(user) if _event_time(e) > since]
         return self._page(request, "events", events, self._serialize_event)
@@ -211,7 +256,7 @@ class HevyFake(FakeService):
     def _serialize_event(self, event: dict) -> dict:
         if event["type"] == "updated":
             return {"type": "updated", "workout": self._serialize(event["workout"])}
-        return dict(event)
+        return dict(event) if self.deleted_at else {k: v for k, v in event.items() if k != "deleted_at"}
 
     # --- webhooks -------------------------------------------------------------------------------
     def emit_webhook(
@@ -230,8 +275,7 @@ class HevyFake(FakeService):
         seconds (Hevy expects 200 within about 5 s, section 1.4). The wait before re-send n is
         `backoff * 2**(n-1)` seconds; Hevy's real count and backoff are unconfirmed.
         """
-        event_id = str(uuid.uuid4())
-        body = {"id": event_id, "payload": {"workoutId": workout_id}}
+        body = self.webhook_body(workout_id)
         headers = {"Authorization": authorization} if authorization is not None else {}
         attempts: list[WebhookAttempt] = []
         for number in range(1, retries + 2):
@@ -245,19 +289,26 @@ class HevyFake(FakeService):
                 time.sleep(backoff * 2 ** (number - 1))
         return attempts
 
-    def emit_webhook_in_background(self, url: str, authorization: str | None, workout_id: str,
-                                   **options) -> threading.Thread:
+    def webhook_body(self, workout_id: str) -> dict:
+        """The body of a new webhook event for `workout_id` (its re-sends repeat it unchanged)."""
+        event_id = self.subscription_id if self.webhook_ids == "stable" else str(uuid.uuid4())
+        return {"id": event_id, "payload": {"workoutId": workout_id}}
+
+    def emit_webhook_in_background(
+        self, url: str, authorization: str | None, workout_id: str, **options
+    ) -> threading.Thread:
         """Like `emit_webhook`, on a daemon thread; attempts land in `self.webhook_attempts`."""
         thread = threading.Thread(
-            target=self.emit_webhook, args=(url, authorization, workout_id), kwargs=options,
+            target=self.emit_webhook,
+            args=(url, authorization, workout_id),
+            kwargs=options,
             daemon=True,
         )
         thread.start()
         return thread
 
 
-def _deliver(url: str, headers: dict, body: dict, timeout: float, number: int,
-             workout_id: str) -> WebhookAttempt:
+def _deliver(url: str, headers: dict, body: dict, timeout: float, number: int, workout_id: str) -> WebhookAttempt:
     started = time.monotonic()
     status, error = None, None
     try:

@@ -46,3 +46,14 @@ def test_the_timezone_refresh_goes_on_after_an_account_that_crashes(django_user_
     summary = intervals_tasks.refresh_timezones()
     assert refreshed == [fine.pk] and f"account {fine.pk}: Europe/Berlin" in summary
     assert "RuntimeError" in ConnectedAccount.objects.get(pk=broken.pk).last_error
+
+
+def test_the_events_poll_goes_on_after_an_account_that_crashes(django_user_model, make_account, monkeypatch):
+    from integrations.hevy import tasks as hevy_tasks
+
+    broken, fine = two_accounts_of("hevy", django_user_model, make_account)
+    polled = []
+    monkeypatch.setattr(hevy_tasks, "poll_account", crashes_for(broken, polled, "0 events"))
+    summary = hevy_tasks.poll_events()
+    assert polled == [fine.pk] and f"Hevy account {fine.pk}: 0 events" in summary
+    assert "RuntimeError" in ConnectedAccount.objects.get(pk=broken.pk).last_error

@@ -41,8 +41,9 @@ def backfill(*args) -> tuple[str, str, int]:
 
 
 def swap_bulk_handler(intervals, handler):
-    intervals.routes = [(m, p, intervals._for_athlete(handler) if "bulk" in p.pattern else h)
-                        for m, p, h in intervals.routes]
+    intervals.routes = [
+        (m, p, intervals._for_athlete(handler) if "bulk" in p.pattern else h) for m, p, h in intervals.routes
+    ]
 
 
 def test_it_syncs_the_whole_history_oldest_first_and_then_writes_nothing(upstreams, accounts, history, intervals):
@@ -136,6 +137,52 @@ def test_429s_are_waited_out(upstreams, accounts, history, hevy, intervals):
     assert len(intervals.activities(ATHLETE)) == 40
 
 
+@pytest.mark.django_db(transaction=True)  # page readers in threads share the pacer's state in the database
+@pytest.mark.parametrize("retry_after", [True, False])
+def test_a_rate_limited_hevy_gets_everything_with_few_429s(upstreams, accounts, hevy, intervals, settings, retry_after):
+    """GIVEN a Hevy that refuses more than 3 requests/s per key (unpublished, so hidden), with or
+    without Retry-After, WHEN a history of 12 pages is imported with the pacer on, THEN every
+    workout arrives and only a few requests were refused (the pacer backs off, then probes slowly)."""
+    import random
+    from datetime import UTC, datetime
+
+    from integrations.sandbox.workouts import generate_workouts
+
+    hevy.rate_limit, hevy.retry_after = 3.0, retry_after
+    hevy.add_workouts(HEVY_KEY, generate_workouts(120, rng=random.Random(5), end=datetime(2024, 10, 1, tzinfo=UTC)))
+    settings.HEVY_REQUESTS_PER_SECOND = 50
+    assert backfill()[2] == 0
+    assert len(intervals.activities(ATHLETE)) == 120
+    statuses = [call.status for call in hevy.calls("GET", r"^/v1/workouts$")]
+    assert statuses.count(200) == 12 and statuses.count(429) <= 4
+
+
+def test_a_slow_page_holds_up_no_other(upstreams, accounts, history, hevy, intervals, settings):
+    """Pages stay in flight up to the bound: while page 2 hangs, the others are still read."""
+    import threading
+
+    settings.HEVY_BACKFILL_CONCURRENCY = 2
+    released, page_two_done, read_meanwhile = threading.Event(), threading.Event(), []
+
+    def slow_second_page(handler):
+        def handle(request, **params):
+            page = int(request.query.get("page") or 1)
+            if page == 2:
+                released.wait(timeout=3)
+                page_two_done.set()
+            elif page > 2 and not page_two_done.is_set():
+                read_meanwhile.append(page)
+                if len(read_meanwhile) == 2:
+                    released.set()
+            return handler(request, **params)
+
+        return handle
+
+    hevy.routes = [(m, p, slow_second_page(h) if p.pattern == "^/v1/workouts$" else h) for m, p, h in hevy.routes]
+    assert backfill()[2] == 0
+    assert read_meanwhile == [3, 4] and len(intervals.activities(ATHLETE)) == 40
+
+
 def test_since_until_max_pages_and_limit(upstreams, accounts, history, intervals):
     starts = sorted(w["start_time"][:10] for w in history)
     out, _, _ = backfill("--since", starts[10], "--until", starts[20], "--dry-run")
@@ -164,8 +211,9 @@ def test_it_needs_intervals_connected(upstreams, hevy_account, history):
         call_command("backfill_hevy")
 
 
-def test_the_dashboard_starts_a_backfill_run_with_progress(logged_in, upstreams, accounts, history, intervals,
-                                                            monkeypatch, django_capture_on_commit_callbacks):
+def test_the_dashboard_starts_a_backfill_run_with_progress(
+    logged_in, upstreams, accounts, history, intervals, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):  # the job is queued once the run is committed
@@ -270,8 +318,13 @@ def test_a_workout_a_job_wrote_meanwhile_keeps_the_jobs_activity(upstreams, acco
         if oldest["id"] in request.body.decode() and not written_by_job:
             activity = next(a for a in request.json() if a["external_id"] == oldest["id"])
             written_by_job.update(intervals._create_activity(athlete, activity))
-            SyncItem.objects.create(account=accounts[0], route="hevy_intervals", source_id=oldest["id"],
-                                    status="synced", destination_id=written_by_job["id"])
+            SyncItem.objects.create(
+                account=accounts[0],
+                route="hevy_intervals",
+                source_id=oldest["id"],
+                status="synced",
+                destination_id=written_by_job["id"],
+            )
         return original(request, athlete)
 
     swap_bulk_handler(intervals, a_job_got_there_first)

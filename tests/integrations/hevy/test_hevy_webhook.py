@@ -201,3 +201,80 @@ def test_a_delivery_whose_transaction_fails_leaves_nothing(client, hevy_account,
     with pytest.raises(RuntimeError):
         deliver(client, delivery())
     assert not InboundEvent.objects.exists() and not SyncItem.objects.exists()
+
+
+# --- what the top-level id identifies is undocumented: every variant the fake can send ---------------
+@pytest.fixture(params=["per_event", "stable"])
+def webhook_ids(request, hevy):
+    hevy.webhook_ids = request.param
+    return request.param
+
+
+def deliver_saved(client, hevy, workout_id, django_capture_on_commit_callbacks):
+    """One new webhook event for `workout_id` as the fake sends it, then the jobs it queued."""
+    body = hevy.webhook_body(workout_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = deliver(client, body).json()["outcome"]
+        drain()
+    return body, outcome
+
+
+def test_two_workouts_both_sync_whatever_the_id_identifies(
+    client, upstreams, accounts, hevy, intervals, sent_jobs, webhook_ids, django_capture_on_commit_callbacks
+):
+    first, second = (hevy.add_workout(HEVY_KEY, {"title": t})["id"] for t in ("Push", "Pull"))
+    outcomes = [deliver_saved(client, hevy, w, django_capture_on_commit_callbacks)[1] for w in (first, second)]
+    assert outcomes == ["accepted", "accepted"]
+    assert sorted(a["external_id"] for a in intervals.activities("i12345")) == sorted([first, second])
+
+
+def test_an_immediate_redelivery_writes_once(
+    client, upstreams, accounts, hevy, intervals, sent_jobs, webhook_ids, django_capture_on_commit_callbacks
+):
+    workout = hevy.add_workout(HEVY_KEY, {"title": "Legs"})["id"]
+    body, _ = deliver_saved(client, hevy, workout, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, body).json()["outcome"] == "duplicate"  # Hevy re-sends the same body
+        drain()
+    assert len(intervals.calls("POST")) == 1 and len(hevy.calls("GET", r"/v1/workouts/")) == 1
+
+
+def test_an_edit_delivered_later_syncs_again(
+    client,
+    upstreams,
+    accounts,
+    hevy,
+    intervals,
+    sent_jobs,
+    webhook_ids,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.hevy import webhook
+
+    workout = hevy.add_workout(HEVY_KEY, {"title": "Legs"})["id"]
+    deliver_saved(client, hevy, workout, django_capture_on_commit_callbacks)
+    hevy.update_workout(HEVY_KEY, workout, title="Legs (edited)")
+    later = timezone.now() + webhook.REDELIVERY_WINDOW + timedelta(seconds=1)
+    monkeypatch.setattr(webhook, "clock", lambda: later)
+    _, outcome = deliver_saved(client, hevy, workout, django_capture_on_commit_callbacks)
+    assert outcome == "accepted"
+    assert [a["name"] for a in intervals.activities("i12345")] == ["Legs (edited)"]
+
+
+def test_the_same_pair_just_inside_the_window_is_still_a_redelivery(client, hevy_account, sent_jobs, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.hevy import webhook
+
+    start = timezone.now()
+    for offset in (0, webhook.REDELIVERY_WINDOW.total_seconds() - 1):
+        monkeypatch.setattr(webhook, "clock", lambda offset=offset: start + timedelta(seconds=offset))
+        outcome = deliver(client, delivery()).json()["outcome"]
+    assert outcome == "duplicate" and InboundEvent.objects.count() == 1

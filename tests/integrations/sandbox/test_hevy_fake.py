@@ -306,6 +306,25 @@ def test_it_can_emit_in_the_background(hevy, receiver):
     assert hevy.webhook_attempts[0].ok
 
 
+@pytest.mark.parametrize("retry_after", [True, False])
+def test_a_hidden_rate_limit_per_key_answers_429(hevy, get, retry_after):
+    hevy.rate_limit, hevy.retry_after = 2.0, retry_after
+    answers = [get("/v1/workouts/count") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]  # a bucket holds one second's worth
+    assert answers[2].headers.get("Retry-After") == ("1" if retry_after else None)
+    assert get("/v1/workouts/count", key=OTHER_KEY).status_code == 200  # every key has its own budget
+
+
+@pytest.mark.parametrize("webhook_ids, distinct", [("per_event", 2), ("stable", 1)])
+def test_the_webhook_id_is_per_event_or_stable_per_subscription(hevy, receiver, webhook_ids, distinct):
+    hevy.webhook_ids = webhook_ids
+    for workout_id in ("w-5", "w-6"):
+        hevy.emit_webhook(receiver.url, "s", workout_id, backoff=0)
+    bodies = [d.json() for d in receiver.calls("POST")]
+    assert [b["payload"]["workoutId"] for b in bodies] == ["w-5", "w-6"]
+    assert len({b["id"] for b in bodies}) == distinct
+
+
 # --- the workout generator ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def year():
