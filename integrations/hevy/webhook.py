@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from fitsync import crypto, sql, sync
+from fitsync import crypto, sync
 from fitsync.models import ConnectedAccount, InboundEvent, Provider, SyncItem
 from fitsync.pipelines import routes_from
 
@@ -58,17 +58,13 @@ def authenticated_account_id(header: str) -> int | None:
 
     The lookup by SHA-256 digest is the check: the secret is random and long, so only its holder can
     present a value with that digest (and the digest, unlike a stored secret, is no use to a reader of
-    the database). Written in SQL because it runs on every delivery (fitsync/sql.py).
+    the database).
     """
     digests = [crypto.digest(value) for value in {header.strip(), BEARER.sub("", header.strip())} - {""}]
     if not digests:
         return None
-    table, marks = sql.quoted(ConnectedAccount._meta.db_table), ", ".join(["%s"] * len(digests))
-    rows, _ = sql.execute(
-        f"SELECT id FROM {table} WHERE provider = %s AND webhook_digest IN ({marks}) ORDER BY id LIMIT 1",
-        [Provider.HEVY, *digests],
-    )
-    return rows[0][0] if rows else None
+    accounts = ConnectedAccount.objects.filter(provider=Provider.HEVY, webhook_digest__in=digests)
+    return accounts.order_by("pk").values_list("pk", flat=True).first()
 
 
 def bounded_body(request) -> bytes | None:
