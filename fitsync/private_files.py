@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 PRIVATE = 0o077  # the group and other permission bits
-SQLITE_FILES = ("", "-wal", "-shm", "-journal", "-writer")
+SQLITE_FILES = ("", "-wal", "-shm", "-journal", "-wake")  # -wake: the job queue's FIFO (fitsync/broker.py)
 
 
 def secure_at_start(data_dir: Path, database: str | None, env_file: str) -> None:

@@ -33,7 +33,7 @@ def test_open_files_from_an_older_start_are_tightened(tmp_path):
     data, env_file = tmp_path / "data", tmp_path / ".env"
     data.mkdir(mode=0o755)
     data.chmod(0o755)
-    files = [data / f"fitsync.sqlite3{suffix}" for suffix in ("", "-wal", "-shm", "-writer")] + [env_file]
+    files = [data / f"fitsync.sqlite3{suffix}" for suffix in ("", "-wal", "-shm", "-wake")] + [env_file]
     for path in files:
         path.write_text("x")
         path.chmod(0o644)
