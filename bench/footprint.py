@@ -27,8 +27,11 @@ HEADING = "## Footprint"
 
 def runtime_distributions() -> set[str]:
     """requirements.txt and everything it pulls in, as installed in this virtualenv."""
-    wanted = [re.split(r"[=<>\[ ;]", line)[0] for line in (h.ROOT / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith(("#", "-"))]
+    wanted = [
+        re.split(r"[=<>\[ ;]", line)[0]
+        for line in (h.ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "-"))
+    ]
     seen: set[str] = set()
     while wanted:
         name = wanted.pop().lower().replace("_", "-")
@@ -99,8 +102,14 @@ def measure(env: dict, port: int, ids: list[str], fakes: dict) -> dict:
             h.stop(worker)
     finally:
         h.stop(web)
-    return {"cold_web": cold_web, "cold_worker": cold_worker, "idle": idle, "peak": sampler.peak,
-            "delivered": load["statuses"].get("200", 0), "processes": {"web": 3, "worker": "1 + 2 workers"}}
+    return {
+        "cold_web": cold_web,
+        "cold_worker": cold_worker,
+        "idle": idle,
+        "peak": sampler.peak,
+        "delivered": load["statuses"].get("200", 0),
+        "processes": {"web": 3, "worker": "1 + 2 workers"},
+    }
 
 
 def main() -> None:
@@ -123,25 +132,29 @@ def render(r: dict, args) -> str:
         (irss, ipss), (prss, ppss) = r["idle"][key], r["peak"][key]
         return f"| {name} | {label} | {irss:.0f} | {ipss:.0f} | {prss:.0f} | {ppss:.0f} |"
 
-    return "\n".join([
-        HEADING, "",
-        f"Command: `.venv/bin/python bench/footprint.py --deliveries {args.deliveries} --write-results`",
-        f"Machine: {h.machine()}", "",
-        "| process tree | processes | idle RSS MB | idle PSS MB | under load RSS MB | under load PSS MB |",
-        "|---|---|---:|---:|---:|---:|",
-        row("web: gunicorn `--workers 2 --threads 4`", "web", "master + 2 workers"),
-        row("worker: `manage.py qcluster` (Q_WORKERS=2)", "worker", "cluster, its monitor/pusher + 2 workers"),
-        "",
-        f"Under load: {r['delivered']} webhook deliveries from 20 concurrent senders, sampled every 0.25 s.",
-        "",
-        f"- Installed size: `.venv` {r['venv_mb']:.0f} MB as `du` counts it (with the test tools: pytest, "
-        f"hypothesis, Playwright...); the runtime packages of requirements.txt and their dependencies "
-        f"{r['runtime_mb']:.0f} MB.",
-        f"- Cold start, web: {r['cold_web']:.2f} s from starting gunicorn to the first answered request.",
-        f"- Cold start, worker: {r['cold_worker']:.2f} s from starting qcluster to the first webhook's activity "
-        "stored at Intervals.icu (50 ms per upstream request included).",
-        "",
-    ])
+    return "\n".join(
+        [
+            HEADING,
+            "",
+            f"Command: `.venv/bin/python bench/footprint.py --deliveries {args.deliveries} --write-results`",
+            f"Machine: {h.machine()}",
+            "",
+            "| process tree | processes | idle RSS MB | idle PSS MB | under load RSS MB | under load PSS MB |",
+            "|---|---|---:|---:|---:|---:|",
+            row("web: gunicorn `--workers 2 --threads 4`", "web", "master + 2 workers"),
+            row("worker: `manage.py qcluster` (Q_WORKERS=2)", "worker", "cluster, its monitor/pusher + 2 workers"),
+            "",
+            f"Under load: {r['delivered']} webhook deliveries from 20 concurrent senders, sampled every 0.25 s.",
+            "",
+            f"- Installed size: `.venv` {r['venv_mb']:.0f} MB as `du` counts it (with the test tools: pytest, "
+            f"hypothesis, Playwright...); the runtime packages of requirements.txt and their dependencies "
+            f"{r['runtime_mb']:.0f} MB.",
+            f"- Cold start, web: {r['cold_web']:.2f} s from starting gunicorn to the first answered request.",
+            f"- Cold start, worker: {r['cold_worker']:.2f} s from starting qcluster to the first webhook's activity "
+            "stored at Intervals.icu (50 ms per upstream request included).",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

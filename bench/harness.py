@@ -46,14 +46,27 @@ def configure(database_url: str, sandbox_url: str, web_port: int, **extra: str) 
 
     garmin = f"{sandbox_url}/garmin"
     env = {
-        "FITSYNC_ENV_FILE": "", "DEBUG": "0", "LOG_LEVEL": "WARNING", "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY, "FIELD_ENCRYPTION_KEYS": FERNET_KEY, "DJANGO_SETTINGS_MODULE": "fitsync.settings",
-        "SITE_URL": f"http://127.0.0.1:{web_port}", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "HEVY_API_URL": f"{sandbox_url}/hevy", "INTERVALS_API_URL": f"{sandbox_url}/intervals",
-        "WITHINGS_API_URL": f"{sandbox_url}/withings", "WITHINGS_ACCOUNT_URL": f"{sandbox_url}/withings",
-        "WITHINGS_CLIENT_ID": WITHINGS_CLIENT, "WITHINGS_CLIENT_SECRET": WITHINGS_SECRET,
-        "GARMIN_SSO_URL": garmin, "GARMIN_CONNECTAPI_URL": garmin, "GARMIN_CONNECT_URL": garmin,
-        "GARMIN_DI_TOKEN_URL": garmin + DI_TOKEN_PATH, "PYTHONPATH": str(ROOT), **extra,
+        "FITSYNC_ENV_FILE": "",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": FERNET_KEY,
+        "DJANGO_SETTINGS_MODULE": "fitsync.settings",
+        "SITE_URL": f"http://127.0.0.1:{web_port}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "HEVY_API_URL": f"{sandbox_url}/hevy",
+        "INTERVALS_API_URL": f"{sandbox_url}/intervals",
+        "WITHINGS_API_URL": f"{sandbox_url}/withings",
+        "WITHINGS_ACCOUNT_URL": f"{sandbox_url}/withings",
+        "WITHINGS_CLIENT_ID": WITHINGS_CLIENT,
+        "WITHINGS_CLIENT_SECRET": WITHINGS_SECRET,
+        "GARMIN_SSO_URL": garmin,
+        "GARMIN_CONNECTAPI_URL": garmin,
+        "GARMIN_CONNECT_URL": garmin,
+        "GARMIN_DI_TOKEN_URL": garmin + DI_TOKEN_PATH,
+        "PYTHONPATH": str(ROOT),
+        **extra,
     }
     os.environ.update(env)
     import django
@@ -69,8 +82,7 @@ def sqlite_url(tmp: Path) -> str:
 def postgres_url(name: str = "fitsync_bench") -> str:
     """Drop and create the bench's own database (never another one), return its URL."""
     for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True,
-                       capture_output=True)
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True, capture_output=True)
     return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
@@ -173,8 +185,12 @@ def workout_ids(hevy) -> list[str]:
 
 def intervals_clock(intervals) -> WriteClock:
     """When each activity (by external_id = Hevy workout id) was written by a bulk upsert."""
-    return WriteClock(intervals, "POST", "/activities/manual/bulk",
-                      lambda request: [a.get("external_id", "") for a in json.loads(request.body)])
+    return WriteClock(
+        intervals,
+        "POST",
+        "/activities/manual/bulk",
+        lambda request: [a.get("external_id", "") for a in json.loads(request.body)],
+    )
 
 
 # --- accounts --------------------------------------------------------------------------------------
@@ -187,12 +203,16 @@ def seed_hevy_accounts():
     from fitsync.models import ConnectedAccount, Credential
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
-    hevy = ConnectedAccount.objects.create(owner=user, provider="hevy", webhook_digest=crypto.digest(WEBHOOK_SECRET),
-                                           cursor=timezone.now().isoformat())
+    hevy = ConnectedAccount.objects.create(
+        owner=user, provider="hevy", webhook_digest=crypto.digest(WEBHOOK_SECRET), cursor=timezone.now().isoformat()
+    )
     Credential.objects.create(account=hevy, api_key=HEVY_KEY, webhook_secret=WEBHOOK_SECRET)
-    intervals = ConnectedAccount.objects.create(owner=user, provider="intervals", external_user_id=ATHLETE,
-                                                meta={"timezone": TIMEZONE,
-                                                      "timezone_checked_at": timezone.now().isoformat()})
+    intervals = ConnectedAccount.objects.create(
+        owner=user,
+        provider="intervals",
+        external_user_id=ATHLETE,
+        meta={"timezone": TIMEZONE, "timezone_checked_at": timezone.now().isoformat()},
+    )
     Credential.objects.create(account=intervals, api_key=INTERVALS_KEY)
     return user
 
@@ -209,8 +229,9 @@ def seed_withings_accounts(fakes: dict, subscribe: bool = True):
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
     tokens = fakes["withings"].issue_tokens(WITHINGS_CLIENT, WITHINGS_USER)
-    token_set = TokenSet(str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"], tokens["expires_in"],
-                         tokens["scope"])
+    token_set = TokenSet(
+        str(WITHINGS_USER), tokens["access_token"], tokens["refresh_token"], tokens["expires_in"], tokens["scope"]
+    )
     account = withings_auth.save_tokens(user, token_set).account
     if subscribe:
         subscriptions.subscribe(account)
@@ -223,8 +244,16 @@ def seed_withings_accounts(fakes: dict, subscribe: bool = True):
 # --- processes -------------------------------------------------------------------------------------
 def start_web(port: int, env: dict, workers: int = 2, threads: int = 4, app: str = "fitsync.wsgi") -> subprocess.Popen:
     """gunicorn as `fitsync.sh run` starts it (gthread, WEB_CONCURRENCY workers x 4 threads)."""
-    command = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--threads", str(threads)]
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
     return _spawn(command, env)
 
 
@@ -233,8 +262,14 @@ def start_worker(env: dict, workers: int = 2) -> subprocess.Popen:
 
 
 def _spawn(command: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def stop(process: subprocess.Popen, timeout: float = 20) -> None:
@@ -298,16 +333,29 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 # --- load -----------------------------------------------------------------------------------------
-def send_load(url: str, ids: list[str], concurrency: int, max_seconds: float, header: str = WEBHOOK_SECRET,
-              rate: float = 0) -> dict:
+def send_load(
+    url: str, ids: list[str], concurrency: int, max_seconds: float, header: str = WEBHOOK_SECRET, rate: float = 0
+) -> dict:
     """Run bench/loadgen.py (its own process, so its threads do not share this process's GIL).
 
     `rate` > 0: open loop at that many deliveries per second; else closed loop (see loadgen.py).
     """
     ids_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"fitsync-bench-ids-{os.getpid()}.json"
     ids_file.write_text(json.dumps(ids))
-    command = [sys.executable, str(ROOT / "bench" / "loadgen.py"), url, str(ids_file), "--concurrency",
-               str(concurrency), "--max-seconds", str(max_seconds), "--authorization", header, "--rate", str(rate)]
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "loadgen.py"),
+        url,
+        str(ids_file),
+        "--concurrency",
+        str(concurrency),
+        "--max-seconds",
+        str(max_seconds),
+        "--authorization",
+        header,
+        "--rate",
+        str(rate),
+    ]
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=max_seconds + 60, check=True)
     finally:
@@ -365,5 +413,5 @@ def write_section(heading: str, section: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[end + 1:] if end != -1 else "")
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
     path.write_text(text, encoding="utf-8")

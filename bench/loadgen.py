@@ -64,7 +64,7 @@ class Connection:
     def _read_until(self, marker: bytes) -> bytes:
         while (end := self.buffer.find(marker)) == -1:
             self._fill()
-        head, self.buffer = self.buffer[:end], self.buffer[end + len(marker):]
+        head, self.buffer = self.buffer[:end], self.buffer[end + len(marker) :]
         return head
 
     def _read_exactly(self, size: int) -> bytes:
@@ -130,8 +130,10 @@ def main() -> None:
     deadline = time.monotonic() + args.max_seconds
     started = time.perf_counter()
     work = schedule(json.load(open(args.ids_file)), args.rate, started + 0.05)
-    threads = [threading.Thread(target=sender, args=(args.url, work, lock, results, deadline, args.authorization))
-               for _ in range(args.concurrency)]
+    threads = [
+        threading.Thread(target=sender, args=(args.url, work, lock, results, deadline, args.authorization))
+        for _ in range(args.concurrency)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -140,8 +142,16 @@ def main() -> None:
     statuses: dict[str, int] = {}
     for _, _, status in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
-    json.dump({"wall_s": wall, "latencies_ms": [r[1] for r in results], "statuses": statuses,
-               "finished_at": [r[0] for r in results], "unsent": len(work)}, sys.stdout)
+    json.dump(
+        {
+            "wall_s": wall,
+            "latencies_ms": [r[1] for r in results],
+            "statuses": statuses,
+            "finished_at": [r[0] for r in results],
+            "unsent": len(work),
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

@@ -44,18 +44,24 @@ def one_size(n: int, env: dict, port: int, ids: list[str], clock, args) -> dict:
     web, worker = h.start_web(port, env, workers=n), h.start_worker(env, workers=n)
     try:
         h.wait_http(f"http://127.0.0.1:{port}/health")
-        warm, measured = ids[:5], ids[5:5 + args.ttd_deliveries]
+        warm, measured = ids[:5], ids[5 : 5 + args.ttd_deliveries]
         ttd.hevy_run(port, warm, clock)
         times = [s * 1000 for s in ttd.hevy_run(port, measured, clock) if s is not None]
-        rest = ids[5 + args.ttd_deliveries:]
+        rest = ids[5 + args.ttd_deliveries :]
         h.send_load(f"http://127.0.0.1:{port}/webhooks/hevy/", rest[:20], args.concurrency, 60)
-        load = ack.summarize(h.send_load(f"http://127.0.0.1:{port}/webhooks/hevy/", rest[20:], args.concurrency,
-                                         args.max_seconds))
+        load = ack.summarize(
+            h.send_load(f"http://127.0.0.1:{port}/webhooks/hevy/", rest[20:], args.concurrency, args.max_seconds)
+        )
     finally:
         h.stop(web)
         h.stop(worker)
-    return {"n": n, "ttd_p50": h.percentile(times, 50), "ttd_p95": h.percentile(times, 95),
-            "ttd_lost": args.ttd_deliveries - len(times), **load}
+    return {
+        "n": n,
+        "ttd_p50": h.percentile(times, 50),
+        "ttd_p95": h.percentile(times, 95),
+        "ttd_lost": args.ttd_deliveries - len(times),
+        **load,
+    }
 
 
 def main() -> None:
@@ -78,8 +84,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fitsync-bench-"):
         env = h.configure(database, server.url, port, REDIS_URL=redis_url, Q_CLUSTER_NAME=CLUSTER)
         clock = h.intervals_clock(fakes["intervals"])
-        rows = [one_size(n, env, port, ids[i * per_size:(i + 1) * per_size], clock, args)
-                for i, n in enumerate(args.workers)]
+        rows = [
+            one_size(n, env, port, ids[i * per_size : (i + 1) * per_size], clock, args)
+            for i, n in enumerate(args.workers)
+        ]
     server.stop()
     report = render(rows, args)
     print(report)
@@ -89,10 +97,12 @@ def main() -> None:
 
 def render(rows: list[dict], args) -> str:
     lines = [
-        HEADING, "",
+        HEADING,
+        "",
         f"Command: `.venv/bin/python bench/scaling.py --workers {' '.join(map(str, args.workers))} --deliveries "
         f"{args.deliveries} --ttd-deliveries {args.ttd_deliveries} --write-results`",
-        f"Machine: {h.machine()}; PostgreSQL {server_version()}", "",
+        f"Machine: {h.machine()}; PostgreSQL {server_version()}",
+        "",
         f"N web workers (x 4 threads) and N queue workers; {args.concurrency} concurrent senders; "
         f"{args.latency_ms:g} ms per upstream request; every process shares the 2 cores with PostgreSQL and Redis.",
         "",
@@ -101,15 +111,17 @@ def render(rows: list[dict], args) -> str:
         "|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['n']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.0f} | {r['per_s']:.0f} | "
-                     f"{r['statuses']} | {r['ttd_p50']:.0f} | {r['ttd_p95']:.0f} |")
+        lines.append(
+            f"| {r['n']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.0f} | {r['per_s']:.0f} | "
+            f"{r['statuses']} | {r['ttd_p50']:.0f} | {r['ttd_p95']:.0f} |"
+        )
     return "\n".join(lines + [""])
 
 
 def server_version() -> str:
     from django.db import connection
 
-    return ".".join(str(connection.pg_version // 10000 ** i % 10000) for i in (1, 0))
+    return ".".join(str(connection.pg_version // 10000**i % 10000) for i in (1, 0))
 
 
 if __name__ == "__main__":

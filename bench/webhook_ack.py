@@ -35,8 +35,12 @@ WARM_UP = 20
 def summarize(load: dict) -> dict:
     ok = [ms for ms in load["latencies_ms"]]
     return {
-        "sent": len(ok), "statuses": load["statuses"], "wall_s": load["wall_s"],
-        "p50": h.percentile(ok, 50), "p99": h.percentile(ok, 99), "max": max(ok) if ok else float("nan"),
+        "sent": len(ok),
+        "statuses": load["statuses"],
+        "wall_s": load["wall_s"],
+        "p50": h.percentile(ok, 50),
+        "p99": h.percentile(ok, 99),
+        "max": max(ok) if ok else float("nan"),
         "per_s": load["statuses"].get("200", 0) / load["wall_s"],
     }
 
@@ -52,8 +56,14 @@ def committed_check(accepted: int) -> dict:
     queued_names = {task.name() for task in OrmQ.objects.all()}
     waiting = items.filter(status="pending")
     unqueued = [pk for pk in waiting.values_list("pk", flat=True) if f"sync item {pk}" not in queued_names]
-    return {"events": events, "items": items.count(), "synced": items.filter(status="synced").count(),
-            "queued_jobs": len(queued_names), "pending_without_job": len(unqueued), "accepted": accepted}
+    return {
+        "events": events,
+        "items": items.count(),
+        "synced": items.filter(status="synced").count(),
+        "queued_jobs": len(queued_names),
+        "pending_without_job": len(unqueued),
+        "accepted": accepted,
+    }
 
 
 @contextmanager
@@ -83,13 +93,15 @@ def main() -> None:
     n = args.deliveries
     with h.embedded_default(args.latency_ms, workouts=WARM_UP + n * (1 + len(rates))) as (fakes, env, port):
         ids = h.workout_ids(fakes["hevy"])
-        warm, batches = ids[:WARM_UP], [ids[WARM_UP + i * n:WARM_UP + (i + 1) * n] for i in range(1 + len(rates))]
+        warm, batches = ids[:WARM_UP], [ids[WARM_UP + i * n : WARM_UP + (i + 1) * n] for i in range(1 + len(rates))]
         worker = h.start_worker(env)
         try:
             with serving("fitsync.wsgi", env, port, warm) as url:
                 closed = summarize(h.send_load(url, batches[0], args.concurrency, args.max_seconds))
-                opened = [summarize(h.send_load(url, batch, args.concurrency, args.max_seconds, rate=rate))
-                          | {"rate": rate} for rate, batch in zip(rates, batches[1:])]
+                opened = [
+                    summarize(h.send_load(url, batch, args.concurrency, args.max_seconds, rate=rate)) | {"rate": rate}
+                    for rate, batch in zip(rates, batches[1:])
+                ]
             accepted = WARM_UP + sum(run["statuses"].get("200", 0) for run in [closed, *opened])
             commit = committed_check(accepted)
             with serving("bench.baseline_app.wsgi", env, port, warm) as url:
@@ -121,31 +133,37 @@ def meets_target(run: dict) -> bool:
 def render(closed: dict, opened: list[dict], baseline: dict, c: dict, args) -> str:
     committed = c["events"] == c["items"] == c["accepted"] and c["pending_without_job"] == 0
     row = "| {name} | {sent} | {statuses} | {p50:.1f} | {p99:.1f} | {max:.1f} | {per_s:.0f} |"
-    return "\n".join([
-        HEADING, "",
-        f"Command: `.venv/bin/python bench/webhook_ack.py --deliveries {args.deliveries} --concurrency "
-        f"{args.concurrency} --latency-ms {args.latency_ms:g} --rates {args.rates} --write-results`",
-        f"Machine: {h.machine()}", "",
-        "gunicorn as `fitsync.sh run` starts it, SQLite file (WAL, IMMEDIATE, Django's own backend), django-q2's "
-        f"ORM broker, qcluster with 2 workers busy throughout; {args.concurrency} concurrent keep-alive senders in "
-        f"their own process, one delivery per distinct workout, {args.latency_ms:g} ms added to every upstream "
-        f"request; {WARM_UP} warm-up deliveries first, not counted. All of it shares the 2 cores. Open loop: "
-        "Poisson arrivals at the rate shown, latency counted from when each delivery was due. The closed loop "
-        "(saturation) is for information, not a target.", "",
-        "| load | deliveries | answers | p50 ms | p99 ms | max ms | deliveries/s |",
-        "|---|---:|---|---:|---:|---:|---:|",
-        *[row.format(name=f"fitsync, open loop at {run['rate']:g}/s", **run) for run in opened],
-        row.format(name="fitsync, closed loop (saturation)", **closed),
-        row.format(name="inline baseline, closed loop (Hevy GET + Intervals.icu POST in the request)", **baseline),
-        "",
-        f"- target (open loop at {TARGET_RATE}/s: p99 <= {TARGET_P99_MS} ms, every delivery answered 200): "
-        + "; ".join(f"{run['rate']:g}/s {verdict(meets_target(run))}" for run in opened),
-        f"- none lost: {c['accepted']} acknowledged, {c['events']} events, {c['items']} items, "
-        f"{c['pending_without_job']} pending items without a queued job: {verdict(committed)}",
-        f"- worker busy: {c['synced']} items synced while fitsync's loads ran, {c['synced_by_end']} by the end of "
-        f"the baseline run; the baseline wrote {baseline['written']} activities",
-        "", "",
-    ])
+    return "\n".join(
+        [
+            HEADING,
+            "",
+            f"Command: `.venv/bin/python bench/webhook_ack.py --deliveries {args.deliveries} --concurrency "
+            f"{args.concurrency} --latency-ms {args.latency_ms:g} --rates {args.rates} --write-results`",
+            f"Machine: {h.machine()}",
+            "",
+            "gunicorn as `fitsync.sh run` starts it, SQLite file (WAL, IMMEDIATE, Django's own backend), django-q2's "
+            f"ORM broker, qcluster with 2 workers busy throughout; {args.concurrency} concurrent keep-alive senders in "
+            f"their own process, one delivery per distinct workout, {args.latency_ms:g} ms added to every upstream "
+            f"request; {WARM_UP} warm-up deliveries first, not counted. All of it shares the 2 cores. Open loop: "
+            "Poisson arrivals at the rate shown, latency counted from when each delivery was due. The closed loop "
+            "(saturation) is for information, not a target.",
+            "",
+            "| load | deliveries | answers | p50 ms | p99 ms | max ms | deliveries/s |",
+            "|---|---:|---|---:|---:|---:|---:|",
+            *[row.format(name=f"fitsync, open loop at {run['rate']:g}/s", **run) for run in opened],
+            row.format(name="fitsync, closed loop (saturation)", **closed),
+            row.format(name="inline baseline, closed loop (Hevy GET + Intervals.icu POST in the request)", **baseline),
+            "",
+            f"- target (open loop at {TARGET_RATE}/s: p99 <= {TARGET_P99_MS} ms, every delivery answered 200): "
+            + "; ".join(f"{run['rate']:g}/s {verdict(meets_target(run))}" for run in opened),
+            f"- none lost: {c['accepted']} acknowledged, {c['events']} events, {c['items']} items, "
+            f"{c['pending_without_job']} pending items without a queued job: {verdict(committed)}",
+            f"- worker busy: {c['synced']} items synced while fitsync's loads ran, {c['synced_by_end']} by the end of "
+            f"the baseline run; the baseline wrote {baseline['written']} activities",
+            "",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ def seed_history(fakes: dict, days: int) -> int:
     from integrations.sandbox.withings_measures import decode
 
     withings, garmin = fakes["withings"], fakes["garmin"]
-    withings.seed_daily_history(h.WITHINGS_USER, days=days, rng=random.Random(7),
-                                end=datetime.now(UTC) - timedelta(hours=2))
+    withings.seed_daily_history(
+        h.WITHINGS_USER, days=days, rng=random.Random(7), end=datetime.now(UTC) - timedelta(hours=2)
+    )
     weigh_ins = sorted((g.date, decode(m)) for g in withings.groups.values() for m in g.measures if m["type"] == 1)
     missing = 0
     for n, (when, kg) in enumerate(weigh_ins):
@@ -47,8 +48,11 @@ def seed_history(fakes: dict, days: int) -> int:
 
 def calls(fakes: dict) -> dict:
     garmin = fakes["garmin"]
-    return {"withings": len(fakes["withings"].calls("POST", "^/measure$")),
-            "garmin_reads": len(garmin.calls("GET")), "garmin_uploads": len(garmin.calls("POST", "upload"))}
+    return {
+        "withings": len(fakes["withings"].calls("POST", "^/measure$")),
+        "garmin_reads": len(garmin.calls("GET")),
+        "garmin_uploads": len(garmin.calls("POST", "upload")),
+    }
 
 
 def clear(fakes: dict) -> None:
@@ -81,10 +85,16 @@ def run_fitsync(fakes: dict, days: int, timeout: float) -> list[dict]:
     account = h.seed_withings_accounts(fakes, subscribe=False)
     fetch.fetch_new(account, _run(account))  # what connecting does: the last day, and the cursor set
     wait_synced(timeout)
-    history = fitsync_step(fakes, account, f"`sync_withings --days {days} --lift-cap`",
-                           lambda a, r: fetch.fetch_window(a, r, days, lift_cap=True), timeout)
-    fakes["withings"].step_on_scale(h.WITHINGS_USER, when=datetime.now(UTC) - timedelta(minutes=1),
-                                    weight_kg=Decimal("79.9"))  # no subscription: nothing is sent
+    history = fitsync_step(
+        fakes,
+        account,
+        f"`sync_withings --days {days} --lift-cap`",
+        lambda a, r: fetch.fetch_window(a, r, days, lift_cap=True),
+        timeout,
+    )
+    fakes["withings"].step_on_scale(
+        h.WITHINGS_USER, when=datetime.now(UTC) - timedelta(minutes=1), weight_kg=Decimal("79.9")
+    )  # no subscription: nothing is sent
     new = fitsync_step(fakes, account, "incremental fetch after one new weigh-in", fetch.fetch_new, timeout)
     again = fitsync_step(fakes, account, "incremental fetch, nothing new", fetch.fetch_new, timeout)
     return [history, new, again]
@@ -111,8 +121,9 @@ def run_baseline(fakes: dict, days: int) -> dict:
     end = int(time.time())
     groups, offset, more = [], 0, True
     while more:
-        page = withings_client.get_measures(token, mapping.MEASTYPES + [mapping.HEIGHT], offset,
-                                            startdate=end - days * 86400 - 86400, enddate=end)
+        page = withings_client.get_measures(
+            token, mapping.MEASTYPES + [mapping.HEIGHT], offset, startdate=end - days * 86400 - 86400, enddate=end
+        )
         groups, offset, more = groups + page.groups, page.offset, page.more
     height = (mapping.latest_height(groups) or (0, None))[1]
     garmin = garmin_client.new_garmin()
@@ -160,24 +171,31 @@ def main() -> None:
 
 def render(steps: list[dict], baseline: list[dict], missing: int, garmin_counts: dict, args) -> str:
     lines = [
-        HEADING, "",
+        HEADING,
+        "",
         f"Command: `.venv/bin/python bench/withings_history.py --days {args.days} --latency-ms {args.latency_ms:g} "
         "--write-results`",
-        f"Machine: {h.machine()}", "",
+        f"Machine: {h.machine()}",
+        "",
         f"{args.days} daily weigh-ins in Withings; Garmin already holds the same history except {missing} days. "
         f"{args.latency_ms:g} ms per upstream request; SQLite file, ORM broker, qcluster with 2 workers; "
-        "Withings budget 120 requests/minute.", "",
+        "Withings budget 120 requests/minute.",
+        "",
         "| run | wall time | Withings getmeas calls | Garmin reads | Garmin uploads | result |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for s in steps:
         result = ", ".join(f"{k} {v}" for k, v in s["counts"].items() if v) or "nothing new"
-        lines.append(f"| fitsync: {s['label']} | {s['seconds']:.1f} s | {s['withings']} | {s['garmin_reads']} | "
-                     f"{s['garmin_uploads']} | {result}{'' if s['done'] else ' (**worker timed out**)'} |")
+        lines.append(
+            f"| fitsync: {s['label']} | {s['seconds']:.1f} s | {s['withings']} | {s['garmin_reads']} | "
+            f"{s['garmin_uploads']} | {result}{'' if s['done'] else ' (**worker timed out**)'} |"
+        )
     for n, b in enumerate(baseline, 1):
         label = "first run" if n == 1 else "second run (the seeds keep no cursor)"
-        lines.append(f"| baseline loop, {label} | {b['seconds']:.1f} s | {b['withings']} | {b['garmin_reads']} | "
-                     f"{b['uploads']} | {b['uploads']} uploaded |")
+        lines.append(
+            f"| baseline loop, {label} | {b['seconds']:.1f} s | {b['withings']} | {b['garmin_reads']} | "
+            f"{b['uploads']} | {b['uploads']} uploaded |"
+        )
     incremental = steps[-1]
     ok = incremental["withings"] <= 1 and incremental["garmin_reads"] == 0 and incremental["garmin_uploads"] == 0
     lines += [

@@ -287,9 +287,7 @@ WITHINGS_REQUESTS_PER_MINUTE = env.int("WITHINGS_REQUESTS_PER_MINUTE", default=1
 GARMIN_SSO_URL = env.str("GARMIN_SSO_URL", default="https://sso.garmin.com").rstrip("/")
 GARMIN_CONNECTAPI_URL = env.str("GARMIN_CONNECTAPI_URL", default="https://connectapi.garmin.com").rstrip("/")
 GARMIN_CONNECT_URL = env.str("GARMIN_CONNECT_URL", default="https://connect.garmin.com").rstrip("/")
-GARMIN_DI_TOKEN_URL = env.str(
-    "GARMIN_DI_TOKEN_URL", default="https://diauth.garmin.com/di-oauth2-service/oauth/token"
-)
+GARMIN_DI_TOKEN_URL = env.str("GARMIN_DI_TOKEN_URL", default="https://diauth.garmin.com/di-oauth2-service/oauth/token")
 GARMIN_MAX_UPLOADS_PER_RUN = env.int("GARMIN_MAX_UPLOADS_PER_RUN", default=5)
 GARMIN_DEDUP_SECONDS = env.int("GARMIN_DEDUP_SECONDS", default=120)
 GARMIN_DEDUP_KG = env.float("GARMIN_DEDUP_KG", default=0.1)

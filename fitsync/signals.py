@@ -21,7 +21,10 @@ def ensure_schedules() -> None:
             name=name,
             defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
             create_defaults={
-                "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1,
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
                 "next_run": timezone.now(),
             },
         )

@@ -24,8 +24,10 @@ def _test_settings(settings):
     # where the database cache is rolled back with everything else.
     namespace = f"test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = {alias: {**config, "KEY_PREFIX": namespace} for alias, config in settings.CACHES.items()}
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture

@@ -38,8 +38,11 @@ def worker(workers: int = 2, **env):
     log = tempfile.NamedTemporaryFile(prefix="fitsync-worker-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT, env=process_env(Q_WORKERS=workers, **env),
-        stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+        cwd=ROOT,
+        env=process_env(Q_WORKERS=workers, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,
     )
     process.log_path = log.name
     log.close()

@@ -37,11 +37,14 @@ def inline_hevy(request):
     if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), WEBHOOK_SECRET.encode()):
         return JsonResponse({"error": "unauthorized"}, status=401)
     workout_id = json.loads(request.body)["payload"]["workoutId"]
-    raw = session().get(f"{settings.HEVY_API_URL}/v1/workouts/{workout_id}", headers={"api-key": HEVY_KEY},
-                        timeout=10)
+    raw = session().get(f"{settings.HEVY_API_URL}/v1/workouts/{workout_id}", headers={"api-key": HEVY_KEY}, timeout=10)
     raw.raise_for_status()
     data = raw.json()
     activity = activity_from_workout(workout_from_hevy(data.get("workout", data)), TIMEZONE)
-    session().post(f"{settings.INTERVALS_API_URL}/api/v1/athlete/{ATHLETE}/activities/manual/bulk", json=[activity],
-                   auth=("API_KEY", INTERVALS_KEY), timeout=10).raise_for_status()
+    session().post(
+        f"{settings.INTERVALS_API_URL}/api/v1/athlete/{ATHLETE}/activities/manual/bulk",
+        json=[activity],
+        auth=("API_KEY", INTERVALS_KEY),
+        timeout=10,
+    ).raise_for_status()
     return JsonResponse({"ok": True})

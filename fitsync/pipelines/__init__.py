@@ -24,10 +24,22 @@ class Route:
 ROUTES = {
     route.name: route
     for route in (
-        Route("hevy_intervals", "Hevy → Intervals.icu", "hevy", "intervals", hevy_to_intervals.sync_workout,
-              sync_now_task="integrations.hevy.tasks.sync_now"),
-        Route("withings_garmin", "Withings → Garmin Connect", "withings", "garmin", withings_to_garmin.sync_measurement,
-              sync_now_task="integrations.withings.tasks.sync_now"),
+        Route(
+            "hevy_intervals",
+            "Hevy → Intervals.icu",
+            "hevy",
+            "intervals",
+            hevy_to_intervals.sync_workout,
+            sync_now_task="integrations.hevy.tasks.sync_now",
+        ),
+        Route(
+            "withings_garmin",
+            "Withings → Garmin Connect",
+            "withings",
+            "garmin",
+            withings_to_garmin.sync_measurement,
+            sync_now_task="integrations.withings.tasks.sync_now",
+        ),
     )
 }
 

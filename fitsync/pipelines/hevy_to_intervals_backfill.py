@@ -84,8 +84,13 @@ class BackfillReport:
 Progress = Callable[[BackfillReport], None]
 
 
-def backfill(hevy_account: ConnectedAccount, options: BackfillOptions, *, progress: Progress | None = None,
-             run: SyncRun | None = None) -> BackfillReport:
+def backfill(
+    hevy_account: ConnectedAccount,
+    options: BackfillOptions,
+    *,
+    progress: Progress | None = None,
+    run: SyncRun | None = None,
+) -> BackfillReport:
     """Sync every workout not yet synced or changed since; with dry_run, only plan."""
     intervals_account = destination_of(hevy_account)
     intervals = intervals_auth.client_for(intervals_account)
@@ -112,9 +117,14 @@ def destination_of(hevy_account: ConnectedAccount) -> ConnectedAccount:
 def read_history(hevy_account: ConnectedAccount, options: BackfillOptions) -> list[Workout]:
     hevy = HevyClient(api_key_of(hevy_account))
     try:
-        return fetch_history(hevy, page_size=options.page_size, max_pages=options.max_pages,
-                             since=options.since, until=options.until,
-                             concurrency=settings.HEVY_BACKFILL_CONCURRENCY)
+        return fetch_history(
+            hevy,
+            page_size=options.page_size,
+            max_pages=options.max_pages,
+            since=options.since,
+            until=options.until,
+            concurrency=settings.HEVY_BACKFILL_CONCURRENCY,
+        )
     except AuthExpired as exc:
         hevy_account.mark_needs_reauth(reauth_message(exc))
         raise BackfillError(reauth_message(exc)) from exc
@@ -218,13 +228,21 @@ def repair_strays(client: IntervalsClient, account, batch: list[PlannedWrite], o
     planned = {p.workout.source_id: p.known_id for p in batch if p.action == "create"}
     created = {sid: outcome.get(sid, "!") for sid in planned}
     created = {sid: activity_id for sid, activity_id in created.items() if not activity_id.startswith("!")}
-    known = SyncItem.objects.filter(account=account, route=ROUTE, source_id__in=list(created)).exclude(
-        destination_id="").values_list("source_id", "destination_id")
+    known = (
+        SyncItem.objects.filter(account=account, route=ROUTE, source_id__in=list(created))
+        .exclude(destination_id="")
+        .values_list("source_id", "destination_id")
+    )
     for source_id, known_id in known:
         # The id planned with was gone from Intervals.icu (hence the create): only a newer one is a rival.
         if known_id not in (created[source_id], planned[source_id]):
-            log.warning("Workout %s was created as %s, but its item already names %s: deleting %s",
-                        source_id, created[source_id], known_id, created[source_id])
+            log.warning(
+                "Workout %s was created as %s, but its item already names %s: deleting %s",
+                source_id,
+                created[source_id],
+                known_id,
+                created[source_id],
+            )
             try:
                 delete_extra_copies(client, [created[source_id]], keep=known_id)
             except UpstreamError as exc:
@@ -240,18 +258,25 @@ def record_batch(account, batch: list[PlannedWrite], outcome: dict[str, str], re
     results = {w.workout.source_id: outcome.get(w.workout.source_id, "!not uploaded") for w in batch}
     fields = {w.workout.source_id: item_fields(w, results[w.workout.source_id], now) for w in batch}
     with transaction.atomic():
-        known = set(SyncItem.objects.filter(account=account, route=ROUTE, source_id__in=list(fields))
-                    .values_list("source_id", flat=True))
+        known = set(
+            SyncItem.objects.filter(account=account, route=ROUTE, source_id__in=list(fields)).values_list(
+                "source_id", flat=True
+            )
+        )
         # New items (most of a first backfill) in one INSERT; a webhook racing us keeps its own row.
         SyncItem.objects.bulk_create(
-            [SyncItem(account=account, route=ROUTE, source_id=sid, **values)
-             for sid, values in fields.items() if sid not in known],
+            [
+                SyncItem(account=account, route=ROUTE, source_id=sid, **values)
+                for sid, values in fields.items()
+                if sid not in known
+            ],
             ignore_conflicts=True,
         )
         for sid in known:
             # A job holding the item's lease records its own outcome (and settles copies after creating).
             SyncItem.objects.filter(account=account, route=ROUTE, source_id=sid).exclude(
-                status=ItemStatus.RUNNING).update(**fields[sid])
+                status=ItemStatus.RUNNING
+            ).update(**fields[sid])
     tally(batch, results, report, run)
 
 
@@ -273,9 +298,22 @@ def tally(batch: list[PlannedWrite], results: dict[str, str], report: BackfillRe
 
 def item_fields(write: PlannedWrite, result: str, now) -> dict:
     workout = write.workout
-    fields = {"title": workout.title[:200], "occurred_at": workout.start, "snapshot": snapshot_of(workout),
-              "operation": SyncItem.Operation.UPSERT, "updated_at": now}
+    fields = {
+        "title": workout.title[:200],
+        "occurred_at": workout.start,
+        "snapshot": snapshot_of(workout),
+        "operation": SyncItem.Operation.UPSERT,
+        "updated_at": now,
+    }
     if result.startswith("!"):
         return {**fields, "status": ItemStatus.FAILED, "last_error": result[1:][:500]}
-    return {**fields, "status": ItemStatus.SYNCED, "destination_id": result, "content_hash": write.digest,
-            "sent": write.activity, "synced_at": now, "last_error": "", "force": False}
+    return {
+        **fields,
+        "status": ItemStatus.SYNCED,
+        "destination_id": result,
+        "content_hash": write.digest,
+        "sent": write.activity,
+        "synced_at": now,
+        "last_error": "",
+        "force": False,
+    }

@@ -48,8 +48,13 @@ def ingest_measurements(
         with transaction.atomic():
             outcome = store_measurement(account, measurement, status, note, lift_cap)
         counts[outcome] += 1
-    run.bump(created=counts["created"], updated=counts["updated"], skipped=counts["skipped"],
-             held=counts["held"], done=len(measurements))
+    run.bump(
+        created=counts["created"],
+        updated=counts["updated"],
+        skipped=counts["skipped"],
+        held=counts["held"],
+        done=len(measurements),
+    )
     return counts
 
 

@@ -356,4 +356,3 @@ def _weight_from_fields(values: dict[int, int | None]) -> dict:
         else:
             record[field.name] = Decimal(raw) / Decimal(field.scale)
     return record
-

@@ -37,8 +37,9 @@ clock = timezone.now  # replaced in tests to deliver again later without waiting
 @require_http_methods(["GET", "HEAD", "POST"])
 def receive(request):
     if request.method != "POST":  # a probe: say what lives here, without touching anything
-        return HttpResponse("fitsync: Hevy webhook endpoint. Hevy POSTs workout events here.\n",
-                            content_type="text/plain")
+        return HttpResponse(
+            "fitsync: Hevy webhook endpoint. Hevy POSTs workout events here.\n", content_type="text/plain"
+        )
     account_id = authenticated_account_id(request.headers.get("Authorization", ""))
     if account_id is None:
         log.info("Hevy webhook with a missing or unknown Authorization value")

@@ -30,5 +30,6 @@ def connect(request):
             messages.success(request, "Intervals.icu is connected.")
             return redirect("intervals:connect")
     checked_at = parse_datetime(account.meta.get("timezone_checked_at") or "") if account else None
-    return render(request, "intervals/account_connect.html",
-                  {"account": account, "form": form, "timezone_checked_at": checked_at})
+    return render(
+        request, "intervals/account_connect.html", {"account": account, "form": form, "timezone_checked_at": checked_at}
+    )

@@ -205,9 +205,12 @@ def demo_info(sandbox: Sandbox) -> dict:
     """The credentials to type into fitsync's connect pages, and the Garmin MFA code if one waits."""
     return {
         "hevy": {"api_key": DEMO_HEVY_API_KEY, "webhook": asdict(sandbox.hevy_webhook)},
-        "intervals": {"athlete_id": DEMO_INTERVALS_ATHLETE, "api_key": DEMO_INTERVALS_API_KEY,
-                      "numeric_athlete_id": DEMO_INTERVALS_NUMERIC_ATHLETE,
-                      "numeric_api_key": DEMO_INTERVALS_NUMERIC_API_KEY},
+        "intervals": {
+            "athlete_id": DEMO_INTERVALS_ATHLETE,
+            "api_key": DEMO_INTERVALS_API_KEY,
+            "numeric_athlete_id": DEMO_INTERVALS_NUMERIC_ATHLETE,
+            "numeric_api_key": DEMO_INTERVALS_NUMERIC_API_KEY,
+        },
         "withings": {
             "client_id": DEMO_WITHINGS_CLIENT_ID,
             "client_secret": DEMO_WITHINGS_CLIENT_SECRET,

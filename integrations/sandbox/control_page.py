@@ -197,8 +197,9 @@ def _intervals_switches(sandbox: Sandbox) -> str:
         return sorted(choices.items(), key=lambda item: item[0] != chosen)
 
     fields = _select("switches", "bulk", "Bulk upload", options(actions.INTERVALS_BULK, current["bulk"]))
-    fields += _select("switches", "name_unit", "Names over 80 counted in",
-                      options(actions.INTERVALS_NAME_UNITS, current["name_unit"]))
+    fields += _select(
+        "switches", "name_unit", "Names over 80 counted in", options(actions.INTERVALS_NAME_UNITS, current["name_unit"])
+    )
     note = '<p class="note">Behaviours Intervals.icu does not document for personal API keys.</p>'
     return "<h2>Intervals.icu behaviour</h2>\n" + note + _form(sandbox, "intervals/switches", fields, "Apply")
 

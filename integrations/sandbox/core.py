@@ -158,9 +158,7 @@ class FakeService:
 
     # --- dispatch -----------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
-        entry = LedgerEntry(
-            request.method, request.path, request.query, dict(request.headers), request.body
-        )
+        entry = LedgerEntry(request.method, request.path, request.query, dict(request.headers), request.body)
         with self.lock:
             self.ledger.append(entry)
         if self.latency:

@@ -24,7 +24,7 @@ def _to_request(prepared, base_path: str) -> Request:
         body = body.encode()
     elif not isinstance(body, bytes):  # a generator or file from a multipart upload
         body = b"".join(body) if hasattr(body, "__iter__") else body.read()
-    path = url.path[len(base_path):] or "/"
+    path = url.path[len(base_path) :] or "/"
     headers = {k.lower(): v for k, v in prepared.headers.items()}
     return Request(prepared.method.upper(), path, url.query, headers, body)
 

@@ -107,8 +107,12 @@ def seed_demo_world(sandbox: Sandbox, rng: random.Random, now: datetime | None =
     now = now or datetime.now(UTC)
     seed_hevy(sandbox.hevy, rng, now)
     sandbox.intervals.add_athlete(DEMO_INTERVALS_API_KEY, DEMO_INTERVALS_ATHLETE, timezone=DEMO_TIMEZONE)
-    sandbox.intervals.add_athlete(DEMO_INTERVALS_NUMERIC_API_KEY, DEMO_INTERVALS_NUMERIC_ATHLETE,
-                                  timezone=DEMO_TIMEZONE, name="Demo Athlete (numeric id)")
+    sandbox.intervals.add_athlete(
+        DEMO_INTERVALS_NUMERIC_API_KEY,
+        DEMO_INTERVALS_NUMERIC_ATHLETE,
+        timezone=DEMO_TIMEZONE,
+        name="Demo Athlete (numeric id)",
+    )
     seed_withings(sandbox.withings, sandbox.withings_redirect_uris, rng, now)
     sandbox.garmin.add_user(
         DEMO_EMAIL,

@@ -72,7 +72,7 @@ class _Server(ThreadingHTTPServer):
         for prefix, service in self.mounts.items():
             root = "/" + prefix.strip("/") if prefix.strip("/") else ""
             if path == root or path.startswith(root + "/"):
-                return service, path[len(root):] or "/"
+                return service, path[len(root) :] or "/"
         return None, path
 
 

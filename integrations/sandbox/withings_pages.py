@@ -40,8 +40,7 @@ def _page(title: str, content: str) -> str:
 
 def _hidden_fields(params: dict[str, str]) -> str:
     return "\n".join(
-        f'<input type="hidden" name="{name}" value="{escape(params.get(name, ""))}">'
-        for name in FORWARDED_FIELDS
+        f'<input type="hidden" name="{name}" value="{escape(params.get(name, ""))}">' for name in FORWARDED_FIELDS
     )
 
 
@@ -53,20 +52,13 @@ def _user_chooser(users: list[tuple[int, str]]) -> str:
             f'<input type="hidden" name="userid" value="{userid}">'
         )
     options = "\n".join(f'<option value="{uid}">{escape(email)}</option>' for uid, email in users)
-    return (
-        '<label for="userid">Withings account</label>\n'
-        f'<select id="userid" name="userid">\n{options}\n</select>'
-    )
+    return f'<label for="userid">Withings account</label>\n<select id="userid" name="userid">\n{options}\n</select>'
 
 
-def authorize_page(
-    params: dict[str, str], scopes: list[str], users: list[tuple[int, str]]
-) -> Response:
+def authorize_page(params: dict[str, str], scopes: list[str], users: list[tuple[int, str]]) -> Response:
     """The consent page; its form posts back to the same path with every parameter kept."""
     client_id = params["client_id"]
-    items = "\n".join(
-        f"<li>{escape(SCOPE_DESCRIPTIONS[s])} <small>({escape(s)})</small></li>" for s in scopes
-    )
+    items = "\n".join(f"<li>{escape(SCOPE_DESCRIPTIONS[s])} <small>({escape(s)})</small></li>" for s in scopes)
     content = (
         f"<h1>Allow {escape(client_id)} to access your Withings data?</h1>\n"
         '<p class="sandbox">Sandbox: fitsync\'s fake Withings, no real account is used.</p>\n'

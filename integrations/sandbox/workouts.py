@@ -95,11 +95,20 @@ TITLES = {
 }
 TITLE_WEIGHTS = [6, 5, 3, 2, 1]
 NOTES = [
-    "Seat 4", "Felt strong", "Grip: neutral", "Left shoulder a bit tight", "Tempo 3-1-1",
-    "Schulter zwickt etwas", "Use the blue band next time", "PR attempt 🎉",
+    "Seat 4",
+    "Felt strong",
+    "Grip: neutral",
+    "Left shoulder a bit tight",
+    "Tempo 3-1-1",
+    "Schulter zwickt etwas",
+    "Use the blue band next time",
+    "PR attempt 🎉",
 ]
 DESCRIPTIONS = [
-    "Felt strong today", "Deload week", "Short on time", "Gym was packed, improvised",
+    "Felt strong today",
+    "Deload week",
+    "Short on time",
+    "Gym was packed, improvised",
     "Sleep was bad, kept RPE low",
 ]
 # Session start windows in local time (hour, minute range); the last one can cross midnight.
@@ -107,9 +116,7 @@ START_WINDOWS = [((6, 15), 60), ((12, 0), 60), ((17, 30), 180), ((22, 40), 40)]
 START_WINDOW_WEIGHTS = [3, 2, 8, 1]
 
 
-def generate_workouts(
-    n: int, *, rng: random.Random, end: datetime, tz: str = "Europe/Berlin"
-) -> list[dict]:
+def generate_workouts(n: int, *, rng: random.Random, end: datetime, tz: str = "Europe/Berlin") -> list[dict]:
     """`n` workouts on days before `end` (local to `tz`), oldest first, as Hevy serves them."""
     zone = ZoneInfo(tz)
     routines = {split: _uuid(rng) for split in SPLITS}
@@ -224,27 +231,18 @@ def _weight_sets(rng: random.Random, working: float, with_warmups: bool) -> list
 def _bodyweight_sets(rng: random.Random) -> list[dict]:
     # Hevy leaves weight_kg null for bodyweight work; weighted sets carry only the added load.
     added = rng.choice((None, None, None, None, 5.0, 10.0))
-    rows = [
-        dict(type="normal", weight_kg=added, reps=rng.randint(5, 15), rpe=_maybe_rpe(rng))
-        for _ in range(3)
-    ]
+    rows = [dict(type="normal", weight_kg=added, reps=rng.randint(5, 15), rpe=_maybe_rpe(rng)) for _ in range(3)]
     if rng.random() < 0.2:
         rows.append(dict(type="failure", weight_kg=None, reps=rng.randint(3, 8)))
     return rows
 
 
 def _duration_sets(rng: random.Random, hold_seconds: int) -> list[dict]:
-    return [
-        dict(type="normal", duration_seconds=hold_seconds + 5 * rng.randint(-4, 6))
-        for _ in range(3)
-    ]
+    return [dict(type="normal", duration_seconds=hold_seconds + 5 * rng.randint(-4, 6)) for _ in range(3)]
 
 
 def _carry_sets(rng: random.Random, weight_kg: float) -> list[dict]:
-    return [
-        dict(type="normal", weight_kg=weight_kg, distance_meters=rng.choice((20, 30, 40, 50)))
-        for _ in range(3)
-    ]
+    return [dict(type="normal", weight_kg=weight_kg, distance_meters=rng.choice((20, 30, 40, 50))) for _ in range(3)]
 
 
 def _cardio_sets(rng: random.Random, base_meters: float) -> list[dict]:
@@ -253,8 +251,9 @@ def _cardio_sets(rng: random.Random, base_meters: float) -> list[dict]:
     return [dict(type="normal", distance_meters=distance, duration_seconds=int(distance / pace))]
 
 
-def _set(index: int, type: str, weight_kg=None, reps=None, distance_meters=None,
-         duration_seconds=None, rpe=None) -> dict:
+def _set(
+    index: int, type: str, weight_kg=None, reps=None, distance_meters=None, duration_seconds=None, rpe=None
+) -> dict:
     return {
         "index": index,
         "type": type,

@@ -45,8 +45,11 @@ def authorize_url(session) -> str:
     state = secrets.token_urlsafe(24)
     session[STATE_SESSION_KEY] = {"state": state, "issued": timezone.now().timestamp()}
     query = {
-        "response_type": "code", "client_id": settings.WITHINGS_CLIENT_ID, "state": state,
-        "scope": SCOPE, "redirect_uri": callback_url(),
+        "response_type": "code",
+        "client_id": settings.WITHINGS_CLIENT_ID,
+        "state": state,
+        "scope": SCOPE,
+        "redirect_uri": callback_url(),
     }
     return f"{settings.WITHINGS_ACCOUNT_URL}/oauth2_user/authorize2?{urlencode(query)}"
 

@@ -37,8 +37,12 @@ def acquire(max_wait: float = BUCKET_SECONDS) -> None:
             return
         wait = (bucket + 1) * BUCKET_SECONDS - now
         if now + wait > deadline:
-            raise RateLimited("Withings request budget used up; trying again shortly", provider="withings",
-                              status=429, retry_after=wait)
+            raise RateLimited(
+                "Withings request budget used up; trying again shortly",
+                provider="withings",
+                status=429,
+                retry_after=wait,
+            )
         sleep(wait)
 
 

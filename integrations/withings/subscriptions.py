@@ -78,8 +78,9 @@ def check(account: ConnectedAccount) -> dict:
     """The daily repair: re-subscribe if Withings dropped ours (it does after failed deliveries)."""
     try:
         if is_subscribed(account):
-            return set_subscription(account, "active", "Withings sends new weigh-ins to fitsync.",
-                                    shown_url())["subscription"]
+            return set_subscription(account, "active", "Withings sends new weigh-ins to fitsync.", shown_url())[
+                "subscription"
+            ]
     except UpstreamError as exc:
         return _record_failure(account, exc)
     log.warning("withings account %s: subscription missing at Withings, subscribing again", account.pk)

@@ -24,8 +24,9 @@ def test_a_queued_job_reaches_the_worker_and_its_result_is_saved(make_account):
     from django_q.tasks import async_task
 
     later = timezone.now() + timedelta(hours=1)
-    item = SyncItem.objects.create(account=make_account("hevy"), route="hevy_intervals", source_id="w1",
-                                   next_attempt_at=later)
+    item = SyncItem.objects.create(
+        account=make_account("hevy"), route="hevy_intervals", source_id="w1", next_attempt_at=later
+    )
     with worker():
         async_task("fitsync.tasks.sync_item", item.pk)
         task = wait_for(lambda: Task.objects.filter(func="fitsync.tasks.sync_item").first())

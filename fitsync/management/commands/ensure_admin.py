@@ -33,10 +33,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Created admin user '{username}' with the password from FITSYNC_ADMIN_PASSWORD.")
         elif password_file:  # a container's output ends up in `docker logs`, kept and shipped around
             write_private(password_file, f"{password}\n")
-            self.stdout.write(self.style.WARNING(
-                f"Created admin user '{username}'; its password is in {password_file} (readable by this user "
-                "only). Read it once, change it under /admin/ and delete the file."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created admin user '{username}'; its password is in {password_file} (readable by this user "
+                    "only). Read it once, change it under /admin/ and delete the file."
+                )
+            )
         else:
             self.stdout.write(
                 self.style.WARNING(

@@ -49,10 +49,14 @@ def test_rotating_the_secret_retires_the_old_one(logged_in, upstreams, client):
     new = Credential.objects.get().webhook_secret
     assert new != old and f'value="{new}"' in page and "old one no longer works" in page
     delivery = {"id": "e1", "payload": {"workoutId": "w1"}}
-    assert client.post("/webhooks/hevy/", delivery, content_type="application/json",
-                       HTTP_AUTHORIZATION=old).status_code == 401
-    assert client.post("/webhooks/hevy/", delivery, content_type="application/json",
-                       HTTP_AUTHORIZATION=new).status_code == 200
+    assert (
+        client.post("/webhooks/hevy/", delivery, content_type="application/json", HTTP_AUTHORIZATION=old).status_code
+        == 401
+    )
+    assert (
+        client.post("/webhooks/hevy/", delivery, content_type="application/json", HTTP_AUTHORIZATION=new).status_code
+        == 200
+    )
 
 
 def test_a_new_key_keeps_the_webhook_secret_and_reconnects(logged_in, upstreams, hevy):
@@ -64,7 +68,10 @@ def test_a_new_key_keeps_the_webhook_secret_and_reconnects(logged_in, upstreams,
     connect(logged_in, "new-key-0002")
     account = ConnectedAccount.objects.get()
     assert (account.status, account.credential.api_key, account.credential.webhook_secret) == (
-        "connected", "new-key-0002", secret)
+        "connected",
+        "new-key-0002",
+        secret,
+    )
 
 
 def test_the_page_has_a_labelled_form_and_needs_login(client, logged_in):

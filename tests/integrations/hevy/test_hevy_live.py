@@ -40,13 +40,26 @@ def sandbox(settings):
 @pytest.fixture
 def worker(sandbox, tmp_path):
     server = sandbox[0]
-    env = {**os.environ, "FITSYNC_ENV_FILE": "", "DEBUG": "0", "Q_POLL": "0.05", "Q_WORKERS": "2",
-           "DATABASE_URL": database_url(),
-           "HEVY_API_URL": server.url_for("hevy"), "INTERVALS_API_URL": server.url_for("intervals")}
+    env = {
+        **os.environ,
+        "FITSYNC_ENV_FILE": "",
+        "DEBUG": "0",
+        "Q_POLL": "0.05",
+        "Q_WORKERS": "2",
+        "DATABASE_URL": database_url(),
+        "HEVY_API_URL": server.url_for("hevy"),
+        "INTERVALS_API_URL": server.url_for("intervals"),
+    }
     log = tmp_path / "qcluster.log"
     with open(log, "wb") as output:
-        process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     process.log = log
     yield process
     os.killpg(process.pid, signal.SIGTERM)  # the group this test started: qcluster and its workers

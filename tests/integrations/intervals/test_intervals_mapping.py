@@ -39,8 +39,12 @@ def test_it_maps_the_fields_intervals_needs():
 
 @pytest.mark.parametrize(
     "timezone, local_start",
-    [("UTC", "2024-05-14T15:42:07"), ("America/New_York", "2024-05-14T11:42:07"),
-     ("Asia/Kolkata", "2024-05-14T21:12:07"), ("Not/AZone", "2024-05-14T15:42:07")],
+    [
+        ("UTC", "2024-05-14T15:42:07"),
+        ("America/New_York", "2024-05-14T11:42:07"),
+        ("Asia/Kolkata", "2024-05-14T21:12:07"),
+        ("Not/AZone", "2024-05-14T15:42:07"),
+    ],
 )
 def test_it_writes_local_time_in_the_athletes_timezone(timezone, local_start):
     assert activity("supersets", timezone)["start_date_local"] == local_start
@@ -72,9 +76,17 @@ def test_it_describes_supersets_warmups_drops_and_failures_readably():
 def test_it_writes_bodyweight_and_cardio_sets_naturally():
     description = activity("bodyweight_and_cardio")["description"]
     assert description.startswith("Hotel gym, no barbells\n\nPull Up\n- Warm-up: 5 reps\n- Set 1: 10 reps @ RPE 8")
-    for line in ("- Set 1: 10 kg × 10", "- Set 3: 14 reps", "- Set 3: 1:30 @ RPE 9", "- Set 1: 32 kg for 40 m",
-                 "- Set 1: 2 km in 7:58 @ RPE 8.5", "- Set 1: 10:00 · 42 floors", "- Set 1: 1.61 km in 9:20",
-                 "Superset 1: Hanging Leg Raise + Plank", "Note: One mile cool-down walk/jog"):
+    for line in (
+        "- Set 1: 10 kg × 10",
+        "- Set 3: 14 reps",
+        "- Set 3: 1:30 @ RPE 9",
+        "- Set 1: 32 kg for 40 m",
+        "- Set 1: 2 km in 7:58 @ RPE 8.5",
+        "- Set 1: 10:00 · 42 floors",
+        "- Set 1: 1.61 km in 9:20",
+        "Superset 1: Hanging Leg Raise + Plank",
+        "Note: One mile cool-down walk/jog",
+    ):
         assert line in description
     assert "None" not in description and " 0 kg" not in description and "None kg" not in description
 
@@ -117,7 +129,11 @@ def test_it_formats_every_kind_of_set(row, text):
 
 def test_it_formats_numbers_without_noise():
     assert [format_number(Decimal(v)) for v in ("85", "12.50", "20.4117", "12345.6")] == [
-        "85", "12.5", "20.41", "12,345.6"]
+        "85",
+        "12.5",
+        "20.41",
+        "12,345.6",
+    ]
 
 
 def test_the_content_hash_follows_the_content():
@@ -133,13 +149,16 @@ def test_an_untitled_workout_gets_a_name():
     assert workout.start == datetime(2024, 5, 14, 15, 42, 7, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("x" * 80, "x" * 80),
-    ("x" * 81, "x" * 79 + "…"),
-    ("Leg day " * 12, ("Leg day " * 12)[:79].rstrip() + "…"),
-    ("💪" * 40, "💪" * 40),  # 80 UTF-16 units: fits
-    ("💪" * 41, "💪" * 39 + "…"),  # never half an emoji
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("x" * 80, "x" * 80),
+        ("x" * 81, "x" * 79 + "…"),
+        ("Leg day " * 12, ("Leg day " * 12)[:79].rstrip() + "…"),
+        ("💪" * 40, "💪" * 40),  # 80 UTF-16 units: fits
+        ("💪" * 41, "💪" * 39 + "…"),  # never half an emoji
+    ],
+)
 def test_names_are_cut_to_80_utf16_units_with_an_ellipsis(name, expected):
     assert fit_name(name) == expected and utf16_units(fit_name(name)) <= 80
 

@@ -214,6 +214,8 @@ def test_it_switches_intervals_behaviours_from_the_page_and_as_json(url, sandbox
     shown_first = page.split('name="bulk">')[1].split("</select>")[0]
     assert shown_first.startswith('<option value="create">always creates</option>')  # the current setting
     assert post(url, "/_control/intervals/switches", bulk="upsert", name_unit="utf16").json() == {
-        "bulk": "upsert", "name_unit": "utf16"}
+        "bulk": "upsert",
+        "name_unit": "utf16",
+    }
     refused = post(url, "/_control/intervals/switches", bulk="sometimes", name_unit="utf16")
     assert refused.status_code == 400 and sandbox.intervals.bulk_upsert is True

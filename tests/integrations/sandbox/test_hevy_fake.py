@@ -135,8 +135,17 @@ def test_it_serves_one_workout_as_a_bare_object(get, hevy):
     stored = hevy.add_workout(KEY, load_fixture("workout__supersets.json"))
     body = get(f"/v1/workouts/{stored['id']}").json()
     assert body == load_fixture("workout__supersets.json")
-    assert list(body) == ["id", "title", "routine_id", "description", "start_time", "end_time",
-                          "updated_at", "created_at", "exercises"]
+    assert list(body) == [
+        "id",
+        "title",
+        "routine_id",
+        "description",
+        "start_time",
+        "end_time",
+        "updated_at",
+        "created_at",
+        "exercises",
+    ]
 
 
 def test_it_wraps_one_workout_when_configured(get, hevy):

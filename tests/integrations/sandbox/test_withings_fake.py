@@ -260,8 +260,18 @@ def test_it_counts_refresh_calls(fake, rsps):
 # --- getmeas ------------------------------------------------------------------------------------
 def test_it_encodes_values_as_value_times_ten_to_the_unit(fake, rsps):
     fake.add_measurement(
-        USER, at(0), Decimal("80.35"), fat_ratio=21.4, fat_mass=17.195, fat_free_mass=63.155,
-        muscle_mass=59.87, hydration_kg=45.46, bone_mass=3.16, visceral_fat=7.4, bmr=1734, metabolic_age=34,
+        USER,
+        at(0),
+        Decimal("80.35"),
+        fat_ratio=21.4,
+        fat_mass=17.195,
+        fat_free_mass=63.155,
+        muscle_mass=59.87,
+        hydration_kg=45.46,
+        bone_mass=3.16,
+        visceral_fat=7.4,
+        bmr=1734,
+        metabolic_age=34,
     )
     fake.add_measurement(USER, at(-86400), 81.4, attrib=2)
     first, manual = getmeas(access_token(fake))["body"]["measuregrps"]

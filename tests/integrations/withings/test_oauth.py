@@ -43,8 +43,9 @@ def consent(authorize_url: str, decision: str = "allow") -> str:
     page = requests.get(authorize_url)
     form = FormReader()
     form.feed(page.text)
-    answer = requests.post(urljoin(page.url, form.action), data={**form.fields, "decision": decision},
-                           allow_redirects=False)
+    answer = requests.post(
+        urljoin(page.url, form.action), data={**form.fields, "decision": decision}, allow_redirects=False
+    )
     assert answer.status_code == 302
     return answer.headers["Location"]
 
@@ -92,8 +93,9 @@ def test_it_redirects_to_the_authorize_page_with_scope_and_state(logged_in):
     assert len(query["state"]) >= 30 and query["state"] != parse_qs(urlsplit(start(logged_in)).query)["state"][0]
 
 
-def test_it_connects_through_the_consent_page(logged_in, fake, rsps, jobs_sent, user,
-                                              django_capture_on_commit_callbacks):
+def test_it_connects_through_the_consent_page(
+    logged_in, fake, rsps, jobs_sent, user, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         answer = follow(logged_in, consent(start(logged_in)))
     assert answer.status_code == 302 and answer["Location"] == reverse("dashboard:overview")

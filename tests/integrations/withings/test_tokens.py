@@ -144,11 +144,25 @@ def test_eight_processes_needing_an_expired_token_make_exactly_one_refresh_call(
     fake.add_fault(path="^/v2/oauth2$", delay=0.5)
     expire_locally(account)
     with SandboxServer({"withings": fake}) as server:
-        env = {**os.environ, "DATABASE_URL": database_url(), "WITHINGS_API_URL": server.url_for("withings"),
-               "WITHINGS_CLIENT_ID": CLIENT_ID, "WITHINGS_CLIENT_SECRET": SECRET, "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "WITHINGS_API_URL": server.url_for("withings"),
+            "WITHINGS_CLIENT_ID": CLIENT_ID,
+            "WITHINGS_CLIENT_SECRET": SECRET,
+            "LOG_LEVEL": "WARNING",
+        }
         start_at = str(time.time() + 4)
-        workers = [subprocess.Popen([sys.executable, str(WORKER), str(account.pk), start_at], env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, str(WORKER), str(account.pk), start_at],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(8)
+        ]
         outputs = [w.communicate(timeout=60) for w in workers]
     assert [w.returncode for w in workers] == [0] * 8, [err[-2000:] for _, err in outputs]
     tokens = {out.strip() for out, _ in outputs}
