@@ -6,7 +6,6 @@ requirements-dev.lock: otherwise fitsync.sh would install packages into it, and 
 
 import hashlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.live import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
@@ -59,17 +60,7 @@ def fitsync_sh(*args, log_path: Path, cwd: Path = ROOT, **env):
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        stop(process)
 
 
 def wait_for_port(port: int, process, log_path: Path, timeout: float = 120) -> None:

@@ -56,7 +56,7 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> None:
     """SIGTERM to the qcluster process (as `docker stop` does), then SIGKILL to whatever is left.
 
     Not SIGTERM to the whole group: django-q2's sentinel dies at once on SIGTERM and the main process
-    then hangs (docs/reliability-runtime.md, "Shutdown").
+    then hangs (docs/reliability.md, "Shutdown").
     """
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
