@@ -1,5 +1,5 @@
 """Backfill benchmark: 1,000 Hevy workouts into Intervals.icu through `manage.py backfill_hevy`, against
-sandbox fakes over real HTTP, each fake on a server of its own.
+sandbox fakes over real HTTP, each fake on a server of its own, in a process apart from fitsync's.
 
 Scenarios, each in a fresh process with a fresh SQLite file (and so a fresh pacer state):
 - `unlimited`: 50 ms per request, no rate limit at Hevy; compared in the same run with the seeds' loop
@@ -16,6 +16,7 @@ with every workout present exactly once.
 import argparse
 import io
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -145,28 +147,57 @@ def scenario(name: str, args) -> dict:
     """One scenario in this (fresh) process: fitsync's run, then for `unlimited` the seeds' loop."""
     options = SCENARIOS[name]
     rate_limit = args.rate if options["rate_limit"] else None
-    servers, urls, hevy, intervals = start_fakes(
-        args.workouts, args.latency, rate_limit, options["retry_after"], "i1", INTERVALS_KEY
-    )
+    fakes = (args.workouts, args.latency, rate_limit, options["retry_after"], "i1", INTERVALS_KEY)
     result = {"scenario": name, "rate_limit": rate_limit, "retry_after": options["retry_after"]}
-    with tempfile.TemporaryDirectory() as tmp:
+    with fakes_apart(*fakes) as (urls, ledgers), tempfile.TemporaryDirectory() as tmp:
         configure(Path(tmp) / "bench.sqlite3", urls)
         seed_accounts()
         result["fitsync_s"], result["summary"] = run_fitsync()
-        statuses = [call.status for call in hevy.calls()]
-        result.update(hevy_calls=len(statuses), hevy_429=statuses.count(429))
-        result.update(intervals_calls=len(intervals.calls()), intervals_429=_count_429(intervals))
-        result["activities"] = len(intervals.activities("i1"))
+        result.update(ledgers())
         result["settings"] = settings_line()
+    if name == "unlimited":
+        with fakes_apart(args.workouts, args.latency, None, True, "i2", BASELINE_KEY) as (urls, ledgers):
+            result["seeds_s"], result["seeds_calls"] = run_seeds_loop(urls["hevy"], urls["intervals"])
+            result["seeds_activities"] = ledgers()["activities"]
+    return result
+
+
+@contextmanager
+def fakes_apart(*fake_args):
+    """The fakes in a process of their own, as real upstreams are: they do not share fitsync's interpreter
+    (and its lock) while it reads pages in parallel. Yields (urls, ledgers): ledgers() counts their calls."""
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.get_context("fork").Process(target=serve_fakes, args=(child, *fake_args), daemon=True)
+    process.start()
+
+    def ledgers() -> dict:
+        parent.send("ledgers")
+        return parent.recv()
+
+    try:
+        yield parent.recv(), ledgers
+    finally:
+        parent.send("stop")
+        process.join(10)
+
+
+def serve_fakes(connection, *fake_args) -> None:
+    servers, urls, hevy, intervals = start_fakes(*fake_args)
+    connection.send(urls)
+    athlete = fake_args[4]
+    while connection.recv() != "stop":
+        statuses = [call.status for call in hevy.calls()]
+        connection.send(
+            {
+                "hevy_calls": len(statuses),
+                "hevy_429": statuses.count(429),
+                "intervals_calls": len(intervals.calls()),
+                "intervals_429": _count_429(intervals),
+                "activities": len(intervals.activities(athlete)),
+            }
+        )
     for server in servers:
         server.stop()
-    if name == "unlimited":
-        servers, urls, _, baseline = start_fakes(args.workouts, args.latency, None, True, "i2", BASELINE_KEY)
-        result["seeds_s"], result["seeds_calls"] = run_seeds_loop(urls["hevy"], urls["intervals"])
-        result["seeds_activities"] = len(baseline.activities("i2"))
-        for server in servers:
-            server.stop()
-    return result
 
 
 def _count_429(fake) -> int:
