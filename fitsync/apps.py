@@ -6,6 +6,6 @@ class FitsyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import demo_guard, jobs, signals  # noqa: F401  (demo-login check; schedules; readable args)
+        from . import demo_guard, jobs, signals, unreadable  # noqa: F401  (checks; schedules; secrets' errors)
 
         jobs.install_scheduler_guard()

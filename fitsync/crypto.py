@@ -25,6 +25,9 @@ class UnreadableSecret(AuthExpired, InvalidToken):
     """A stored secret no key in FIELD_ENCRYPTION_KEYS opens: written under another key, or tampered with."""
 
 
+UNREADABLE = "fitsync cannot read a stored secret: it was encrypted with a key not in FIELD_ENCRYPTION_KEYS."
+
+
 def keys() -> tuple[str, ...]:
     if settings.FIELD_ENCRYPTION_KEYS:
         return tuple(settings.FIELD_ENCRYPTION_KEYS)
@@ -79,7 +82,13 @@ def digest(value: str) -> str:
 
 
 class EncryptedTextField(models.TextField):
-    """A TextField stored encrypted; empty strings and NULL stay as they are."""
+    """A TextField stored encrypted; empty strings and NULL stay as they are.
+
+    A value no key can read raises what `report_unreadable(field, stored)` returns: fitsync.unreadable
+    installs one that names the account's service and marks it (it reads the models, which import this).
+    """
+
+    report_unreadable = staticmethod(lambda field, stored: UnreadableSecret(UNREADABLE))
 
     def from_db_value(self, value, expression, connection):
         if not value:
@@ -87,9 +96,7 @@ class EncryptedTextField(models.TextField):
         try:
             return decrypt(value)
         except InvalidToken:
-            from .unreadable import reported  # it reads models, which import this module
-
-            raise reported(self, value) from None
+            raise self.report_unreadable(self, value) from None
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

@@ -8,6 +8,8 @@ auth -> the account needs re-authentication and its items wait.
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from .providers import Provider
+
 
 class UpstreamError(Exception):
     permanent = False
@@ -80,8 +82,6 @@ def from_status(provider: str, status: int, message: str, retry_after: float | N
 
 def provider_label(provider: str) -> str:
     """The service's name as people know it ("Intervals.icu", not "intervals")."""
-    from .models import Provider  # models import nothing from here; deferred to keep errors light
-
     try:
         return Provider(provider).label
     except ValueError:

@@ -13,15 +13,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .crypto import EncryptedTextField
+from .providers import Provider
+
+__all__ = ["Provider"]  # re-exported: callers import it with the models
 
 PAYLOAD_LIMIT = 4096  # bytes of an inbound payload kept for the dashboard
-
-
-class Provider(models.TextChoices):
-    HEVY = "hevy", "Hevy"
-    INTERVALS = "intervals", "Intervals.icu"
-    WITHINGS = "withings", "Withings"
-    GARMIN = "garmin", "Garmin Connect"
 
 
 class AccountStatus(models.TextChoices):

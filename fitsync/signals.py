@@ -14,7 +14,7 @@ CORE_SCHEDULES = [
 def ensure_schedules() -> None:
     from django_q.models import Schedule
 
-    from .pipelines import SCHEDULES
+    from .routes import SCHEDULES
 
     for name, func, minutes in CORE_SCHEDULES + list(SCHEDULES):
         Schedule.objects.update_or_create(

@@ -170,7 +170,7 @@ def claim(item_id: int, owner: str) -> SyncItem | None:
 
 def run_item(item_id: int) -> str:
     """Claim, sync through the item's route and record the outcome. Returns a short summary."""
-    from .pipelines import route_for
+    from .routes import route_for
 
     owner = lease_owner()
     item = claim(item_id, owner)
@@ -180,7 +180,7 @@ def run_item(item_id: int) -> str:
     try:
         route = route_for(item.route)
         context = SyncContext(item, item.account, destination_account(item, route.destination))
-        result = route.sync(context)
+        result = route.sync_item(context)
     except WaitingForAccount as exc:
         return _release_waiting(item, owner, attempt, str(exc))
     except UpstreamError as exc:
@@ -302,7 +302,7 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 # --- the dispatcher -------------------------------------------------------------------------------
 def due_items(limit: int = 500):
     """Pending items that are due, and running items whose lease expired, on connected accounts."""
-    from .pipelines import ROUTES
+    from .routes import ROUTES
 
     now = timezone.now()
     due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(

@@ -11,7 +11,7 @@ import logging
 from django.db.models import F, TextField
 from django.db.models.functions import Cast
 
-from .crypto import UnreadableSecret, is_readable
+from .crypto import UNREADABLE, EncryptedTextField, UnreadableSecret, is_readable
 from .errors import provider_label
 from .models import AccountStatus, ConnectedAccount, Credential
 
@@ -72,9 +72,10 @@ def reported(field, stored: str) -> UnreadableSecret:
     owners = field.model.objects.annotate(stored=column).filter(stored=stored).values_list("account_id", flat=True)
     account = ConnectedAccount.objects.filter(pk__in=list(owners[:1])).first()
     if account is None:
-        return UnreadableSecret(
-            "fitsync cannot read a stored secret: it was encrypted with a key not in FIELD_ENCRYPTION_KEYS."
-        )
+        return UnreadableSecret(UNREADABLE)
     mark([account.pk])
     label = provider_label(account.provider)
     return UnreadableSecret(MESSAGE.format(label=label), provider=account.provider)
+
+
+EncryptedTextField.report_unreadable = staticmethod(reported)

@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from ..models import ConnectedAccount, SyncItem
-from ..pipelines import ROUTES
+from ..routes import ROUTES
 from . import actions
 from .forms import ItemFilterForm
 from .summary import LIST_URLS, WEIGHTS, WORKOUTS, destination_url, exercise_lines, flatten, summarize

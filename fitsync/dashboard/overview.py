@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..models import ConnectedAccount, SyncRun
-from ..pipelines import ROUTES
+from ..routes import ROUTES
 from . import actions, status
 
 RECENT_RUNS = 5

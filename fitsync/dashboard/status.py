@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from .. import unreadable
 from ..models import AccountStatus, ConnectedAccount, Credential, ItemStatus, Provider, SyncItem
-from ..pipelines import ROUTES
+from ..routes import ROUTES
 from .summary import LIST_URLS
 
 RETRYING_AFTER = 3  # attempts after which a still-pending item counts as "keeps failing"

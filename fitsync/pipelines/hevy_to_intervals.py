@@ -8,7 +8,6 @@ The backfill of a whole history lives in `hevy_to_intervals_backfill.py`.
 
 from datetime import date, datetime
 
-from django.conf import settings
 from django.db.models import Q
 
 from integrations.hevy.auth import api_key_of
@@ -25,15 +24,6 @@ from ..sync import SyncContext, SyncResult, crash_point
 
 ROUTE = "hevy_intervals"
 DELETED_HASH = "deleted"  # so a workout that somehow comes back is written again, not taken as unchanged
-
-SCHEDULES: list[tuple[str, str, int]] = [
-    (
-        "hevy: poll workout edits and deletions",
-        "integrations.hevy.tasks.poll_events",
-        settings.HEVY_EVENTS_POLL_MINUTES,
-    ),
-    ("intervals: refresh athlete timezones", "integrations.intervals.tasks.refresh_timezones", 24 * 60),
-]
 
 
 def sync_workout(context: SyncContext) -> SyncResult:

@@ -13,13 +13,6 @@ from integrations.garmin import destination as garmin_destination
 from integrations.withings.mapping import ambiguity_reason
 
 ROUTE = "withings_garmin"
-SCHEDULES: list[tuple[str, str, int]] = [
-    # Backstop for lost notifications (and the only feed when SITE_URL is not public HTTPS).
-    ("withings: fetch new measurements", "integrations.withings.tasks.fetch_new_for_all", 360),
-    ("withings: check notification subscriptions", "integrations.withings.tasks.check_subscriptions", 1440),
-    # Garmin's refresh token lives about 30 days: refresh daily so a quiet month needs no new sign-in.
-    ("garmin: keep the sign-in alive", "integrations.garmin.tasks.keep_signed_in", 1440),
-]
 CENTI = Decimal("0.01")
 
 

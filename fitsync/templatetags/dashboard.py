@@ -46,6 +46,6 @@ def elapsed_since(end, start) -> timedelta | None:
 @register.filter
 def route_label(name: str) -> str:
     """ "hevy_intervals" -> "Hevy → Intervals.icu"; unknown names as they are."""
-    from fitsync.pipelines import ROUTES
+    from fitsync.routes import ROUTES
 
     return ROUTES[name].label if name in ROUTES else (name or "–")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from fitsync import sync
 from fitsync.models import ConnectedAccount, ItemStatus, Provider, SyncItem
-from fitsync.pipelines import routes_from
+from fitsync.routes import routes_from
 
 from .auth import api_key_of
 from .client import MAX_PAGE_SIZE, HevyClient, WorkoutEvent

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from fitsync import crypto, sync
 from fitsync.models import ConnectedAccount, InboundEvent, Provider, SyncItem
-from fitsync.pipelines import routes_from
+from fitsync.routes import routes_from
 
 log = logging.getLogger("fitsync.webhooks.hevy")
 unsupported = logging.getLogger("fitsync.webhooks.unsupported")

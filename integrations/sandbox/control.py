@@ -148,3 +148,11 @@ def _params(request: Request, wants_json: bool) -> dict:
         params = request.params()
     wait = params.get("wait", wants_json)
     return {**params, "_wait": wait is True or str(wait).lower() in TRUE}
+
+
+def mount_table(sandbox: Sandbox, with_control: bool = True) -> dict[str, FakeService]:
+    """Path prefix -> fake, for `SandboxServer`; the control page takes the root, so it comes last."""
+    mounts: dict[str, FakeService] = dict(sandbox.fakes())
+    if with_control:
+        mounts[""] = ControlService(sandbox)
+    return mounts

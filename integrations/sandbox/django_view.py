@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from .control import mount_table
 from .core import Blackhole, ConnectionReset, Request, Response
 from .registry import (
     HEVY_WEBHOOK_PATH,
@@ -23,7 +24,6 @@ from .registry import (
     Sandbox,
     build_sandbox,
     default_redirect_uris,
-    mount_table,
 )
 
 log = logging.getLogger(__name__)

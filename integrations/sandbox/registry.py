@@ -2,7 +2,7 @@
 
 `build_sandbox(seed=True)` gives the demo world (`seed_demo_world`): the credentials a person types
 into fitsync's connect pages are the `DEMO_*` constants below, also listed on the control page.
-`mount_table(sandbox)` is what `SandboxServer` serves: one path prefix per fake, the control page
+`control.mount_table(sandbox)` is what `SandboxServer` serves: one path prefix per fake, the control page
 at the root (last, because the root prefix matches every path).
 """
 
@@ -135,16 +135,6 @@ def seed_withings(withings: WithingsFake, redirect_uris: list[str], rng: random.
     withings.add_app(DEMO_WITHINGS_CLIENT_ID, DEMO_WITHINGS_CLIENT_SECRET, redirect_uris)
     withings.add_user(DEMO_WITHINGS_USERID, DEMO_EMAIL, timezone=DEMO_TIMEZONE)
     withings.seed_daily_history(DEMO_WITHINGS_USERID, days=DEMO_WITHINGS_DAYS, rng=rng, end=now)
-
-
-def mount_table(sandbox: Sandbox, with_control: bool = True) -> dict[str, FakeService]:
-    """Path prefix -> fake, for `SandboxServer`; the control page takes the root, so it comes last."""
-    mounts: dict[str, FakeService] = dict(sandbox.fakes())
-    if with_control:
-        from .control import ControlService  # control renders a Sandbox, so it imports this module
-
-        mounts[""] = ControlService(sandbox)
-    return mounts
 
 
 def newest_workout_id(sandbox: Sandbox) -> str | None:

@@ -13,6 +13,7 @@ import re
 import pytest
 
 from fitsync.management.commands.demo_env import demo_values
+from integrations.sandbox.control import mount_table
 from integrations.sandbox.registry import (
     DEMO_EMAIL,
     DEMO_GARMIN_PASSWORD,
@@ -21,7 +22,6 @@ from integrations.sandbox.registry import (
     DEMO_INTERVALS_ATHLETE,
     DEMO_WITHINGS_USERID,
     build_sandbox,
-    mount_table,
 )
 from integrations.sandbox.server import SandboxServer
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
 from fitsync.models import AccountStatus, ConnectedAccount, ItemStatus, SyncRun
-from fitsync.pipelines import ROUTES
+from fitsync.routes import ROUTES
 
 pytestmark = pytest.mark.django_db
 

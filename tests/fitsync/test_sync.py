@@ -8,7 +8,7 @@ from django.utils import timezone
 from fitsync import sync
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError
 from fitsync.models import AccountStatus, ItemStatus, SyncItem
-from fitsync.pipelines import ROUTES, Route
+from fitsync.routes import ROUTES, Route
 
 pytestmark = pytest.mark.django_db
 

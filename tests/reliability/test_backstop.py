@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from fitsync.pipelines import SCHEDULES
+from fitsync.routes import SCHEDULES
 from integrations.withings import subscriptions
 from tests.live import wait_for, worker
 

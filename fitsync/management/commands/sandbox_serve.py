@@ -4,8 +4,9 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from integrations.sandbox.control import mount_table
 from integrations.sandbox.django_view import build_for_fitsync
-from integrations.sandbox.registry import SERVICES, mount_table
+from integrations.sandbox.registry import SERVICES
 from integrations.sandbox.server import SandboxServer
 
 

@@ -16,9 +16,10 @@ from garminconnect import Garmin
 
 from fitsync.management.commands.demo_env import update_env_text
 from integrations.sandbox import registry
+from integrations.sandbox.control import mount_table
 from integrations.sandbox.garmin import point_at
 from integrations.sandbox.hevy import parse_time
-from integrations.sandbox.registry import build_sandbox, mount_table
+from integrations.sandbox.registry import build_sandbox
 from integrations.sandbox.server import SandboxServer
 from integrations.sandbox.withings_measures import WEIGHT
 

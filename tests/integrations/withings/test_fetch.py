@@ -258,7 +258,7 @@ def test_it_syncs_the_last_7_days_from_the_page(
 
 
 def test_it_offers_the_route_sync_now_task(account, fake, rsps, sent_jobs):
-    from fitsync.pipelines import route_for
+    from fitsync.routes import route_for
 
     fake.add_measurement(USER, timezone.now() - timedelta(days=2), 80.4)
     run = run_for(account, SyncRun.Trigger.MANUAL)
