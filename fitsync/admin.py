@@ -81,8 +81,8 @@ class CredentialAdmin(admin.ModelAdmin):
 
 @admin.register(InboundEvent)
 class InboundEventAdmin(admin.ModelAdmin):
-    list_display = ("source", "received_at", "dedupe_key", "outcome", "account")
-    list_filter = ("source", "outcome")
+    list_display = ("source", "received_at", "dedupe_key", "account")
+    list_filter = ("source",)
     search_fields = ("dedupe_key",)
     list_select_related = ("account__owner",)
     date_hierarchy = "received_at"

@@ -140,17 +140,11 @@ class Credential(models.Model):
 
 
 class InboundEvent(models.Model):
-    class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        DUPLICATE = "duplicate", "Duplicate"
-        IGNORED = "ignored", "Ignored"
-
     source = models.CharField(max_length=20, choices=Provider.choices)
     account = models.ForeignKey(ConnectedAccount, null=True, blank=True, on_delete=models.SET_NULL)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     payload = models.TextField(blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.ACCEPTED)
 
     def __str__(self) -> str:
         return f"{self.source} event {self.dedupe_key}"

@@ -45,5 +45,9 @@ class Migration(migrations.Migration):
             name='trigger',
             field=models.CharField(choices=[('webhook', 'Webhook'), ('schedule', 'Schedule'), ('manual', 'Manual'), ('backfill', 'Backfill')], max_length=20),
         ),
+        migrations.RemoveField(
+            model_name='inboundevent',
+            name='outcome',
+        ),
         migrations.RunPython(drop_old_retry_schedules, migrations.RunPython.noop),
     ]

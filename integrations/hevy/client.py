@@ -91,9 +91,6 @@ class HevyClient:
         """GET /v1/workouts/{id}; raises NotFound when Hevy has no such workout (any more)."""
         return workout_from_hevy(self._get(f"/v1/workouts/{workout_id}"))
 
-    def workout_count(self) -> int:
-        return int((self._get("/v1/workouts/count") or {}).get("workout_count") or 0)
-
     def workouts_page(self, page: int, page_size: int = MAX_PAGE_SIZE) -> WorkoutPage:
         """GET /v1/workouts (newest first). A page past the end is empty, whether Hevy says 404 or not."""
         try:
