@@ -182,17 +182,19 @@ class Throttle:
 
     # --- slots -----------------------------------------------------------------------------
     def _claim(self, state: PaceState) -> float | None:
-        """Take the first free slot not before now (nor the hold); its start time."""
+        """Take the first free slot not before now (nor the hold); its start time. The slot whose
+        interval `earliest` falls in counts too (started at `earliest`): a request after a quiet spell
+        goes at once instead of waiting for the next mark, and no bucket gets more than its slots."""
         per_bucket = max(1, round(min(state.rate, self.per_second) * BUCKET))
         earliest = max(clock(), state.hold_until, self._taken_until + 1e-6)  # earlier ones were taken
         bucket = int(earliest // BUCKET)
-        slot = math.ceil((earliest - bucket * BUCKET) * per_bucket / BUCKET)
+        slot = math.floor((earliest - bucket * BUCKET) * per_bucket / BUCKET)
         try:
             for _ in range(MAX_SCAN):
                 if slot >= per_bucket:
                     bucket, slot = bucket + 1, 0
                     continue
-                start_at = bucket * BUCKET + slot * BUCKET / per_bucket
+                start_at = max(earliest, bucket * BUCKET + slot * BUCKET / per_bucket)
                 if self.store.add(self._key(f"{bucket}:{slot}"), 1, timeout=int(start_at - clock() + 2 * BUCKET) + 1):
                     self._taken_until = start_at
                     return start_at

@@ -134,3 +134,15 @@ def test_a_429_after_an_overshoot_cuts_to_just_below_what_went_through(now):
         now["t"] += 1 / 3
     overshot.pause(1.0)
     assert overshot.state().rate == pytest.approx(3 * throttle.CUT_BELOW_ADMITTED, rel=0.01)
+
+
+def test_a_request_after_a_quiet_spell_goes_at_once(now):
+    """One webhook's calls: no waiting for the next mark of the rate's grid when nothing else was sent."""
+    single = pacer(4.0)
+    single.wait()
+    now["t"] += 10.37  # quiet; now between two marks of the 0.25 s grid
+    asked_at = now["t"]
+    single.wait()
+    assert now["t"] == asked_at
+    single.wait()  # the next one in the same interval waits for the next mark
+    assert 0 < now["t"] - asked_at <= 0.25 + 1e-6
