@@ -43,11 +43,13 @@ NOTE = (
     "An earlier version of this section reported 18.6x against a loop that posted one activity per workout "
     "(1,100 requests); the seeds post each page of 10 in one bulk call (200 requests), which is the baseline "
     "above. Against that loop fitsync was 1.7x faster (6.3 s vs 11.0 s) with its old fixed 25 requests/s "
-    "per process. Without any pacing at all fitsync takes about 3.4 s here (3.5x): most of the rest is mapping, "
-    "recording 1,000 items and ten Intervals.icu bulk calls at 8/s, and this machine's 2 cores run the fakes "
-    "too, so 5x is out of reach of the reading side alone. With a limit at Hevy, the floor is the pages at "
-    "the limited rate; fitsync's overhead is the first second of probing, the pauses after each 429 and "
-    "running a little below the limit between probes."
+    "per process. Where the unlimited run's time goes (cProfile, 2026-11-30): reading the 100 pages takes "
+    "about 2.8 s (the pacer starts at 4 requests/s and doubles every 0.15 s), and only then are the ten "
+    "batches of 100 uploaded, each a listing of its days and one bulk create (about 2.7 s, most of it the "
+    "fake storing 100 activities per call). Overlapping the upload with the reading is the next step; the "
+    "backfill is to run through the engine (issue 15), which is where that belongs. With a limit at Hevy, "
+    "the floor is the pages at the limited rate; fitsync's overhead is the first second of probing, the "
+    "pauses after each 429 and running a little below the limit between probes."
 )
 sys.path.insert(0, str(ROOT))
 import harness  # noqa: E402  (bench/harness.py: shared helpers of the benchmarks)
