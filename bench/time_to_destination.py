@@ -32,6 +32,7 @@ WITHINGS_SPACING = (
     1.0  # s between notifications: 60/minute, under Withings' 120 requests/minute; and each in its own second
 )
 TIMEOUT = 30
+QUIET_SECONDS = 0.5  # between Hevy deliveries
 TARGET_RATIO = 1.3  # fitsync's p50 against the inline handler's, Hevy -> Intervals.icu
 
 
@@ -45,7 +46,10 @@ def hevy_run(port: int, ids: list[str], clock: h.WriteClock, path: str = "/webho
         response.raise_for_status()
         done = clock.wait(workout_id, TIMEOUT)
         out.append(done - started if done else None)
-        time.sleep(random.uniform(0, 0.1))  # arrivals at random points of the broker's poll cycle
+        # One delivery at a time with the worker idle, as a person's workouts arrive: past the pacers'
+        # spacing (Hevy starts at 4 requests/s), so a delivery never waits for its predecessor's slot;
+        # at random points of the broker's poll cycle.
+        time.sleep(QUIET_SECONDS + random.uniform(0, 0.1))
     return out
 
 
@@ -160,7 +164,8 @@ def render(hevy: dict, withings: dict, inline: dict, idle: float, args, poll: fl
             f"Machine: {h.machine()}",
             "",
             f"From the webhook sent to the write stored at the sandbox, one delivery at a time on a warm worker "
-            f"(3 warm-up deliveries per route not counted). gunicorn 2x4, SQLite file, django-q2's ORM broker "
+            f"(3 warm-up deliveries per route not counted; Hevy deliveries {QUIET_SECONDS:g} s apart, past the "
+            "pacers' spacing). gunicorn 2x4, SQLite file, django-q2's ORM broker "
             f"polled every {poll:g} s (`Q_POLL`), qcluster with 2 workers, {args.latency_ms:g} ms per upstream "
             "request. The inline reference is the seeds' handler (both upstream calls inside the request).",
             "",
