@@ -15,12 +15,14 @@ itself is read-modify-written without a lock: two callers racing to grow or cut 
 same value, and the next 429 corrects either way.
 """
 
+import functools
 import logging
 import math
 import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
+from typing import Callable, TypeVar
 
 from django.core.cache import cache
 from django.db import DatabaseError
@@ -40,6 +42,7 @@ MAX_WAIT = 60.0  # longer than this, a caller is told to come back later rather 
 MAX_SCAN = 1000  # slots tried per claim before giving up on the cache
 STATE_TTL = 24 * 3600
 RECHECK = 0.1  # seconds between looks at the shared state while waiting for a slot
+T = TypeVar("T")
 clock = time.time  # replaced in tests to move time without sleeping
 sleep = time.sleep
 
@@ -78,6 +81,18 @@ class Throttle:
         self._successes: deque[float] = deque(maxlen=1000)  # when requests of this process went through
 
     # --- callers ---------------------------------------------------------------------------
+    def send(self, request: Callable[[], T]) -> T:
+        """Make one request under the pacer: wait for a slot; a 429 slows every caller of the instance
+        (for its Retry-After, or a doubling pause without one); a success counts for the next cut."""
+        self.wait()
+        try:
+            response = request()
+        except RateLimited as exc:
+            self.pause(exc.retry_after)
+            raise
+        self.succeeded()
+        return response
+
     def wait(self) -> None:
         """Block until this caller may send one request."""
         if self.per_second <= 0:
@@ -206,3 +221,9 @@ class Throttle:
 
     def _key(self, name: str) -> str:
         return f"pace:{self.service}:{name}"
+
+
+@functools.cache
+def pacer(service: str, per_second: float, start: float | None = None) -> Throttle:
+    """This process's pacer for `service` at the configured rate (a changed setting gets a new one)."""
+    return Throttle(per_second, service=service, start=start)

@@ -8,16 +8,15 @@ from datetime import datetime
 from django.conf import settings
 
 from fitsync import http
-from fitsync.errors import NotFound, RateLimited
+from fitsync.errors import NotFound
 from fitsync.records import Workout
-from fitsync.throttle import Throttle
+from fitsync.throttle import pacer
 
 from .mapping import parse_time, workout_from_hevy
 
 PROVIDER = "hevy"
 MAX_PAGE_SIZE = 10  # the API answers 400 "Invalid page size" above this
 START_PER_SECOND = 4.0  # twice what a community client paces at (0.5 s per call); probed upward from here
-_throttle: Throttle | None = None
 
 
 @dataclass(frozen=True)
@@ -53,33 +52,17 @@ class EventPage:
     events: list[WorkoutEvent]
 
 
-def throttle() -> Throttle:
-    """The instance's Hevy pacer: no published limit, so it starts slowly and adapts to 429s."""
-    global _throttle
-    if _throttle is None or _throttle.per_second != settings.HEVY_REQUESTS_PER_SECOND:
-        _throttle = Throttle(settings.HEVY_REQUESTS_PER_SECOND, service=PROVIDER, start=START_PER_SECOND)
-    return _throttle
-
-
 class HevyClient:
     def __init__(self, api_key: str, base_url: str | None = None):
         self.api_key = api_key
         self.base_url = (base_url or settings.HEVY_API_URL).rstrip("/")
 
     def _get(self, path: str, **params):
-        throttle().wait()
-        try:
-            response = http.request(
-                PROVIDER,
-                "GET",
-                self.base_url + path,
-                params=params or None,
-                headers={"api-key": self.api_key, "Accept": "application/json"},
-            )
-        except RateLimited as exc:
-            throttle().pause(exc.retry_after)  # every caller of the instance slows down
-            raise
-        throttle().succeeded()
+        headers = {"api-key": self.api_key, "Accept": "application/json"}
+        url = self.base_url + path
+        # No published limit: the instance's pacer starts slowly and adapts to 429s.
+        pace = pacer(PROVIDER, settings.HEVY_REQUESTS_PER_SECOND, START_PER_SECOND)
+        response = pace.send(lambda: http.request(PROVIDER, "GET", url, params=params or None, headers=headers))
         return http.json_of(response, PROVIDER)
 
     def user_info(self) -> HevyUser:

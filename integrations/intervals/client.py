@@ -13,8 +13,8 @@ from datetime import date
 from django.conf import settings
 
 from fitsync import http
-from fitsync.errors import AuthExpired, PermanentError, RateLimited
-from fitsync.throttle import Throttle
+from fitsync.errors import AuthExpired, PermanentError
+from fitsync.throttle import pacer
 
 from .mapping import shorten_names
 
@@ -22,7 +22,6 @@ PROVIDER = "intervals"
 ATHLETE_ID = re.compile(r"i?\d{1,12}")
 KEY_OWNER = "0"  # the athlete path segment that means "whoever owns this key"
 LISTED_FIELDS = "id,external_id,start_date_local,name"
-_throttle: Throttle | None = None
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,6 @@ def normalize_athlete_id(raw: str) -> str | None:
     return cleaned if ATHLETE_ID.fullmatch(cleaned) else None
 
 
-def throttle() -> Throttle:
-    global _throttle
-    if _throttle is None or _throttle.per_second != settings.INTERVALS_REQUESTS_PER_SECOND:
-        _throttle = Throttle(settings.INTERVALS_REQUESTS_PER_SECOND, service=PROVIDER)
-    return _throttle
-
-
 class IntervalsClient:
     def __init__(self, athlete_id: str, api_key: str, base_url: str | None = None):
         self.athlete_id = athlete_id
@@ -53,12 +45,9 @@ class IntervalsClient:
         self.base_url = (base_url or settings.INTERVALS_API_URL).rstrip("/") + "/api/v1"
 
     def _call(self, method: str, path: str, **kwargs):
-        throttle().wait()
+        pace = pacer(PROVIDER, settings.INTERVALS_REQUESTS_PER_SECOND)
         try:
-            response = http.request(PROVIDER, method, self.base_url + path, auth=self.auth, **kwargs)
-        except RateLimited as exc:
-            throttle().pause(exc.retry_after or 1.0)
-            raise
+            response = pace.send(lambda: http.request(PROVIDER, method, self.base_url + path, auth=self.auth, **kwargs))
         except PermanentError as exc:
             if exc.status == 403:  # a valid key for another athlete: the user has to fix the connection
                 raise AuthExpired(str(exc), provider=PROVIDER, status=403) from exc
