@@ -18,8 +18,10 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from . import jobs
 from .errors import AuthExpired, UpstreamError, provider_label
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
+from .routes import ROUTES, route_for
 from .tokens import lease_owner
 
 log = logging.getLogger("fitsync.sync")
@@ -98,8 +100,6 @@ def _mark_queued(item_ids: list[int], stale, now) -> list[int]:
 def _send(item_ids: list[int]) -> None:
     from django_q.conf import Conf
 
-    from . import jobs
-
     broker = _broker(Conf.CLUSTER_NAME)
     for pk in item_ids:
         jobs.send(
@@ -170,8 +170,6 @@ def claim(item_id: int, owner: str) -> SyncItem | None:
 
 def run_item(item_id: int) -> str:
     """Claim, sync through the item's route and record the outcome. Returns a short summary."""
-    from .routes import route_for
-
     owner = lease_owner()
     item = claim(item_id, owner)
     if item is None:
@@ -302,8 +300,6 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 # --- the dispatcher -------------------------------------------------------------------------------
 def due_items(limit: int = 500):
     """Pending items that are due, and running items whose lease expired, on connected accounts."""
-    from .routes import ROUTES
-
     now = timezone.now()
     due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=ItemStatus.RUNNING, lease_expires_at__lt=now
@@ -326,8 +322,6 @@ def dispatch_due(limit: int = 500) -> int:
 
 def dispatch_due_runs(limit: int = 100) -> int:
     """Resume runs that are due again (a fetch to retry, or one whose worker died): one job each."""
-    from . import jobs
-
     now = timezone.now()
     due = SyncRun.objects.filter(retry_at__lte=now, finished_at__isnull=True).exclude(task="")
     sent = 0
