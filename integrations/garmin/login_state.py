@@ -39,12 +39,8 @@ class LoginState:
 
 
 def update_meta(account: ConnectedAccount, **changes) -> dict:
-    """Merge `changes` into the stored meta (re-read first: the view and the job both write it)."""
-    account.refresh_from_db(fields=["meta"])
-    meta = {**account.meta, **changes}
-    ConnectedAccount.objects.filter(pk=account.pk).update(meta=meta, updated_at=timezone.now())
-    account.meta = meta
-    return meta
+    """Merge `changes` into the stored meta (the view, the login job and the keep-alive all write it)."""
+    return account.merge_meta(**changes)
 
 
 def set_login(account: ConnectedAccount, state: str, message: str) -> None:
