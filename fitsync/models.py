@@ -152,7 +152,7 @@ class InboundEvent(models.Model):
     @staticmethod
     def bounded(payload: bytes | str) -> str:
         text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
-        return text[:PAYLOAD_LIMIT]
+        return text[:PAYLOAD_LIMIT].replace("\x00", "\ufffd")  # PostgreSQL text holds no NUL
 
     @classmethod
     def record(cls, source: str, account_id: int, dedupe_key: str, payload: bytes | str) -> bool:

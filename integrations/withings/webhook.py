@@ -81,9 +81,9 @@ def dedupe_key(account: ConnectedAccount, notification: Notification) -> str:
 
 def accept(account: ConnectedAccount, notification: Notification) -> str:
     """Record the event and queue one fetch for the account, both in one short transaction."""
-    payload = notification.body.decode("utf-8", "replace").replace("\x00", "\ufffd")  # PostgreSQL text holds no NUL
     with transaction.atomic():
-        if not InboundEvent.record(Provider.WITHINGS, account.pk, dedupe_key(account, notification), payload):
+        key = dedupe_key(account, notification)
+        if not InboundEvent.record(Provider.WITHINGS, account.pk, key, notification.body):
             return "duplicate"
         jobs.queue("fetch_new", account.pk)
     return "ok"
