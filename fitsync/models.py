@@ -13,9 +13,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .crypto import EncryptedTextField
+from .item_states import ItemQuerySet, ItemStatus
 from .providers import Provider
 
-__all__ = ["Provider"]  # re-exported: callers import it with the models
+__all__ = ["ItemStatus", "Provider"]  # re-exported: callers import them with the models
 
 PAYLOAD_LIMIT = 4096  # bytes of an inbound payload kept for the dashboard
 
@@ -167,15 +168,6 @@ class InboundEvent(models.Model):
         return True
 
 
-class ItemStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    SYNCED = "synced", "Synced"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
-    HELD = "held", "Held"
-
-
 class SyncItem(models.Model):
     """One source object (a Hevy workout, a Withings measure group) on its way to a destination."""
 
@@ -206,6 +198,8 @@ class SyncItem(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         constraints = [

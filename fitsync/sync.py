@@ -15,17 +15,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import jobs
 from .errors import AuthExpired, UpstreamError, provider_label
+from .item_states import ACTIVE, due
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
 from .routes import ROUTES, route_for
 from .tokens import lease_owner
 
 log = logging.getLogger("fitsync.sync")
-ACTIVE = (ItemStatus.PENDING, ItemStatus.RUNNING)
 
 
 @dataclass
@@ -116,62 +116,14 @@ def _broker(queue: str):
 
 
 def upsert_item(account_id: int, route: str, source_id: str, **fields) -> tuple[int, bool]:
-    """Create the item as pending, or mark an existing one for another run: (item id, created).
-
-    What happens to an existing item is decided by its row inside the UPDATE, not by the read before it:
-    on PostgreSQL a worker may claim or record the item in between, and a stale "pending" would break its
-    lease (or a stale "running" would set `rerun` on an item that already finished, and the new data would
-    wait for the poll). A running item stays running with `rerun` set; a held one stays held unless a
-    status is given. Call inside a transaction.
-    """
-    now = timezone.now()
-    given = fields.pop("status", None)
-    status = given or ItemStatus.PENDING
-    item, created = SyncItem.objects.get_or_create(
-        account_id=account_id,
-        route=route,
-        source_id=source_id,
-        defaults={**fields, "status": status, "next_attempt_at": now},
-    )
-    if created:
-        return item.pk, True
-    stays = Q(status__in=[ItemStatus.RUNNING] if given else [ItemStatus.RUNNING, ItemStatus.HELD])
-    SyncItem.objects.filter(pk=item.pk).update(
-        **fields,
-        rerun=Case(When(status=ItemStatus.RUNNING, then=Value(True)), default=F("rerun")),
-        status=Case(When(stays, then=F("status")), default=Value(status)),
-        next_attempt_at=Case(When(stays, then=F("next_attempt_at")), default=Value(now)),
-        updated_at=now,
-    )
-    return item.pk, False
-
-
-# --- running one item ---------------------------------------------------------------------------
-def claim(item_id: int, owner: str) -> SyncItem | None:
-    """Take the item's lease if it is due and free (or its lease expired); None if someone else has it."""
-    # Two looks: `now` is read before the UPDATE waits for the write lock, and a resync committed during
-    # that wait sets next_attempt_at just past it; the job sent for that resync must not miss the item.
-    for _ in range(2):
-        now = timezone.now()
-        due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(
-            status=ItemStatus.RUNNING, lease_expires_at__lt=now
-        )
-        lease_until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
-        won = SyncItem.objects.filter(Q(pk=item_id) & due).update(
-            status=ItemStatus.RUNNING, lease_owner=owner, lease_expires_at=lease_until, queued_at=None, rerun=False
-        )
-        if won:
-            return SyncItem.objects.select_related("account", "account__owner").get(pk=item_id)
-    # Not ours to run: drop the queued mark (unless a job is running it), or the next click and the
-    # dispatcher would take this job as still coming and the item would wait until the mark went stale.
-    SyncItem.objects.filter(pk=item_id).exclude(status=ItemStatus.RUNNING).update(queued_at=None)
-    return None
+    """Create the item as pending or mark it for another run (see `ItemQuerySet.upsert`)."""
+    return SyncItem.objects.upsert(account_id, route, source_id, **fields)
 
 
 def run_item(item_id: int) -> str:
     """Claim, sync through the item's route and record the outcome. Returns a short summary."""
     owner = lease_owner()
-    item = claim(item_id, owner)
+    item = SyncItem.objects.claim(item_id, owner)
     if item is None:
         return f"item {item_id}: not due or taken by another worker"
     attempt = SyncAttempt.objects.create(item=item, outcome="running")
@@ -204,20 +156,13 @@ def record_success(
     now = timezone.now()
     crash_point("after_write")
     with transaction.atomic():
-        updated = SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
-            status=Case(When(rerun=True, then=Value(ItemStatus.PENDING)), default=Value(result.status)),
+        updated = SyncItem.objects.owned(item.pk, owner).succeed(
+            result.status,
             destination_id=result.destination_id or item.destination_id,
             content_hash=result.content_hash or item.content_hash,
             sent=result.sent or item.sent,
             last_error=result.note[:500],
-            attempts=F("attempts") + 1,
-            lease_owner="",
-            lease_expires_at=None,
-            force=False,
-            rerun=False,  # SET reads the old row, so the Case above still saw rerun=True
             synced_at=now if result.status == ItemStatus.SYNCED else item.synced_at,
-            next_attempt_at=now,
-            updated_at=now,
         )
         _finish_attempt(attempt, result.action, result.note)
         if updated and SyncItem.objects.filter(pk=item.pk, status=ItemStatus.PENDING).exists():
@@ -239,17 +184,10 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
         return _release_waiting(item, owner, attempt, message)
     attempts = item.attempts + 1
     gives_up = exc.permanent or attempts >= settings.SYNC_MAX_ATTEMPTS
-    status = ItemStatus.FAILED if gives_up else ItemStatus.PENDING
     retry_at = now + timedelta(seconds=backoff_seconds(attempts, exc.retry_after))
     with transaction.atomic():
-        SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
-            status=status,
-            attempts=attempts,
-            last_error=message,
-            next_attempt_at=retry_at,
-            lease_owner="",
-            lease_expires_at=None,
-            updated_at=now,
+        SyncItem.objects.owned(item.pk, owner).fail(
+            gives_up=gives_up, attempts=attempts, message=message, retry_at=retry_at
         )
         _finish_attempt(attempt, "failed" if gives_up else "retrying", message)
     _mark_account_for(item, exc).mark_error(message)
@@ -259,13 +197,7 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
 def _release_waiting(item: SyncItem, owner: str, attempt: SyncAttempt, message: str) -> str:
     """Back to pending without burning an attempt; the dispatcher picks it up once the account is fixed."""
     with transaction.atomic():
-        SyncItem.objects.filter(pk=item.pk, lease_owner=owner).update(
-            status=ItemStatus.PENDING,
-            last_error=message[:500],
-            lease_owner="",
-            lease_expires_at=None,
-            updated_at=timezone.now(),
-        )
+        SyncItem.objects.owned(item.pk, owner).release(message)
         _finish_attempt(attempt, "waiting", message)
     return f"item {item.pk}: waiting: {message}"
 
@@ -300,11 +232,7 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 # --- the dispatcher -------------------------------------------------------------------------------
 def due_items(limit: int = 500):
     """Pending items that are due, and running items whose lease expired, on connected accounts."""
-    now = timezone.now()
-    due = Q(status=ItemStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=ItemStatus.RUNNING, lease_expires_at__lt=now
-    )
-    items = SyncItem.objects.filter(due, account__status=AccountStatus.CONNECTED)
+    items = SyncItem.objects.filter(due(timezone.now()), account__status=AccountStatus.CONNECTED)
     ready = Q()
     for route in ROUTES.values():
         destination_ok = ConnectedAccount.objects.filter(

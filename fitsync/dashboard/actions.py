@@ -11,27 +11,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from .. import jobs, sync
-from ..models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
-
-NOT_RUNNING = ~Q(status=ItemStatus.RUNNING)
+from ..models import ConnectedAccount, ItemStatus, SyncRun
 
 
 def requeue(items, *, force: bool = False, lift_cap: bool = False) -> int:
     """Make the items pending and due now, and queue them. Returns how many jobs were queued."""
     with transaction.atomic():
-        ids = list(items.filter(NOT_RUNNING).values_list("pk", flat=True))
-        now = timezone.now()
-        changes = {"status": ItemStatus.PENDING, "attempts": 0, "next_attempt_at": now, "updated_at": now}
-        if force:
-            changes["force"] = True  # explicitly replace the destination copy on the next run
-        if lift_cap:
-            changes["lift_cap"] = True
-        SyncItem.objects.filter(pk__in=ids).filter(NOT_RUNNING).update(**changes)
-        return sync.enqueue(ids)
+        return sync.enqueue(items.requeue(force=force, lift_cap=lift_cap))
 
 
 def resync_chosen(items) -> int:
@@ -45,9 +34,7 @@ def force_resync_chosen(items) -> int:
 
 def skip(items) -> int:
     """Stop trying: the item stays skipped until new source data or a resync arrives."""
-    return items.filter(NOT_RUNNING).update(
-        status=ItemStatus.SKIPPED, last_error="Skipped from the dashboard.", updated_at=timezone.now()
-    )
+    return items.skip("Skipped from the dashboard.")
 
 
 def upload_held(items) -> int:

@@ -274,9 +274,7 @@ def record_batch(account, batch: list[PlannedWrite], outcome: dict[str, str], re
         )
         for sid in known:
             # A job holding the item's lease records its own outcome (and settles copies after creating).
-            SyncItem.objects.filter(account=account, route=ROUTE, source_id=sid).exclude(
-                status=ItemStatus.RUNNING
-            ).update(**fields[sid])
+            SyncItem.objects.filter(account=account, route=ROUTE, source_id=sid).settle_imported(**fields[sid])
     tally(batch, results, report, run)
 
 

@@ -17,6 +17,7 @@ from integrations.sandbox.hevy import HevyFake
 from integrations.sandbox.intervals import IntervalsFake
 from integrations.sandbox.mock import mount
 from tests.conftest import load_fixture
+from tests.items import put_in_state
 
 pytestmark = pytest.mark.django_db
 HEVY_KEY, INTERVALS_KEY, ATHLETE = "hevy-key-0001", "intervals-key-0001", "i12345"
@@ -98,7 +99,7 @@ def test_it_creates_the_activity_in_the_athletes_local_time(source, workout, int
 
 def test_a_job_run_twice_writes_once(source, workout, intervals):
     item = run(item_for(source, workout["id"]))
-    SyncItem.objects.filter(pk=item.pk).update(status="pending")  # a re-delivery of the same workout
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending")  # a re-delivery of the same workout
     item = run(item)
     assert len(writes(intervals)) == 1
     assert item.attempt_log.order_by("pk").last().outcome == "unchanged"
@@ -106,7 +107,7 @@ def test_a_job_run_twice_writes_once(source, workout, intervals):
 
 def test_force_writes_again_to_the_same_activity_by_id(source, workout, intervals):
     item = run(item_for(source, workout["id"]))
-    SyncItem.objects.filter(pk=item.pk).update(status="pending", force=True)
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending", force=True)
     run(item)
     (activity,) = intervals.activities(ATHLETE)
     assert [(c.method, c.path) for c in writes(intervals)] == [
@@ -118,7 +119,7 @@ def test_force_writes_again_to_the_same_activity_by_id(source, workout, interval
 def test_an_edit_updates_the_same_activity_in_place(source, workout, hevy, intervals):
     item = run(item_for(source, workout["id"]))
     hevy.update_workout(HEVY_KEY, workout["id"], title="Push A (heavy)")
-    SyncItem.objects.filter(pk=item.pk).update(status="pending")
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending")
     item = run(item)
     (activity,) = intervals.activities(ATHLETE)
     assert activity["name"] == "Push A (heavy)" and item.destination_id == activity["id"]
@@ -131,7 +132,7 @@ def test_a_deletion_deletes_only_the_activity_fitsync_created(source, workout, h
         {"type": "WeightTraining", "name": "Logged by hand", "start_date_local": "2024-05-14T11:40:00"},
     )
     item = run(item_for(source, workout["id"]))
-    SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="delete")
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending", operation="delete")
     item = run(item)
     assert intervals.activities(ATHLETE) == [by_hand]
     assert [c.path for c in intervals.calls("DELETE")] == [f"/api/v1/activity/{item.destination_id}"]
@@ -148,7 +149,7 @@ def test_a_synced_workout_gone_from_hevy_has_its_activity_deleted(source, workou
     """R3: deleted in Hevy, then a late "saved" webhook turned the queued delete back into an upsert."""
     item = run(item_for(source, workout["id"]))
     hevy.delete_workout(HEVY_KEY, workout["id"])
-    SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="upsert")
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending", operation="upsert")
     item = run(item)
     assert intervals.activities(ATHLETE) == []
     assert (item.status, item.content_hash) == ("synced", "deleted")
@@ -208,7 +209,7 @@ def test_copies_left_by_older_versions_are_removed_on_the_next_edit(source, work
     item = run(item_for(source, workout["id"]))
     copy_of(intervals, intervals.activities(ATHLETE)[0])
     hevy.update_workout(HEVY_KEY, workout["id"], title="Push A (edited)")
-    SyncItem.objects.filter(pk=item.pk).update(status="pending")
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending")
     item = run(item)
     (activity,) = intervals.activities(ATHLETE)
     assert (activity["id"], activity["name"]) == (item.destination_id, "Push A (edited)")
@@ -217,14 +218,14 @@ def test_copies_left_by_older_versions_are_removed_on_the_next_edit(source, work
 def test_a_deletion_removes_every_copy_of_the_workout(source, workout, intervals):
     item = run(item_for(source, workout["id"]))
     copy_of(intervals, intervals.activities(ATHLETE)[0])
-    SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="delete")
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending", operation="delete")
     item = run(item)
     assert intervals.activities(ATHLETE) == [] and (item.status, item.content_hash) == ("synced", "deleted")
 
 
 def test_a_deletion_after_a_lost_record_finds_the_activity_by_external_id(source, workout, intervals):
     item = run(item_for(source, workout["id"]))
-    SyncItem.objects.filter(pk=item.pk).update(status="pending", operation="delete", destination_id="")
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending", operation="delete", destination_id="")
     item = run(item)
     assert intervals.activities(ATHLETE) == [] and item.status == "synced"
 
@@ -258,7 +259,7 @@ def test_crash_before_the_write_then_retry_writes_once(source, workout, interval
 def test_a_replayed_write_after_a_lost_record_updates_instead_of_duplicating(source, workout, intervals):
     item = run(item_for(source, workout["id"]))
     # As if the worker died after the upload but before recording: the item knows nothing of it.
-    SyncItem.objects.filter(pk=item.pk).update(status="pending", destination_id="", content_hash="")
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending", destination_id="", content_hash="")
     run(item)
     assert len(intervals.activities(ATHLETE)) == 1 and len(writes(intervals)) == 2
 

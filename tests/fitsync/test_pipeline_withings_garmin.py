@@ -17,6 +17,7 @@ from fitsync.pipelines import withings_to_garmin
 from integrations.garmin.client import CONSENT_MESSAGE
 from tests.integrations.garmin import fixtures as garmin_fixtures
 from tests.integrations.garmin.fixtures import EMAIL, MORNING, measurement
+from tests.items import put_in_state
 
 # The sandbox Garmin over HTTP and a connected Garmin account (shared with tests/integrations/garmin).
 fake, garmin_url, garmin_account = garmin_fixtures.fake, garmin_fixtures.garmin_url, garmin_fixtures.garmin_account
@@ -81,7 +82,7 @@ def test_replaying_the_same_measurement_five_times_changes_nothing(withings, fak
     run_all(sent_jobs)
     for _ in range(5):
         ingest(withings, measurement())
-        SyncItem.objects.update(status=ItemStatus.PENDING)  # even if the item were queued again
+        put_in_state(SyncItem.objects, status=ItemStatus.PENDING)  # even if the item were queued again
         sent_jobs.append(item_for().pk)
         run_all(sent_jobs)
     assert len(weigh_ins(fake)) == 1
@@ -106,7 +107,7 @@ def test_a_delete_in_withings_removes_exactly_that_weigh_in(withings, fake, sent
     other = fake.add_weigh_in(EMAIL, MORNING + timedelta(hours=3), Decimal("79.9"))
     ingest(withings, measurement())
     run_all(sent_jobs)
-    SyncItem.objects.update(operation=SyncItem.Operation.DELETE, status=ItemStatus.PENDING)
+    put_in_state(SyncItem.objects, operation=SyncItem.Operation.DELETE, status=ItemStatus.PENDING)
     sent_jobs.append(item_for().pk)
 
     item = run_all(sent_jobs)[0]

@@ -9,6 +9,7 @@ from fitsync import sync
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError
 from fitsync.models import AccountStatus, ItemStatus, SyncItem
 from fitsync.routes import ROUTES, Route
+from tests.items import put_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_a_job_run_twice_runs_once(route, item):
 
 
 def test_it_does_not_claim_an_item_leased_by_another_worker(route, item):
-    assert sync.claim(item.pk, "other-worker") is not None
+    assert SyncItem.objects.claim(item.pk, "other-worker") is not None
     assert sync.run_item(item.pk).endswith("taken by another worker")
     assert route.calls == 0
 
@@ -133,7 +134,7 @@ def test_a_resync_committed_while_the_claim_waited_for_the_lock_is_still_claimed
     SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=first + timedelta(milliseconds=200))
     clock, real_now = iter([first, first + timedelta(seconds=1)]), timezone.now
     monkeypatch.setattr(sync.timezone, "now", lambda: next(clock, None) or real_now())
-    assert sync.claim(item.pk, "worker") is not None
+    assert SyncItem.objects.claim(item.pk, "worker") is not None
 
 
 def test_a_job_that_finds_its_item_not_due_drops_the_queued_mark(
@@ -149,7 +150,7 @@ def test_a_job_that_finds_its_item_not_due_drops_the_queued_mark(
 
 
 def test_the_dispatcher_recovers_an_expired_lease(route, item, sent_jobs, django_capture_on_commit_callbacks):
-    sync.claim(item.pk, "worker-that-died")
+    SyncItem.objects.claim(item.pk, "worker-that-died")
     SyncItem.objects.filter(pk=item.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
         assert sync.dispatch_due() == 1
@@ -228,7 +229,7 @@ def test_the_reauth_message_names_the_action_once(route, item):
 )
 def test_upsert_of_an_existing_item_follows_its_row(item, row_status, given, expected):
     """Decided inside the one statement, so a worker's claim or record just before it is respected (R2)."""
-    SyncItem.objects.filter(pk=item.pk).update(status=row_status)
+    put_in_state(SyncItem.objects.filter(pk=item.pk), status=row_status)
     item_id, created = sync.upsert_item(item.account_id, item.route, item.source_id, title="edited", **given)
     updated = SyncItem.objects.get(pk=item_id)
     assert (item_id, created) == (item.pk, False)

@@ -22,6 +22,7 @@ from integrations.sandbox.withings import as_strings
 from integrations.withings import fetch, jobs, tasks
 from integrations.withings.account_meta import update_meta
 from tests.conftest import load_fixture
+from tests.items import put_in_state
 
 from .conftest import GETMEAS_SETTINGS, USER, switch_id
 
@@ -125,7 +126,7 @@ def test_it_updates_the_row_of_an_edited_group(account, scripted, sent_jobs):
     pages, _ = scripted
     pages[0] = "body_composition"
     fetch.fetch_new(account, run_for(account))
-    SyncItem.objects.update(status=ItemStatus.SYNCED, queued_at=None)
+    put_in_state(SyncItem.objects, status=ItemStatus.SYNCED, queued_at=None)
     pages[0] = "edited_group"
     counts = fetch.fetch_new(account, run_for(account))
     edited = items(account)["5120004590"]
@@ -138,7 +139,7 @@ def test_it_changes_nothing_when_a_group_is_read_again(account, scripted, sent_j
     pages, _ = scripted
     pages[0] = "body_composition"
     fetch.fetch_new(account, run_for(account))
-    SyncItem.objects.update(status=ItemStatus.SYNCED, queued_at=None)
+    put_in_state(SyncItem.objects, status=ItemStatus.SYNCED, queued_at=None)
     counts = fetch.fetch_new(account, run_for(account))
     assert counts["unchanged"] == 4 and queued(account) == set()
     assert set(SyncItem.objects.values_list("status", flat=True)) == {"synced"}
