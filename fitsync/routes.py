@@ -2,7 +2,7 @@
 
 Everything is named by dotted path and imported on first use, so the engine, the dashboard and the
 commands read the table without importing a service (and no service import can come back round to the
-engine). Adding a route is one entry here and the function it names.
+engine). Adding a route is one entry here: a source, a destination and a mapping.
 """
 
 from dataclasses import dataclass
@@ -12,24 +12,48 @@ from typing import Callable
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .roles import Destination, Source
+
 
 @dataclass(frozen=True)
 class Route:
+    """A source, a destination and the mapping between their records (see `fitsync/roles.py`)."""
+
     name: str
     label: str
-    source: str  # provider of SyncItem.account
-    destination: str  # provider of the account the route writes to
-    sync: str | Callable  # (SyncContext) -> SyncResult, raising fitsync.errors; a dotted path or the function
+    source: str | Source  # a Source, or the dotted path of one
+    destination: str | Destination
+    mapping: str | Callable  # (record, destination target) -> what the destination writes
     # Dotted path of a django-q2 task taking (source_account_id, run_id) that pulls recent source data
     # now: the dashboard's "Sync now" button. Empty while the route has none.
     sync_now_task: str = ""
 
-    def sync_item(self, context):
-        return (resolve(self.sync) if isinstance(self.sync, str) else self.sync)(context)
+    @property
+    def source_role(self) -> Source:
+        return resolve(self.source)
+
+    @property
+    def destination_role(self) -> Destination:
+        return resolve(self.destination)
+
+    @property
+    def source_provider(self) -> str:
+        return self.source_role.provider
+
+    @property
+    def destination_provider(self) -> str:
+        return self.destination_role.provider
+
+    def map(self, record, target):
+        return resolve(self.mapping)(record, target)
+
+
+def resolve(part):
+    return _imported(part) if isinstance(part, str) else part
 
 
 @cache
-def resolve(path: str) -> Callable:
+def _imported(path: str):
     return import_string(path)
 
 
@@ -37,13 +61,17 @@ ROUTES = {
     route.name: route
     for route in (
         Route(
-            "hevy_intervals", "Hevy → Intervals.icu", "hevy", "intervals",
-            "fitsync.pipelines.hevy_to_intervals.sync_workout",
+            "hevy_intervals", "Hevy → Intervals.icu",
+            source="integrations.hevy.roles.WORKOUTS",
+            destination="integrations.intervals.roles.ACTIVITIES",
+            mapping="integrations.intervals.mapping.activity_from_workout",
             sync_now_task="integrations.hevy.tasks.sync_now",
         ),
         Route(
-            "withings_garmin", "Withings → Garmin Connect", "withings", "garmin",
-            "fitsync.pipelines.withings_to_garmin.sync_measurement",
+            "withings_garmin", "Withings → Garmin Connect",
+            source="integrations.withings.roles.MEASUREMENTS",
+            destination="integrations.garmin.roles.WEIGH_INS",
+            mapping="integrations.garmin.mapping.checked_weight_record",
             sync_now_task="integrations.withings.tasks.sync_now",
         ),
     )
@@ -70,4 +98,4 @@ def route_for(name: str) -> Route:
 
 
 def routes_from(provider: str) -> list[Route]:
-    return [route for route in ROUTES.values() if route.source == provider]
+    return [route for route in ROUTES.values() if route.source_provider == provider]

@@ -10,7 +10,6 @@ import logging
 import os
 import random
 import signal
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,32 +18,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import jobs
-from .errors import AuthExpired, UpstreamError, provider_label
+from .errors import AuthExpired, NotFound, UpstreamError, provider_label
 from .item_states import ACTIVE, due
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
-from .routes import ROUTES, route_for
+from .roles import Described, SyncContext, SyncResult
+from .routes import ROUTES, Route, route_for
 from .tokens import lease_owner
 
 log = logging.getLogger("fitsync.sync")
-
-
-@dataclass
-class SyncResult:
-    """What a route did with one item."""
-
-    status: str = ItemStatus.SYNCED  # synced, skipped or held
-    action: str = "unchanged"  # created, updated, deleted, unchanged, skipped, held
-    destination_id: str = ""
-    content_hash: str = ""
-    sent: dict = field(default_factory=dict)
-    note: str = ""  # the reason for a skip or a hold, shown on the dashboard
-
-
-@dataclass
-class SyncContext:
-    item: SyncItem
-    source: ConnectedAccount
-    destination: ConnectedAccount
 
 
 class WaitingForAccount(Exception):
@@ -129,8 +110,8 @@ def run_item(item_id: int) -> str:
     attempt = SyncAttempt.objects.create(item=item, outcome="running")
     try:
         route = route_for(item.route)
-        context = SyncContext(item, item.account, destination_account(item, route.destination))
-        result = route.sync_item(context)
+        context = SyncContext(item, item.account, destination_account(item, route.destination_provider))
+        result = sync_step(route, context)
     except WaitingForAccount as exc:
         return _release_waiting(item, owner, attempt, str(exc))
     except UpstreamError as exc:
@@ -139,6 +120,35 @@ def run_item(item_id: int) -> str:
         log.exception("sync of item %s crashed", item_id)
         return record_failure(item, owner, attempt, UpstreamError(f"Internal error: {exc.__class__.__name__}"))
     return record_success(item, owner, attempt, result, context.destination)
+
+
+def sync_step(route: Route, context: SyncContext) -> SyncResult:
+    """Fetch the record from the source, map it, and write it (or delete the copy) at the destination."""
+    item, source, destination = context.item, route.source_role, route.destination_role
+    if item.operation == SyncItem.Operation.DELETE:
+        return destination.delete(context)
+    try:
+        record = source.fetch(context)
+    except NotFound:
+        if item.destination_id and not (item.sent or {}).get("deleted"):
+            # Deleted at the source after we synced it: a late "saved" delivery can replace the queued
+            # delete, and the source's feed will not say "deleted" again, so the job converges on its own.
+            return destination.delete(context)
+        label = provider_label(source.provider)
+        note = f"{label} has no {source.noun} with this id (deleted since, or a test delivery)."
+        return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    remember(item, source.describe(record))
+    return destination.write(context, route.map(record, destination.target(context)))
+
+
+def remember(item: SyncItem, described: Described) -> None:
+    """Title, time and snapshot for the dashboard, written by the lease owner before the upload."""
+    fields = {"title": described.title[:200], "occurred_at": described.occurred_at, "snapshot": described.snapshot}
+    changed = {name: value for name, value in fields.items() if getattr(item, name) != value}
+    if changed:
+        SyncItem.objects.owned(item.pk, item.lease_owner).update(**changed)
+        for name, value in changed.items():
+            setattr(item, name, value)
 
 
 def destination_account(item: SyncItem, provider: str) -> ConnectedAccount:
@@ -236,7 +246,7 @@ def due_items(limit: int = 500):
     ready = Q()
     for route in ROUTES.values():
         destination_ok = ConnectedAccount.objects.filter(
-            owner_id=OuterRef("account__owner_id"), provider=route.destination, status=AccountStatus.CONNECTED
+            owner_id=OuterRef("account__owner_id"), provider=route.destination_provider, status=AccountStatus.CONNECTED
         )
         ready |= Q(route=route.name) & Q(Exists(destination_ok))
     return items.filter(ready).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]

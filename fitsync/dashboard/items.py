@@ -49,7 +49,7 @@ def weights(request):
 
 def route_items(user, route: str):
     """The route's items through its source account, so the (account, route, -occurred_at) index orders them."""
-    source = ConnectedAccount.objects.filter(owner=user, provider=ROUTES[route].source).values("pk")
+    source = ConnectedAccount.objects.filter(owner=user, provider=ROUTES[route].source_provider).values("pk")
     return SyncItem.objects.filter(account_id=Subquery(source[:1]), route=route)
 
 

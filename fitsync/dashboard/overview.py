@@ -26,7 +26,7 @@ def sync_now(request, route: str):
     if route not in ROUTES:
         raise Http404("No such route")
     route = ROUTES[route]
-    account = ConnectedAccount.objects.filter(owner=request.user, provider=route.source).first()
+    account = ConnectedAccount.objects.filter(owner=request.user, provider=route.source_provider).first()
     if not route.sync_now_task or account is None or not account.is_connected:
         messages.error(request, f"{route.label} cannot be synced now: connect both services first.")
         return redirect("dashboard:overview")

@@ -92,7 +92,7 @@ def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
 
 def failed_items_url(provider: str) -> str:
     for route in ROUTES.values():
-        if provider in (route.source, route.destination) and route.name in LIST_URLS:
+        if provider in (route.source_provider, route.destination_provider) and route.name in LIST_URLS:
             return reverse(LIST_URLS[route.name]) + "?status=failed"
     return ""
 
@@ -152,7 +152,7 @@ def item_counts(cards: list[ServiceCard]) -> dict[str, dict]:
     )
     counts = {row.pop("route"): row for row in rows}
     for route in ROUTES.values():
-        source = accounts.get(route.source)
+        source = accounts.get(route.source_provider)
         counts.setdefault(route.name, {"pending": 0, "held": 0, "failed": 0, "retrying": 0})
         counts[route.name]["last_item_at"] = newest_item_at(source, route.name) if source else None
     return counts
@@ -173,8 +173,8 @@ def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[Rout
         panel = RoutePanel(
             route.name,
             route.label,
-            by_provider[route.source],
-            by_provider[route.destination],
+            by_provider[route.source_provider],
+            by_provider[route.destination_provider],
             route.sync_now_task,
             row,
             last,

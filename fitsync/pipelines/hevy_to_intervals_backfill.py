@@ -31,7 +31,8 @@ from ..errors import AuthExpired, PermanentError, UpstreamError
 from ..models import AccountStatus, ConnectedAccount, ItemStatus, Provider, SyncItem, SyncRun
 from ..records import Workout
 from ..sync import reauth_message
-from .hevy_to_intervals import ROUTE
+
+ROUTE = "hevy_intervals"
 
 log = logging.getLogger("fitsync.intervals")
 WRITE_CONCURRENCY = 2  # bulk calls in flight; the Intervals.icu pacing caps the rate anyway

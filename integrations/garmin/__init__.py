@@ -6,7 +6,7 @@
     mapping.py      BodyMeasurement -> WeightRecord; which Garmin weigh-in counts as "the same"
     weights.py      dedup read, upload, read-back of samplePk (repeated: Garmin lists a 202 upload later),
                     replace/delete exactly that weigh-in
-    destination.py  one SyncItem in, one SyncResult out (called by fitsync/pipelines/withings_to_garmin.py)
+    destination.py  one SyncItem in, one SyncResult out (called by roles.py, the route's destination)
     auth.py         browser login in a background job; MFA; a pasted token file; writes the Credential
     session.py      jobs' clients from stored tokens only; single-flight refresh; token write-back
     keepalive.py    the daily refresh that keeps the 30-day refresh token alive; the sign-in's age

@@ -1,9 +1,9 @@
 """Garmin Connect as the destination of body measurements: one item in, one `SyncResult` out.
 
-The route (`fitsync/pipelines/withings_to_garmin.py`) hands over the item and the neutral
-`BodyMeasurement`; this module decides between "unchanged", a first upload, a replacement and a
-delete, and records enough in `SyncItem.sent` (samplePk, calendar day, content hash) to do the
-next edit or delete against exactly the weigh-in we made.
+The route's destination (`roles.py`) hands over the item and the mapped `WeightRecord`; this module
+decides between "unchanged", a first upload, a replacement and a delete, and records enough in
+`SyncItem.sent` (samplePk, calendar day, content hash) to do the next edit or delete against exactly
+the weigh-in we made.
 
 Garmin processes uploads asynchronously. The moment it accepts our file, `sent["uploaded"]` records
 the content hash of what we uploaded, so an attempt that finds the weigh-in later (after the read-back
@@ -15,23 +15,20 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from fitsync.errors import PermanentError
 from fitsync.models import ConnectedAccount, ItemStatus, SyncItem
-from fitsync.records import BodyMeasurement
-from fitsync.sync import SyncResult
+from fitsync.roles import SyncResult
 
-from .client import PROVIDER, UploadConsentMissing, WeighIn
-from .fit import WeightRecord, encode_weight_file
-from .mapping import record_hash, sent_values, weight_record_from_measurement
+from .client import UploadConsentMissing, WeighIn
+from .fit import WeightRecord
+from .mapping import record_hash, sent_values
 from .session import garmin_session
 from .weights import Placement, place_weight, remove_weight
 
 ACTIONS = {"uploaded": "created", "duplicate": "skipped", "accepted": "created"}
 
 
-def push_measurement(account: ConnectedAccount, item: SyncItem, measurement: BodyMeasurement) -> SyncResult:
-    """Upload the measurement unless Garmin already has exactly this version of it."""
-    record = checked_record(measurement)
+def push_measurement(account: ConnectedAccount, item: SyncItem, record: WeightRecord) -> SyncResult:
+    """Upload the weigh-in unless Garmin already has exactly this version of it."""
     content_hash = record_hash(record)
     previous = uploaded_weigh_in(item)
     if previous and item.sent.get("hash") == content_hash and not item.force:
@@ -53,16 +50,6 @@ def remember_upload(item: SyncItem, content_hash: str) -> None:
     sent = {**(item.sent or {}), "uploaded": {"hash": content_hash, "at": timezone.now().isoformat()}}
     SyncItem.objects.filter(pk=item.pk, lease_owner=item.lease_owner).update(sent=sent)
     item.sent = sent
-
-
-def checked_record(measurement: BodyMeasurement) -> WeightRecord:
-    """The FIT record, with its values range-checked before any upstream call."""
-    try:
-        record = weight_record_from_measurement(measurement)
-        encode_weight_file([record], time_created=measurement.measured_at)
-    except ValueError as exc:
-        raise PermanentError(f"This weigh-in cannot be written as a FIT file: {exc}", provider=PROVIDER) from exc
-    return record
 
 
 def remove_measurement(account: ConnectedAccount, item: SyncItem) -> SyncResult:

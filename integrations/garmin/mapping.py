@@ -5,10 +5,11 @@ import json
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from fitsync.errors import PermanentError
 from fitsync.records import BodyMeasurement
 
-from .client import WeighIn
-from .fit import WEIGHT_SCALE_FIELDS, WeightRecord
+from .client import PROVIDER, WeighIn
+from .fit import WEIGHT_SCALE_FIELDS, WeightRecord, encode_weight_file
 
 CENTI = Decimal("0.01")
 
@@ -17,6 +18,16 @@ CENTI = Decimal("0.01")
 # Rate" and 227 "Metabolic Age" without one): kept in the item's snapshot, never sent to Garmin, whose
 # FIT fields want kcal/day and years. See docs/upstream.md, "Withings" and "FIT files".
 NOT_SENT_UNCONFIRMED_UNITS = ("bmr_kcal", "metabolic_age")
+
+
+def checked_weight_record(measurement: BodyMeasurement, target=None) -> WeightRecord:
+    """The route's mapping: the FIT record, its values range-checked (by encoding it) before any upload."""
+    try:
+        record = weight_record_from_measurement(measurement)
+        encode_weight_file([record], time_created=measurement.measured_at)
+    except ValueError as exc:
+        raise PermanentError(f"This weigh-in cannot be written as a FIT file: {exc}", provider=PROVIDER) from exc
+    return record
 
 
 def weight_record_from_measurement(measurement: BodyMeasurement) -> WeightRecord:

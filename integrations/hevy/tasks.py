@@ -80,7 +80,7 @@ def backfill(account_id: int, run_id: int) -> str:
 def start_backfill(account: ConnectedAccount) -> tuple[SyncRun, bool]:
     """Create the run and queue the task, unless a backfill of this account is still running."""
     from fitsync.dashboard.actions import start_once
-    from fitsync.pipelines.hevy_to_intervals import ROUTE
+    from fitsync.pipelines.hevy_to_intervals_backfill import ROUTE
 
     def queue(run: SyncRun) -> None:
         jobs.send("integrations.hevy.tasks.backfill", account.pk, run.pk, name=f"hevy backfill {account.pk}")

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from fitsync.errors import TransientError
+from fitsync.feeds import take_in
 from fitsync.models import ConnectedAccount, SyncRun
-from fitsync.pipelines.withings_to_garmin import ingest_measurements
 from fitsync.records import BodyMeasurement
 
 from . import auth, client, mapping
@@ -91,7 +91,7 @@ def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_c
         update_meta(account, timezone=fetched.timezone)
     measurements = measurements_from(account, fetched)
     SyncRun.objects.filter(pk=run.pk).update(total=len(measurements))
-    counts = ingest_measurements(account, measurements, run, lift_cap=lift_cap)
+    counts = take_in(account, measurements, run, lift_cap=lift_cap)
     log.info("withings account %s: %s groups read, %s", account.pk, len(fetched.groups), counts)
     return counts
 

@@ -251,7 +251,7 @@ def test_a_copy_created_meanwhile_by_another_writer_is_settled_to_one(source, wo
 
 def test_crash_before_the_write_then_retry_writes_once(source, workout, intervals, monkeypatch):
     calls = []
-    monkeypatch.setattr("fitsync.pipelines.hevy_to_intervals.crash_point", lambda name: calls.append(name))
+    monkeypatch.setattr("integrations.intervals.roles.crash_point", lambda name: calls.append(name))
     run(item_for(source, workout["id"]))
     assert calls == ["before_write"] and len(intervals.activities(ATHLETE)) == 1
 

@@ -1,6 +1,6 @@
 """Withings measurements -> Garmin weigh-ins through the engine, against the sandbox Garmin over HTTP.
 
-GIVEN an item made by `ingest_measurements`, WHEN the engine runs it, THEN Garmin holds the weigh-in
+GIVEN an item made by `feeds.take_in`, WHEN the engine runs it, THEN Garmin holds the weigh-in
 once; checked in the fake's weigh-ins and its ledger of upload calls.
 """
 
@@ -12,8 +12,9 @@ import pytest
 
 from fitsync import sync
 from fitsync.dashboard import actions
+from fitsync.feeds import take_in
 from fitsync.models import AccountStatus, ItemStatus, SyncItem, SyncRun
-from fitsync.pipelines import withings_to_garmin
+from fitsync.routes import route_for
 from integrations.garmin.client import CONSENT_MESSAGE
 from tests.integrations.garmin import fixtures as garmin_fixtures
 from tests.integrations.garmin.fixtures import EMAIL, MORNING, measurement
@@ -24,6 +25,7 @@ fake, garmin_url, garmin_account = garmin_fixtures.fake, garmin_fixtures.garmin_
 
 pytestmark = pytest.mark.django_db
 UPLOADS = ("POST", "/upload-service/upload")
+ROUTE = "withings_garmin"
 
 
 @pytest.fixture
@@ -42,8 +44,8 @@ def commits(monkeypatch):
 
 
 def ingest(withings, *measurements, trigger=SyncRun.Trigger.WEBHOOK, lift_cap=False):
-    run = sync.start_run(trigger, account=withings, route=withings_to_garmin.ROUTE)
-    withings_to_garmin.ingest_measurements(withings, list(measurements), run, lift_cap=lift_cap)
+    run = sync.start_run(trigger, account=withings, route=ROUTE)
+    take_in(withings, list(measurements), run, lift_cap=lift_cap)
     run.refresh_from_db()
     return run
 
@@ -149,7 +151,7 @@ def test_a_crash_between_upload_and_recording_does_not_upload_twice(withings, fa
     item = item_for()
     # The worker uploads, then dies before the engine records the outcome (SIGKILL at "after_write").
     context = sync.SyncContext(item, withings, garmin_account)
-    withings_to_garmin.sync_measurement(context)
+    sync.sync_step(route_for(ROUTE), context)
     assert len(weigh_ins(fake)) == 1
 
     run_all(sent_jobs)  # the retry after the lease expired

@@ -1,4 +1,4 @@
-"""The engine's state machine, with a scripted route standing in for a real one."""
+"""The engine's state machine, with a scripted destination standing in for a real one."""
 
 from datetime import timedelta
 
@@ -8,19 +8,37 @@ from django.utils import timezone
 from fitsync import sync
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError
 from fitsync.models import AccountStatus, ItemStatus, SyncItem
+from fitsync.roles import Described, Destination, Source
 from fitsync.routes import ROUTES, Route
 from tests.items import put_in_state
 
 pytestmark = pytest.mark.django_db
 
 
-class ScriptedRoute:
-    """Plays a list of outcomes (exceptions or results), one per call, recording each call."""
+class ItemSource(Source):
+    """A source whose record is what the item already holds."""
+
+    provider = "hevy"
+
+    def fetch(self, context):
+        return context.item
+
+    def describe(self, item):
+        return Described(item.title, item.occurred_at, item.snapshot)
+
+
+class ScriptedRoute(Destination):
+    """Plays a list of outcomes (exceptions or results), one per write, recording each call."""
+
+    provider = "intervals"
 
     def __init__(self, *outcomes):
         self.outcomes = list(outcomes)
         self.calls = 0
         self.writes = 0
+
+    def write(self, context, payload):
+        return self(context)
 
     def __call__(self, context):
         self.calls += 1
@@ -31,10 +49,14 @@ class ScriptedRoute:
         return outcome
 
 
+def as_it_is(record, target):
+    return record
+
+
 @pytest.fixture
 def route(monkeypatch):
     script = ScriptedRoute()
-    monkeypatch.setitem(ROUTES, "test_route", Route("test_route", "Test", "hevy", "intervals", script))
+    monkeypatch.setitem(ROUTES, "test_route", Route("test_route", "Test", ItemSource(), script, as_it_is))
     return script
 
 
@@ -175,11 +197,12 @@ def test_enqueue_requeues_a_task_the_broker_lost(item, sent_jobs, django_capture
 
 
 def test_new_data_during_a_run_triggers_another_run(route, item, sent_jobs, django_capture_on_commit_callbacks):
-    def sync_and_receive_an_edit(context):
-        sync.upsert_item(context.item.account_id, "test_route", "w1", title="Leg day (edited)")
-        return sync.SyncResult(action="created", destination_id="d1")
+    class EditingDestination(ScriptedRoute):
+        def write(self, context, payload):
+            sync.upsert_item(context.item.account_id, "test_route", "w1", title="Leg day (edited)")
+            return sync.SyncResult(action="created", destination_id="d1")
 
-    ROUTES["test_route"] = Route("test_route", "Test", "hevy", "intervals", sync_and_receive_an_edit)
+    ROUTES["test_route"] = Route("test_route", "Test", ItemSource(), EditingDestination(), as_it_is)
     with django_capture_on_commit_callbacks(execute=True):
         item = run(item)
     assert (item.status, item.title, item.rerun) == ("pending", "Leg day (edited)", False)

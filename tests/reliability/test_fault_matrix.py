@@ -19,7 +19,6 @@ from django_q.models import Schedule
 
 from fitsync import sync
 from fitsync.models import AccountStatus, ItemStatus, SyncItem, SyncRun
-from fitsync.pipelines import withings_to_garmin
 from integrations.withings import tasks as withings_tasks
 from tests.conftest import load_fixture
 
@@ -109,13 +108,13 @@ class WithingsRoute:
     def run(self) -> str:
         """The fetch, then every item it made through the engine (the jobs the fetch queued)."""
         summary = self.fetch()
-        for item in SyncItem.objects.filter(route=withings_to_garmin.ROUTE, status=ItemStatus.PENDING):
+        for item in SyncItem.objects.filter(route="withings_garmin", status=ItemStatus.PENDING):
             summary += " | " + sync.run_item(item.pk)
         return summary
 
     @property
     def item(self) -> SyncItem | None:
-        return SyncItem.objects.filter(route=withings_to_garmin.ROUTE).first()
+        return SyncItem.objects.filter(route="withings_garmin").first()
 
     def writes(self) -> int:
         return len(self.upstreams.garmin.weigh_ins(GARMIN_EMAIL))

@@ -9,8 +9,8 @@ from django.utils.dateparse import parse_date
 
 from fitsync.errors import UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncRun
-from fitsync.pipelines.hevy_to_intervals import ROUTE
 from fitsync.pipelines.hevy_to_intervals_backfill import (
+    ROUTE,
     BackfillError,
     BackfillOptions,
     BackfillReport,

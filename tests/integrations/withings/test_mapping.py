@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from fitsync.pipelines.withings_to_garmin import measurement_snapshot, title_of
 from fitsync.records import measurement_from_jsonable
 from integrations.sandbox.withings import as_strings
 from integrations.withings import mapping
+from integrations.withings.roles import measurement_snapshot, title_of
 from tests.conftest import load_fixture
 
 

@@ -1,0 +1,90 @@
+"""The two roles a service plays in a route: a source of records, and a destination for them.
+
+A route (`fitsync/routes.py`) names one of each and a mapping between them. The engine syncs every item
+of every route the same way (`fitsync.sync.sync_step`):
+
+    record = source.fetch(context)                              # NotFound: gone from the source
+    payload = mapping(record, destination.target(context))      # pure
+    result = destination.write(context, payload)                # or destination.delete(context)
+
+Records are the neutral ones of `fitsync/records.py`. Both roles raise only `fitsync.errors`; the engine
+retries, fails or marks the account. A service implements the methods its routes need: a source that
+cannot list its history, or a destination that cannot write in bulk, leaves those out.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .item_states import ItemStatus
+
+
+@dataclass
+class SyncContext:
+    item: Any  # the SyncItem, leased by this job
+    source: Any  # the ConnectedAccount the item came from
+    destination: Any  # the ConnectedAccount the route writes to
+
+
+@dataclass
+class SyncResult:
+    """What a destination did with one item."""
+
+    status: str = ItemStatus.SYNCED  # synced, skipped or held
+    action: str = "unchanged"  # created, updated, deleted, unchanged, skipped, held
+    destination_id: str = ""
+    content_hash: str = ""
+    sent: dict = field(default_factory=dict)
+    note: str = ""  # the reason for a skip or a hold, shown on the dashboard
+
+
+@dataclass
+class Described:
+    """What the dashboard shows of a record before it is written: its title, time and snapshot."""
+
+    title: str
+    occurred_at: datetime | None
+    snapshot: dict
+
+
+class Source:
+    provider: str = ""
+    noun: str = "item"  # what one record is called on the dashboard: "workout", "measurement"
+
+    def fetch(self, context) -> Any:
+        """The record behind `context.item.source_id`, as it is now; NotFound when the source has none."""
+        raise NotImplementedError
+
+    def describe(self, record) -> Described:
+        raise NotImplementedError
+
+    def skip_reason(self, record) -> str:
+        """Why this record must not be synced (an ambiguous weigh-in, say), or "" to sync it."""
+        return ""
+
+    def history(self, account, since: datetime | None, until: datetime | None) -> Iterator[list]:
+        """The account's records in the window, a page at a time, for imports."""
+        raise NotImplementedError
+
+
+class Destination:
+    provider: str = ""
+    # Safety cap: at most this many uploads per run of new data (None: no cap). The rest wait, held.
+    max_uploads_per_run: int | None = None
+
+    def target(self, context) -> Any:
+        """What the mapping needs to know of the destination (the athlete's timezone, say)."""
+        return None
+
+    def write(self, context, payload):
+        """Create or update the destination's copy of the item: a `fitsync.sync.SyncResult`. Idempotent:
+        a retry, a replay or a lost database never makes a second copy."""
+        raise NotImplementedError
+
+    def delete(self, context):
+        """Remove the copy this item made, if any: a `SyncResult` (skipped when there was none)."""
+        raise NotImplementedError
+
+    # Optional: write_many(account, writes: list[PlannedWrite]) -> list[Outcome], for imports in bulk.
+    write_many = None

@@ -1,0 +1,22 @@
+"""Hevy as a source: workouts, fetched one by one when a webhook or the events feed names them."""
+
+from fitsync.records import Workout
+from fitsync.roles import Described, Source
+
+from .auth import api_key_of
+from .client import HevyClient
+from .mapping import snapshot_of
+
+
+class Workouts(Source):
+    provider = "hevy"
+    noun = "workout"
+
+    def fetch(self, context) -> Workout:
+        return HevyClient(api_key_of(context.source)).workout(context.item.source_id)
+
+    def describe(self, workout: Workout) -> Described:
+        return Described(workout.title, workout.start, snapshot_of(workout))
+
+
+WORKOUTS = Workouts()

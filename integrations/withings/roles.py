@@ -1,0 +1,53 @@
+"""Withings as a source: measure groups, fetched in pages by `fetch.py` and carried on the item itself.
+
+A notification says only "something changed in this window", so the fetch reads the groups and hands
+every one to the routes (`fitsync.feeds.take_in`); each item keeps its group as a snapshot, and syncing
+it needs no further call to Withings.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+
+from fitsync.errors import PermanentError
+from fitsync.records import BodyMeasurement, measurement_from_jsonable, to_jsonable
+from fitsync.roles import Described, Source, SyncContext
+
+from .mapping import ambiguity_reason
+
+CENTI = Decimal("0.01")
+
+
+class Measurements(Source):
+    provider = "withings"
+    noun = "measurement"
+
+    def fetch(self, context: SyncContext) -> BodyMeasurement:
+        if not context.item.snapshot:
+            raise PermanentError("This item holds no Withings measurement to upload")
+        return measurement_from_jsonable(context.item.snapshot)
+
+    def describe(self, measurement: BodyMeasurement) -> Described:
+        return Described(title_of(measurement), measurement.measured_at, measurement_snapshot(measurement))
+
+    def skip_reason(self, measurement: BodyMeasurement) -> str:
+        reason = ambiguity_reason(measurement)
+        if reason and not settings.WITHINGS_INCLUDE_AMBIGUOUS:
+            return f"{reason}. Set WITHINGS_INCLUDE_AMBIGUOUS=1 to sync such weigh-ins."
+        return ""
+
+
+def measurement_snapshot(measurement: BodyMeasurement) -> dict:
+    """The record as JSON plus derived values (hydration % of weight) for the dashboard."""
+    hydration = measurement.hydration_pct
+    return {
+        **to_jsonable(measurement),
+        "hydration_pct": str(hydration.quantize(CENTI, ROUND_HALF_UP)) if hydration is not None else None,
+    }
+
+
+def title_of(measurement: BodyMeasurement) -> str:
+    return f"{measurement.weight_kg.quantize(CENTI, ROUND_HALF_UP)} kg" if measurement.weight_kg else "Measurement"
+
+
+MEASUREMENTS = Measurements()
