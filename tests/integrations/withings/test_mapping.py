@@ -7,8 +7,8 @@ import pytest
 
 from fitsync.pipelines.withings_to_garmin import measurement_snapshot, title_of
 from fitsync.records import measurement_from_jsonable
-from integrations.sandbox.withings import as_strings
 from integrations.withings import mapping
+from sandbox.withings import as_strings
 from tests.conftest import load_fixture
 
 
