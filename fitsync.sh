@@ -131,7 +131,8 @@ demo() {
   ensure_venv requirements.lock
   ensure_env_file
   local port=${FITSYNC_SANDBOX_PORT:-8765} bind=${FITSYNC_BIND:-127.0.0.1:8000}
-  "$PY" manage.py demo_env "$FITSYNC_ENV_FILE" --data-dir "$dir" \
+  # demo_env is the sandbox app's: on a first run the env file does not switch the sandbox on yet.
+  FITSYNC_SANDBOX=1 DEBUG=1 "$PY" manage.py demo_env "$FITSYNC_ENV_FILE" --data-dir "$dir" \
       --sandbox-url "http://127.0.0.1:$port" --site-url "http://$bind"
   setup
   "$PY" manage.py sandbox_serve --seed --port "$port" &

@@ -76,10 +76,10 @@ def configure(db_path: Path, urls: dict[str, str]) -> None:
 
 def start_fakes(workouts: int, latency: float, rate_limit: float | None, retry_after: bool, athlete: str, key: str):
     """A Hevy and an Intervals.icu fake, each on its own server; Intervals.icu limits 10 requests/s."""
-    from integrations.sandbox.hevy import HevyFake
-    from integrations.sandbox.intervals import IntervalsFake
-    from integrations.sandbox.server import SandboxServer
-    from integrations.sandbox.workouts import generate_workouts
+    from sandbox.hevy import HevyFake
+    from sandbox.intervals import IntervalsFake
+    from sandbox.server import SandboxServer
+    from sandbox.workouts import generate_workouts
 
     hevy = HevyFake(rate_limit=rate_limit, retry_after=retry_after)
     intervals = IntervalsFake(rate_limit_per_s=10)

@@ -54,8 +54,8 @@ def seed(count: int):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
     from fitsync.models import ConnectedAccount, ItemStatus, SyncRun
+    from tests.seed import WEIGHTS, WORKOUTS, make_items
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)  # production storage needs the manifest

@@ -42,7 +42,7 @@ def free_port() -> int:
 
 def configure(database_url: str, sandbox_url: str, web_port: int, **extra: str) -> dict:
     """Environment for this process and the fitsync processes it starts; then django.setup()."""
-    from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
+    from sandbox.garmin_sso import DI_TOKEN_PATH
 
     garmin = f"{sandbox_url}/garmin"
     env = {
@@ -129,11 +129,11 @@ def build_fakes(latency: float, workouts: int = 0):
     import random
     from datetime import UTC, datetime
 
-    from integrations.sandbox.garmin import GarminFake
-    from integrations.sandbox.hevy import HevyFake
-    from integrations.sandbox.intervals import IntervalsFake
-    from integrations.sandbox.withings import WithingsFake
-    from integrations.sandbox.workouts import generate_workouts
+    from sandbox.garmin import GarminFake
+    from sandbox.hevy import HevyFake
+    from sandbox.intervals import IntervalsFake
+    from sandbox.withings import WithingsFake
+    from sandbox.workouts import generate_workouts
 
     hevy, intervals = HevyFake(), IntervalsFake()
     hevy.add_user(HEVY_KEY)
@@ -154,7 +154,7 @@ def build_fakes(latency: float, workouts: int = 0):
 
 
 def start_sandbox(fakes: dict):
-    from integrations.sandbox.server import SandboxServer
+    from sandbox.server import SandboxServer
 
     return SandboxServer(fakes).start()
 

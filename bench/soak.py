@@ -63,9 +63,9 @@ def environment(tmp: Path, sandbox_url: str, port: int) -> dict:
 
 
 def start_sandbox(latency: float):
-    from integrations.sandbox.hevy import HevyFake
-    from integrations.sandbox.intervals import IntervalsFake
-    from integrations.sandbox.server import SandboxServer
+    from sandbox.hevy import HevyFake
+    from sandbox.intervals import IntervalsFake
+    from sandbox.server import SandboxServer
 
     hevy, intervals = HevyFake(), IntervalsFake()
     hevy.add_user(HEVY_KEY, name="soak")
@@ -185,7 +185,7 @@ def percentile(values: list[float], q: float) -> float:
 # --- load threads ---------------------------------------------------------------------------------
 def webhook_sender(seed: int, base: str, secret: str, hevy, recorder: Recorder, stop: threading.Event):
     """New workouts, edits of earlier ones, and re-sent copies, as Hevy delivers them."""
-    from integrations.sandbox.workouts import generate_workouts
+    from sandbox.workouts import generate_workouts
 
     rng, sent, session = random.Random(seed), [], requests.Session()
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}

@@ -29,7 +29,7 @@ def seed_history(fakes: dict, days: int) -> int:
     """The year in Withings, and in both Garmin users minus every MISSING_EVERY-th day; returns missing days."""
     import random
 
-    from integrations.sandbox.withings_measures import decode
+    from sandbox.withings_measures import decode
 
     withings, garmin = fakes["withings"], fakes["garmin"]
     withings.seed_daily_history(

@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "fitsync",
+    "integrations.hevy",
+    "integrations.intervals",
+    "integrations.withings",
+    "integrations.garmin",
 ]
 MIDDLEWARE = [
     "fitsync.security.TrustedProxyMiddleware",  # first: drops X-Forwarded-* not sent by a trusted proxy
@@ -259,6 +263,8 @@ FITSYNC_CRASH_POINT = env.str("FITSYNC_CRASH_POINT", default="")
 FITSYNC_SANDBOX = env.bool("FITSYNC_SANDBOX", default=False)
 if FITSYNC_SANDBOX and not DEBUG and not env.bool("FITSYNC_SANDBOX_ALLOW_NON_DEBUG", default=False):
     raise ImproperlyConfigured("FITSYNC_SANDBOX=1 mounts fake upstreams: never in production (DEBUG off).")
+if FITSYNC_SANDBOX:  # its commands (sandbox_serve, sandbox_emit, demo_env); fitsync/urls.py mounts its pages
+    INSTALLED_APPS.append("sandbox")
 
 # --- Hevy ------------------------------------------------------------------------------------
 HEVY_API_URL = env.str("HEVY_API_URL", default="https://api.hevyapp.com").rstrip("/")

@@ -17,4 +17,4 @@ urlpatterns = [
     path("", include("integrations.garmin.urls")),
 ]
 if settings.FITSYNC_SANDBOX:  # fake upstreams for the demo and tests; settings refuse it in production
-    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -31,6 +31,12 @@ def _test_settings(settings):
 
 
 @pytest.fixture
+def sandbox_app(settings):
+    """The sandbox app installed, as FITSYNC_SANDBOX=1 installs it: its management commands are found."""
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "sandbox"]
+
+
+@pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user("ada", password="correct horse battery staple")
 

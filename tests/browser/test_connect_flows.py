@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from fitsync.management.commands.demo_env import demo_values
-from integrations.sandbox.control import mount_table
-from integrations.sandbox.registry import (
+from sandbox.control import mount_table
+from sandbox.management.commands.demo_env import demo_values
+from sandbox.registry import (
     DEMO_EMAIL,
     DEMO_GARMIN_PASSWORD,
     DEMO_HEVY_API_KEY,
@@ -23,7 +23,7 @@ from integrations.sandbox.registry import (
     DEMO_WITHINGS_USERID,
     build_sandbox,
 )
-from integrations.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 from .walk import reload_until, sandbox_worker, snap
 

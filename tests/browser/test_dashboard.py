@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
 from fitsync.models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
+from tests.seed import WEIGHTS, WORKOUTS, make_items
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 pytestmark = pytest.mark.browser

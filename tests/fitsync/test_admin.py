@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fitsync.dashboard.seed import WORKOUTS, make_items
 from fitsync.models import Credential, InboundEvent, ItemStatus, SyncAttempt, SyncItem, SyncRun
+from tests.seed import WORKOUTS, make_items
 
 pytestmark = pytest.mark.django_db
 

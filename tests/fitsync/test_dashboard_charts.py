@@ -6,7 +6,7 @@ import pytest
 
 from fitsync.dashboard import charts
 from fitsync.dashboard.chart_views import weekly_volume
-from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items, workout_snapshot
+from tests.seed import WEIGHTS, WORKOUTS, make_items, workout_snapshot
 
 DAY0 = datetime(2025, 3, 1, 7, 0, tzinfo=UTC)
 

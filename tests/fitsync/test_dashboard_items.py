@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
 from fitsync.models import ItemStatus, SyncAttempt, SyncItem
+from tests.seed import WEIGHTS, WORKOUTS, make_items
 
 pytestmark = pytest.mark.django_db
 

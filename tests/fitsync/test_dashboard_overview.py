@@ -6,9 +6,9 @@ import pytest
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
-from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
 from fitsync.models import AccountStatus, ConnectedAccount, ItemStatus, SyncRun
 from fitsync.routes import ROUTES
+from tests.seed import WEIGHTS, WORKOUTS, make_items
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
 from fitsync.models import ItemStatus, SyncAttempt, SyncItem, SyncRun
+from tests.seed import WEIGHTS, WORKOUTS, make_items
 
 pytestmark = pytest.mark.django_db
 

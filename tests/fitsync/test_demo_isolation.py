@@ -43,7 +43,7 @@ def test_seed_demo_remove_deletes_the_login_and_what_it_owns(django_user_model, 
     assert ConnectedAccount.objects.count() == 0 and demo_login_errors() == []
 
 
-def test_demo_env_names_the_demo_data_directory_and_writes_0600(tmp_path):
+def test_demo_env_names_the_demo_data_directory_and_writes_0600(tmp_path, sandbox_app):
     env = tmp_path / "demo" / ".env"
     env.parent.mkdir()
     env.write_text("SECRET_KEY=keep-me\n")

@@ -6,9 +6,9 @@ from django.conf import settings
 
 from fitsync.errors import PermanentError
 from integrations.hevy.client import HevyClient
-from integrations.sandbox.core import FakeService
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.mock import mount
+from sandbox.core import FakeService
+from sandbox.hevy import HevyFake
+from sandbox.mock import mount
 
 API_KEY = "8c1e6a52-3f0d-4b7e-9a21-5d4c3b2a1f00"
 ELSEWHERE = "https://collector.elsewhere.test"

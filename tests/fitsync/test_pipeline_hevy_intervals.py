@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from fitsync import sync
 from fitsync.models import AccountStatus, ItemStatus, SyncItem
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.mock import mount
+from sandbox.hevy import HevyFake
+from sandbox.intervals import IntervalsFake
+from sandbox.mock import mount
 from tests.conftest import load_fixture
 from tests.items import put_in_state
 

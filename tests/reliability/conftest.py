@@ -13,10 +13,10 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 
 from fitsync import crypto
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.server import SandboxServer
-from integrations.sandbox.workouts import generate_workouts
+from sandbox.hevy import HevyFake
+from sandbox.intervals import IntervalsFake
+from sandbox.server import SandboxServer
+from sandbox.workouts import generate_workouts
 
 HEVY_KEY = "5b0c2d7e-8a41-4f36-9e12-7c3d5a6b8f01"
 INTERVALS_KEY = "rel7x2m5n8b1c4z6l0w"
@@ -128,9 +128,9 @@ class ScaleSandbox:
 @pytest.fixture
 def scale_sandbox(settings):
     """The sandbox Withings and Garmin over HTTP, and every setting pointing at them."""
-    from integrations.sandbox.garmin import GarminFake
-    from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
-    from integrations.sandbox.withings import WithingsFake
+    from sandbox.garmin import GarminFake
+    from sandbox.garmin_sso import DI_TOKEN_PATH
+    from sandbox.withings import WithingsFake
     from tests.integrations.garmin.fixtures import DISPLAY_NAME, EMAIL, PASSWORD, TIMEZONE
 
     withings, garmin = WithingsFake(strict_callback_urls=False), GarminFake()

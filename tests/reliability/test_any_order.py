@@ -26,10 +26,10 @@ from fitsync.models import ConnectedAccount, InboundEvent, SyncItem
 from integrations.hevy import tasks as hevy_tasks
 from integrations.hevy.client import HevyClient
 from integrations.intervals.mapping import activity_from_workout
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.mock import mount
-from integrations.sandbox.workouts import generate_workouts
+from sandbox.hevy import HevyFake
+from sandbox.intervals import IntervalsFake
+from sandbox.mock import mount
+from sandbox.workouts import generate_workouts
 
 from .conftest import ATHLETE, HEVY_KEY, INTERVALS_KEY, WEBHOOK_PATH, WEBHOOK_SECRET
 

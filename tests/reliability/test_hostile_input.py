@@ -23,9 +23,9 @@ from django.test import Client
 from django_q.models import OrmQ, Schedule, Task
 
 from fitsync import crypto
-from fitsync.dashboard.seed import WEIGHTS, WORKOUTS, make_items
 from fitsync.models import ConnectedAccount, InboundEvent, SyncItem, SyncRun
 from tests.live import database_url, process_env, wait_for
+from tests.seed import WEIGHTS, WORKOUTS, make_items
 
 from . import hostile
 

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import pytest
 
 from fitsync.models import ConnectedAccount, Credential, Provider
-from integrations.sandbox.garmin import GarminFake
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.server import SandboxServer
-from integrations.sandbox.withings import WithingsFake
 from integrations.withings import auth as withings_auth
+from sandbox.garmin import GarminFake
+from sandbox.hevy import HevyFake
+from sandbox.intervals import IntervalsFake
+from sandbox.server import SandboxServer
+from sandbox.withings import WithingsFake
 
 HEVY_KEY, INTERVALS_KEY, ATHLETE = "hevy-key-rel-0001", "intervals-key-rel-0001", "i777"
 CLIENT_ID, CLIENT_SECRET, WITHINGS_USER = "fitsync-rel", "withings-rel-secret", 31400077

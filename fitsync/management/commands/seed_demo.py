@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from fitsync.demo_guard import DEMO_USERNAME
-from integrations.sandbox.django_view import sandbox_url_from_settings
+from sandbox.django_view import sandbox_url_from_settings
 
 DEMO_PASSWORD = DEMO_USERNAME
 

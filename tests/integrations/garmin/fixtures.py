@@ -15,8 +15,8 @@ from django.utils.module_loading import import_string
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 from fitsync.records import BodyMeasurement
 from integrations.garmin import weights
-from integrations.sandbox.garmin import GarminFake
-from integrations.sandbox.server import SandboxServer
+from sandbox.garmin import GarminFake
+from sandbox.server import SandboxServer
 
 EMAIL, MFA_EMAIL, PASSWORD = "ada@example.com", "grace@example.com", "correct horse"
 DISPLAY_NAME = "ada.l"

@@ -14,9 +14,9 @@ from integrations.garmin.fit import (
     WEIGHT_SCALE_FIELDS,
     WeightRecord,
     crc16,
-    decode_weight_file,
     encode_weight_file,
 )
+from sandbox.fit_decode import decode_weight_file
 
 WHEN = datetime(2026, 1, 15, 7, 30, 12, tzinfo=UTC)
 

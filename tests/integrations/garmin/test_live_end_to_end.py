@@ -16,13 +16,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.garmin.login_state import update_meta
-from integrations.sandbox.garmin import GarminFake
-from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
-from integrations.sandbox.server import SandboxServer
-from integrations.sandbox.withings import WithingsFake
 from integrations.withings import auth as withings_auth
 from integrations.withings import subscriptions
 from integrations.withings.client import TokenSet
+from sandbox.garmin import GarminFake
+from sandbox.garmin_sso import DI_TOKEN_PATH
+from sandbox.server import SandboxServer
+from sandbox.withings import WithingsFake
 from tests.integrations.garmin.fixtures import DISPLAY_NAME, EMAIL, PASSWORD, TIMEZONE
 from tests.live import wait_for, worker
 

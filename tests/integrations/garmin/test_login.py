@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fitsync.models import AccountStatus, ConnectedAccount, Credential
-from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
+from sandbox.garmin_sso import DI_TOKEN_PATH
 from tests.integrations.garmin.fixtures import EMAIL, MFA_EMAIL, PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.garmin.client import WeighIn
-from integrations.garmin.fit import decode_weight_file, encode_weight_file
+from integrations.garmin.fit import encode_weight_file
 from integrations.garmin.mapping import (
     is_same_weigh_in,
     matching_weigh_in,
@@ -14,6 +14,7 @@ from integrations.garmin.mapping import (
     sent_values,
     weight_record_from_measurement,
 )
+from sandbox.fit_decode import decode_weight_file
 from tests.integrations.garmin.fixtures import MORNING, measurement
 
 SECONDS, KG = 120, Decimal("0.1")

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from fitsync.models import AccountStatus, Credential
 from integrations.garmin.client import token_expiry
-from integrations.sandbox.garmin import point_at
+from sandbox.garmin import point_at
 from tests.integrations.garmin.fixtures import EMAIL, MFA_EMAIL, PASSWORD
 from tests.integrations.garmin.test_login import account, page, raw_credential_columns
 

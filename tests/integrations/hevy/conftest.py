@@ -8,10 +8,10 @@ import responses
 from django.conf import settings
 
 from fitsync import crypto
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.mock import mount
-from integrations.sandbox.workouts import generate_workouts
+from sandbox.hevy import HevyFake
+from sandbox.intervals import IntervalsFake
+from sandbox.mock import mount
+from sandbox.workouts import generate_workouts
 
 HEVY_KEY = "8c1e6a52-3f0d-4b7e-9a21-5d4c3b2a1f00"
 INTERVALS_KEY = "3kq9x7v2m5n8b1c4z6l0w"

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from fitsync.models import ConnectedAccount, SyncItem, SyncRun
 from integrations.hevy import history, tasks
-from integrations.sandbox.intervals import IntervalsFake
+from sandbox.intervals import IntervalsFake
 
 from .conftest import ATHLETE, HEVY_KEY, INTERVALS_KEY
 
@@ -146,7 +146,7 @@ def test_a_rate_limited_hevy_gets_everything_with_few_429s(upstreams, accounts, 
     import random
     from datetime import UTC, datetime
 
-    from integrations.sandbox.workouts import generate_workouts
+    from sandbox.workouts import generate_workouts
 
     hevy.rate_limit, hevy.retry_after = 3.0, retry_after
     hevy.add_workouts(HEVY_KEY, generate_workouts(120, rng=random.Random(5), end=datetime(2024, 10, 1, tzinfo=UTC)))

@@ -16,9 +16,9 @@ import pytest
 from django.db import connection
 
 from integrations.hevy import tasks
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.server import SandboxServer
+from sandbox.hevy import HevyFake
+from sandbox.intervals import IntervalsFake
+from sandbox.server import SandboxServer
 from tests.conftest import load_fixture
 
 from .conftest import ATHLETE, HEVY_KEY, INTERVALS_KEY

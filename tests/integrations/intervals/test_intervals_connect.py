@@ -10,8 +10,8 @@ from fitsync.models import ConnectedAccount
 from integrations.intervals import tasks
 from integrations.intervals.auth import is_timezone_stale
 from integrations.intervals.client import normalize_athlete_id
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.mock import mount
+from sandbox.intervals import IntervalsFake
+from sandbox.mock import mount
 
 pytestmark = pytest.mark.django_db
 KEY = "3kq9x7v2m5n8b1c4z6l0w"

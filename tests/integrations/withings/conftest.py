@@ -15,10 +15,10 @@ import responses
 from django.utils import timezone
 
 from fitsync.models import ConnectedAccount, Credential
-from integrations.sandbox.mock import mount
-from integrations.sandbox.withings import WithingsFake
-from integrations.sandbox.withings_notify import NOTIFY_ENCODINGS, NOTIFY_FIELDS
 from integrations.withings import auth, jobs, ratelimit, tasks
+from sandbox.mock import mount
+from sandbox.withings import WithingsFake
+from sandbox.withings_notify import NOTIFY_ENCODINGS, NOTIFY_FIELDS
 
 CLIENT_ID, SECRET = "fitsync-test", "withings-secret"
 USER = 31400001

@@ -18,9 +18,9 @@ from django_q.models import Schedule
 from fitsync import sync
 from fitsync.models import ItemStatus, SyncItem, SyncRun
 from fitsync.records import measurement_from_jsonable
-from integrations.sandbox.withings import as_strings
 from integrations.withings import fetch, jobs, tasks
 from integrations.withings.account_meta import update_meta
+from sandbox.withings import as_strings
 from tests.conftest import load_fixture
 from tests.items import put_in_state
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from fitsync.records import measurement_from_jsonable
-from integrations.sandbox.withings import as_strings
 from integrations.withings import mapping
 from integrations.withings.roles import measurement_snapshot, title_of
+from sandbox.withings import as_strings
 from tests.conftest import load_fixture
 
 

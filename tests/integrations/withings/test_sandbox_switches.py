@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from fitsync.errors import RateLimited
 from fitsync.models import InboundEvent
-from integrations.sandbox.withings import WithingsFake
-from integrations.sandbox.withings_notify import NOTIFY_FIELDS, multipart_body, notification_form
 from integrations.withings import client, subscriptions
+from sandbox.withings import WithingsFake
+from sandbox.withings_notify import NOTIFY_FIELDS, multipart_body, notification_form
 
 from .conftest import CLIENT_ID, NOTIFIER_SETTINGS, USER, switch_id
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from fitsync.models import Credential, ItemStatus, SyncItem, SyncRun
 from fitsync.sync import due_items
-from integrations.sandbox.server import SandboxServer
 from integrations.withings import auth, client, tasks
+from sandbox.server import SandboxServer
 
 from .conftest import CLIENT_ID, SECRET, USER, expire_locally
 

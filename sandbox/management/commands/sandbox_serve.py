@@ -4,10 +4,10 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from integrations.sandbox.control import mount_table
-from integrations.sandbox.django_view import build_for_fitsync
-from integrations.sandbox.registry import SERVICES
-from integrations.sandbox.server import SandboxServer
+from sandbox.control import mount_table
+from sandbox.django_view import build_for_fitsync
+from sandbox.registry import SERVICES
+from sandbox.server import SandboxServer
 
 
 class Command(BaseCommand):

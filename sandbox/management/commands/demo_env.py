@@ -10,8 +10,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from fitsync.private_files import write_private
-from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
-from integrations.sandbox.registry import DEMO_WITHINGS_CLIENT_ID, DEMO_WITHINGS_CLIENT_SECRET
+from sandbox.garmin_sso import DI_TOKEN_PATH
+from sandbox.registry import DEMO_WITHINGS_CLIENT_ID, DEMO_WITHINGS_CLIENT_SECRET
 
 HEADER = "# Sandbox upstreams for the demo (written by manage.py demo_env)"
 

@@ -19,9 +19,10 @@ from email import policy
 from email.parser import BytesParser
 from zoneinfo import ZoneInfo
 
-from integrations.garmin.fit import WEIGHT_SCALE_FIELDS, decode_weight_file
+from integrations.garmin.fit import WEIGHT_SCALE_FIELDS
 
 from .core import FakeService, Request, Response, json_response
+from .fit_decode import decode_weight_file
 from .garmin_sso import DI_TOKEN_PATH, GarminSsoMixin
 
 LOGIN_STRATEGIES = ("mobile+cffi", "mobile+requests", "widget+cffi", "portal+cffi", "portal+requests")

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 import requests
 
-from integrations.sandbox.control import mount_table
-from integrations.sandbox.core import FakeService, json_response
-from integrations.sandbox.registry import DEMO_WITHINGS_USERID, build_sandbox, newest_workout_id
-from integrations.sandbox.server import SandboxServer
+from sandbox.control import mount_table
+from sandbox.core import FakeService, json_response
+from sandbox.registry import DEMO_WITHINGS_USERID, build_sandbox, newest_workout_id
+from sandbox.server import SandboxServer
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HEVY_KEY = {"api-key": "demo-hevy-key"}

@@ -18,10 +18,10 @@ import responses
 from withings_api import WithingsApi, WithingsAuth
 from withings_api.common import AuthScope, Credentials2, MeasureGetMeasResponse, MeasureType, NotifyListResponse
 
-from integrations.sandbox.mock import mount
-from integrations.sandbox.server import SandboxServer
-from integrations.sandbox.withings import WithingsFake
-from integrations.sandbox.withings_measures import decode
+from sandbox.mock import mount
+from sandbox.server import SandboxServer
+from sandbox.withings import WithingsFake
+from sandbox.withings_measures import decode
 from tests.conftest import load_fixture
 
 API = "https://wbsapi.withings.net"

@@ -5,7 +5,7 @@ import json
 import requests
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.sandbox.django_view import DEFAULT_SANDBOX_URL, sandbox_url_from_settings
+from sandbox.django_view import DEFAULT_SANDBOX_URL, sandbox_url_from_settings
 
 TIMEOUT = 90  # Hevy re-sends up to 3 times, 5 s each plus backoff: the answer can take ~30 s
 

@@ -14,17 +14,17 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from garminconnect import Garmin
 
-from fitsync.management.commands.demo_env import update_env_text
-from integrations.sandbox import registry
-from integrations.sandbox.control import mount_table
-from integrations.sandbox.garmin import point_at
-from integrations.sandbox.hevy import parse_time
-from integrations.sandbox.registry import build_sandbox
-from integrations.sandbox.server import SandboxServer
-from integrations.sandbox.withings_measures import WEIGHT
+from sandbox import registry
+from sandbox.control import mount_table
+from sandbox.garmin import point_at
+from sandbox.hevy import parse_time
+from sandbox.management.commands.demo_env import update_env_text
+from sandbox.registry import build_sandbox
+from sandbox.server import SandboxServer
+from sandbox.withings_measures import WEIGHT
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_it_seeds_the_intervals_athlete_in_berlin(sandbox):
 
 
 def test_it_seeds_a_second_athlete_with_an_all_numeric_id(sandbox):
-    from integrations.sandbox.control_page import render_page
+    from sandbox.control_page import render_page
 
     athlete = sandbox.intervals.athletes["2049151"]
     assert (athlete["api_key"], athlete["timezone"]) == ("demo-intervals-numeric-key", "Europe/Berlin")
@@ -114,7 +114,7 @@ def test_it_lets_real_garminconnect_log_in_with_the_code_from_the_control_endpoi
 
 
 # --- demo_env -------------------------------------------------------------------------------------
-def test_it_writes_the_sandbox_urls_and_keeps_the_secrets(tmp_path):
+def test_it_writes_the_sandbox_urls_and_keeps_the_secrets(tmp_path, sandbox_app):
     env = tmp_path / "demo.env"
     env.write_text("SECRET_KEY=keep-me\nFIELD_ENCRYPTION_KEYS=key-1\nDEBUG=0\nSITE_URL=http://127.0.0.1:8000\n")
     call_command("demo_env", str(env), stdout=StringIO())
@@ -142,7 +142,7 @@ def test_it_updates_an_env_file_in_place_without_duplicates():
     assert again.startswith("SECRET_KEY=s\n")
 
 
-def test_it_takes_other_sandbox_and_site_urls(tmp_path):
+def test_it_takes_other_sandbox_and_site_urls(tmp_path, sandbox_app):
     env = tmp_path / "demo.env"
     call_command(
         "demo_env",
@@ -176,7 +176,7 @@ def test_it_creates_the_demo_login_once_and_says_where_things_are(settings):
 @pytest.mark.live
 def test_it_serves_every_fake_and_the_control_page_until_stopped():
     command = [sys.executable, "manage.py", "sandbox_serve", "--seed", "--port", "0"]
-    env = {"FITSYNC_ENV_FILE": "", "DEBUG": "1", "PATH": "/usr/bin:/bin"}
+    env = {"FITSYNC_ENV_FILE": "", "DEBUG": "1", "FITSYNC_SANDBOX": "1", "PATH": "/usr/bin:/bin"}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
         first_line = process.stdout.readline()  # "Sandbox on http://127.0.0.1:PORT (...)"

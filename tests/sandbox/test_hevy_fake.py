@@ -11,16 +11,16 @@ import pytest
 import requests
 import responses
 
-from integrations.sandbox.core import FakeService, json_response
-from integrations.sandbox.hevy import HevyFake
-from integrations.sandbox.mock import mount
-from integrations.sandbox.server import SandboxServer
-from integrations.sandbox.workouts import RPE_VALUES, generate_workouts
+from sandbox.core import FakeService, json_response
+from sandbox.hevy import HevyFake
+from sandbox.mock import mount
+from sandbox.server import SandboxServer
+from sandbox.workouts import RPE_VALUES, generate_workouts
 
 BASE = "https://api.hevyapp.com"
 KEY = "8c1e6a52-3f0d-4b7e-9a21-5d4c3b2a1f00"
 OTHER_KEY = "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f"
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "hevy"
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "hevy"
 SEED_END = datetime(2024, 10, 1, tzinfo=UTC)
 
 

@@ -7,9 +7,9 @@ import pytest
 import requests
 import responses
 
-from integrations.sandbox.intervals import IntervalsFake
-from integrations.sandbox.mock import mount
-from integrations.sandbox.server import SandboxServer
+from sandbox.intervals import IntervalsFake
+from sandbox.mock import mount
+from sandbox.server import SandboxServer
 
 BASE = "https://intervals.icu"
 KEY = "3kq9x7v2m5n8b1c4z6l0w"

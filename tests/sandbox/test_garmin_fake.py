@@ -16,10 +16,10 @@ from garminconnect import (
 )
 
 from integrations.garmin.fit import WeightRecord, encode_weight_file
-from integrations.sandbox.garmin import EU_CONSENT_MESSAGE, GarminFake, point_at
-from integrations.sandbox.garmin_sso import DI_TOKEN_PATH
-from integrations.sandbox.mock import mount
-from integrations.sandbox.server import SandboxServer
+from sandbox.garmin import EU_CONSENT_MESSAGE, GarminFake, point_at
+from sandbox.garmin_sso import DI_TOKEN_PATH
+from sandbox.mock import mount
+from sandbox.server import SandboxServer
 from tests.conftest import load_fixture
 
 EMAIL, MFA_EMAIL, PASSWORD = "ada@example.com", "grace@example.com", "correct horse"

@@ -7,7 +7,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, clear_url_caches, reverse
 
-from integrations.sandbox import django_view
+from sandbox import django_view
 
 START = "2026-06-01T18:00:00"
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from ..models import ItemStatus, SyncItem
-from .summary import WEIGHTS, WORKOUTS
+from fitsync.dashboard.summary import WEIGHTS, WORKOUTS
+from fitsync.models import ItemStatus, SyncItem
 
 EXERCISES = ("Bench Press (Barbell)", "Squat (Barbell)", "Deadlift (Barbell)", "Pull Up", "Lateral Raise (Dumbbell)")
 

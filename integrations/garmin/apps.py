@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class GarminConfig(AppConfig):
+    """Garmin Connect as a Django app, so its templates and management commands are found in this folder."""
+
+    name = "integrations.garmin"
+    label = "garmin"
+    verbose_name = "Garmin Connect"

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class IntervalsConfig(AppConfig):
+    """Intervals.icu as a Django app, so its templates and management commands are found in this folder."""
+
+    name = "integrations.intervals"
+    label = "intervals"
+    verbose_name = "Intervals.icu"

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class WithingsConfig(AppConfig):
+    """Withings as a Django app, so its templates and management commands are found in this folder."""
+
+    name = "integrations.withings"
+    label = "withings"
+    verbose_name = "Withings"
