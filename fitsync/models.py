@@ -8,6 +8,7 @@ work the same on SQLite and PostgreSQL.
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils import timezone
 from .crypto import EncryptedTextField
 from .item_states import ItemQuerySet, ItemStatus
 from .providers import Provider
+from .zones import is_time_zone
 
 __all__ = ["ItemStatus", "Provider"]  # re-exported: callers import them with the models
 
@@ -294,3 +296,25 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+def validate_time_zone(name: str) -> None:
+    if not is_time_zone(name):
+        raise ValidationError(f"{name!r} is not a time zone name such as Europe/Berlin.")
+
+
+class WeightUnit(models.TextChoices):
+    KG = "kg", "Kilograms (kg)"
+    LB = "lb", "Pounds (lb)"
+
+
+class Profile(models.Model):
+    """How one person reads the dashboard: their clock and their unit of weight."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    # An IANA name; blank until chosen, then taken once from a connected service or the browser.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    weight_unit = models.CharField(max_length=2, choices=WeightUnit.choices, default=WeightUnit.KG)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

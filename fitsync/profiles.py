@@ -1,0 +1,104 @@
+"""Each person's time zone and weight unit: chosen once, then applied to every page and message.
+
+The zone starts blank and is settled on the first signed-in request: the zone a connected service
+reported (Intervals.icu's athlete, then Garmin's user settings), else the browser's (static/fitsync/zone.js
+keeps it in a cookie), else the server's TIME_ZONE. From then on only the settings page changes it.
+"""
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import ConnectedAccount, Profile, Provider, WeightUnit
+from .zones import is_time_zone, zone_or_none
+
+BROWSER_ZONE_COOKIE = "fitsync_zone"
+# Services whose stored meta["timezone"] is the athlete's own zone, in the order they are trusted.
+ZONE_REPORTERS = (Provider.INTERVALS, Provider.GARMIN)
+KG_PER_LB = Decimal("0.45359237")
+
+
+def profile_of(user) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+def zone_of(user) -> ZoneInfo:  # a user or a user id
+    """The user's zone for messages built outside a request (jobs); the server's until one is chosen."""
+    profile = Profile.objects.filter(user=user).only("time_zone").first()
+    return zone_or_none(profile and profile.time_zone) or ZoneInfo(settings.TIME_ZONE)
+
+
+def reported_zone(user) -> str:
+    """The first zone a connected service stored for this user, or ""."""
+    accounts = ConnectedAccount.objects.filter(owner=user, provider__in=ZONE_REPORTERS)
+    metas = dict(accounts.values_list("provider", "meta"))
+    for provider in ZONE_REPORTERS:
+        name = (metas.get(provider) or {}).get("timezone") or ""
+        if is_time_zone(name):
+            return name
+    return ""
+
+
+def browser_zone(request: HttpRequest) -> str:
+    name = request.COOKIES.get(BROWSER_ZONE_COOKIE, "")
+    return name if is_time_zone(name) else ""
+
+
+def settle_zone(profile: Profile, request: HttpRequest) -> None:
+    """Give a profile without a zone the first one known; saved only once something is known."""
+    name = reported_zone(profile.user) or browser_zone(request)
+    if name:
+        profile.time_zone = name
+        Profile.objects.filter(pk=profile.pk, time_zone="").update(time_zone=name)
+
+
+def from_kg(kilograms, unit: str):
+    """A weight in kg in the chosen unit (a Decimal stays a Decimal, a float a float)."""
+    if kilograms is None or unit != WeightUnit.LB:
+        return kilograms
+    factor = KG_PER_LB if isinstance(kilograms, Decimal) else float(KG_PER_LB)
+    return kilograms / factor
+
+
+def unit_of(user) -> str:  # a user or a user id
+    unit = Profile.objects.filter(user=user).values_list("weight_unit", flat=True).first()
+    return unit or WeightUnit.KG
+
+
+def weight_text(kilograms, unit: str, places: int = 1) -> str:
+    """ "80.5 kg" or "177.5 lb"; an en dash when unknown."""
+    if kilograms is None:
+        return "–"
+    return f"{float(from_kg(kilograms, unit)):,.{places}f} {unit}"
+
+
+class TimeZoneMiddleware:
+    """Renders every page in the reader's zone: the profile's once signed in, the browser's before
+    (the lockout page says when logins reopen). Sets request.profile for the templates."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        request.profile = None
+        zone = browser_zone(request)
+        if request.user.is_authenticated:
+            request.profile = profile_of(request.user)
+            if not request.profile.time_zone:
+                settle_zone(request.profile, request)
+            zone = request.profile.time_zone or zone
+        with timezone.override(zone_or_none(zone)):
+            return self.get_response(request)
+
+
+def preferences(request: HttpRequest) -> dict:
+    """Template context: the weight unit and the zone every page uses."""
+    profile = getattr(request, "profile", None)
+    return {
+        "weight_unit": profile.weight_unit if profile else WeightUnit.KG,
+        "time_zone_name": timezone.get_current_timezone_name(),
+    }
