@@ -8,7 +8,9 @@ from django.utils import timezone
 from fitsync import jobs
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Provider, SyncRun
+from fitsync.profiles import zone_of
 from fitsync.sync import reauth_message
+from fitsync.zones import clock_time
 
 from .events import poll_account
 
@@ -44,8 +46,8 @@ def feed_failed(account: ConnectedAccount, error: str) -> str:
     failures = account.meta.get(FEED_FAILURES) or {"count": 0, "since": timezone.now().isoformat()}
     failures = {**failures, "count": int(failures.get("count") or 0) + 1}
     account.merge_meta(**{FEED_FAILURES: failures})
-    since = timezone.localtime(datetime.fromisoformat(failures["since"]))
-    return f"Hevy's events feed has failed {failures['count']} times since {since:%Y-%m-%d %H:%M}: {error}"
+    since = clock_time(datetime.fromisoformat(failures["since"]), zone_of(account.owner_id), "%Y-%m-%d %H:%M")
+    return f"Hevy's events feed has failed {failures['count']} times since {since}: {error}"
 
 
 def feed_recovered(account: ConnectedAccount) -> None:
