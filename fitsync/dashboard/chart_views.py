@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..models import SyncItem
+from ..profiles import from_kg
 from . import charts
 from .summary import WEIGHTS, WORKOUTS, number, workout_volume_kg
 
@@ -25,18 +26,20 @@ def points_of(user, route: str, days: int):
     )
 
 
-def body_series(rows) -> tuple[list, list]:
+def body_series(rows, unit: str = "kg") -> tuple[list, list]:
+    """Weights (in `unit`) and body fat over local time: the x axis reads as the user's calendar."""
     weights, fats = [], []
     for when, snapshot in rows:
+        when = timezone.localtime(when)
         weight, fat = number((snapshot or {}).get("weight_kg")), number((snapshot or {}).get("fat_ratio_pct"))
         if weight is not None:
-            weights.append((when, float(weight)))
+            weights.append((when, float(from_kg(weight, unit))))
         if fat is not None:
             fats.append((when, float(fat)))
     return weights, fats
 
 
-def weekly_volume(rows, days: int) -> list:
+def weekly_volume(rows, days: int, unit: str = "kg") -> list:
     """Volume per ISO week (Monday start, local time), weeks without training included as zero."""
     today = timezone.localdate()
     first_monday = today - timedelta(days=days) - timedelta(days=(today - timedelta(days=days)).weekday())
@@ -45,7 +48,7 @@ def weekly_volume(rows, days: int) -> list:
         day = timezone.localtime(when).date()
         monday = day - timedelta(days=day.weekday())
         if monday in weeks:
-            weeks[monday] += float(workout_volume_kg(snapshot or {}))
+            weeks[monday] += float(from_kg(workout_volume_kg(snapshot or {}), unit))
     return sorted(weeks.items())
 
 
@@ -53,7 +56,8 @@ def weekly_volume(rows, days: int) -> list:
 def chart_page(request):
     period = request.GET.get("days") if request.GET.get("days") in PERIODS else DEFAULT_PERIOD
     days = PERIODS[period]
-    weights, fats = body_series(points_of(request.user, WEIGHTS, days))
+    unit = request.profile.weight_unit
+    weights, fats = body_series(points_of(request.user, WEIGHTS, days), unit)
     weight_lines = [
         charts.Series("Weight", weights, "line raw"),
         charts.Series("7-day trend", charts.trailing_mean(weights), "line trend"),
@@ -62,13 +66,17 @@ def chart_page(request):
         charts.Series("Body fat", fats, "line raw fat"),
         charts.Series("7-day trend", charts.trailing_mean(fats), "line trend"),
     ]
-    volume = weekly_volume(points_of(request.user, WORKOUTS, days), days)
+    volume = weekly_volume(points_of(request.user, WORKOUTS, days), days, unit)
     context = {
         "periods": PERIODS,
         "period": period,
-        "weight_svg": charts.line_chart(f"Weight over the last {days} days, in kg, with a 7-day trend", weight_lines),
+        "weight_svg": charts.line_chart(
+            f"Weight over the last {days} days, in {unit}, with a 7-day trend", weight_lines
+        ),
         "fat_svg": charts.line_chart(f"Body fat over the last {days} days, in percent, with a 7-day trend", fat_lines),
-        "volume_svg": charts.bar_chart(f"Weekly training volume over the last {days} days, in kg", volume, " kg"),
+        "volume_svg": charts.bar_chart(
+            f"Weekly training volume over the last {days} days, in {unit}", volume, f" {unit}"
+        ),
         "latest_weight": weights[-1] if weights else None,
         "volume_total": sum(v for _, v in volume),
         "has_volume": any(v for _, v in volume),

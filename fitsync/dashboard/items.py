@@ -95,7 +95,7 @@ def item_detail(request, pk: int):
         "summary": summarize(item),
         "destination_url": destination_url(item),
         "route_label": ROUTES[item.route].label if item.route in ROUTES else item.route,
-        "exercises": exercise_lines(snapshot),
+        "exercises": exercise_lines(snapshot, request.profile.weight_unit),
         "source_rows": flatten({k: v for k, v in snapshot.items() if k != "exercises"}),
         "sent_rows": flatten(item.sent),
         "attempts": item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN],

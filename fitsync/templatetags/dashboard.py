@@ -1,11 +1,16 @@
 """Small formatting filters for the dashboard templates."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 from django import template
 
+from fitsync.profiles import from_kg
+
 register = template.Library()
+# A weigh-in's title is its weight ("80.50 kg", written by the source); shown again in the reader's unit.
+WEIGHT_TITLE = re.compile(r"^\d+(\.\d+)? kg$")
 
 
 @register.filter
@@ -49,3 +54,21 @@ def route_label(name: str) -> str:
     from fitsync.routes import ROUTES
 
     return ROUTES[name].label if name in ROUTES else (name or "–")
+
+
+@register.filter
+def in_unit(kilograms: Decimal | float | None, unit: str):
+    """A weight (or a volume: weight x reps) in kg, in the reader's unit; format it with `amount`."""
+    return from_kg(kilograms, unit)
+
+
+@register.filter
+def titled(item, unit: str) -> str:
+    """The item's title as lists show it, a weigh-in's weight in the reader's unit."""
+    from fitsync.dashboard.summary import number, summarize
+
+    title = summarize(item).title
+    weight = number((item.snapshot or {}).get("weight_kg")) if isinstance(item.snapshot, dict) else None
+    if unit == "kg" or weight is None or not WEIGHT_TITLE.match(title):
+        return title
+    return f"{from_kg(weight, unit):.2f} {unit}"
