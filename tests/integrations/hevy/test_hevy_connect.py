@@ -22,8 +22,8 @@ def test_it_connects_with_a_checked_key_and_shows_what_to_paste(logged_in, upstr
     assert account.webhook_digest == crypto.digest(credential.webhook_secret)
     assert account.meta == {"webhook_url": "http://testserver/webhooks/hevy/"}
     assert account.cursor  # the events feed starts now; older workouts are the backfill's
-    assert 'value="http://testserver/webhooks/hevy/" readonly' in page
-    assert f'value="{credential.webhook_secret}" readonly' in page
+    assert 'readonly>http://testserver/webhooks/hevy/</textarea>' in page
+    assert f'readonly>{credential.webhook_secret}</textarea>' in page
     assert page.count('data-copy="webhook-') == 2 and "Send test" in page
     assert [c.path for c in hevy.calls()] == ["/v1/user/info"]
     assert hevy.calls()[0].headers["api-key"] == HEVY_KEY
