@@ -1,14 +1,17 @@
 """Each person's time zone and weight unit: chosen once, then applied to every page and message.
 
-The zone starts blank and is settled on the first signed-in request: the zone a connected service
-reported (Intervals.icu's athlete, then Garmin's user settings), else the browser's (static/fitsync/zone.js
-keeps it in a cookie), else the server's TIME_ZONE. From then on only the settings page changes it.
+The zone is settled at the first login: the zone a connected service reported (Intervals.icu's athlete,
+then Garmin's user settings), else the browser's (static/fitsync/zone.js keeps it in a cookie, set on the
+login page), else the server's TIME_ZONE. A session older than profiles uses the same guess without saving
+it (a GET changes nothing). Afterwards only the settings page changes it.
 """
 
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -22,8 +25,8 @@ KG_PER_LB = Decimal("0.45359237")
 
 
 def profile_of(user) -> Profile:
-    profile, _ = Profile.objects.get_or_create(user=user)
-    return profile
+    """The stored profile, or an unsaved one with the defaults (saved by login or the settings page)."""
+    return Profile.objects.filter(user=user).first() or Profile(user=user)
 
 
 def zone_of(user) -> ZoneInfo:  # a user or a user id
@@ -48,11 +51,16 @@ def browser_zone(request: HttpRequest) -> str:
     return name if is_time_zone(name) else ""
 
 
-def settle_zone(profile: Profile, request: HttpRequest) -> None:
-    """Give a profile without a zone the first one known; saved only once something is known."""
-    name = reported_zone(profile.user) or browser_zone(request)
-    if name:
-        profile.time_zone = name
+def guessed_zone(user, request: HttpRequest) -> str:
+    return reported_zone(user) or browser_zone(request)
+
+
+@receiver(user_logged_in)
+def settle_zone(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """At login, a profile without a zone gets the first one known, else the server's."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    if not profile.time_zone:
+        name = (guessed_zone(user, request) if request is not None else "") or settings.TIME_ZONE
         Profile.objects.filter(pk=profile.pk, time_zone="").update(time_zone=name)
 
 
@@ -85,12 +93,11 @@ class TimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest):
         request.profile = None
-        zone = browser_zone(request)
         if request.user.is_authenticated:
             request.profile = profile_of(request.user)
-            if not request.profile.time_zone:
-                settle_zone(request.profile, request)
-            zone = request.profile.time_zone or zone
+            zone = request.profile.time_zone or guessed_zone(request.user, request)
+        else:
+            zone = browser_zone(request)
         with timezone.override(zone_or_none(zone)):
             return self.get_response(request)
 
