@@ -1,16 +1,19 @@
 """Small formatting filters for the dashboard templates."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
 
 from fitsync.profiles import from_kg
+from fitsync.zones import clock_time
 
 register = template.Library()
 # A weigh-in's title is its weight ("80.50 kg", written by the source); shown again in the reader's unit.
 WEIGHT_TITLE = re.compile(r"^\d+(\.\d+)? kg$")
+# A snapshot's instants are ISO strings with an offset (UTC); naive ones are already someone's wall clock.
+ISO_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 
 
 @register.filter
@@ -72,3 +75,11 @@ def titled(item, unit: str) -> str:
     if unit == "kg" or weight is None or not WEIGHT_TITLE.match(title):
         return title
     return f"{from_kg(weight, unit):.2f} {unit}"
+
+
+@register.filter
+def local_instant(value):
+    """A field value that is an instant ("2026-03-02T16:07:00+00:00") on the reader's clock, named."""
+    if not isinstance(value, str) or not ISO_INSTANT.match(value):
+        return value
+    return clock_time(datetime.fromisoformat(value), fmt="%Y-%m-%d %H:%M:%S")

@@ -6,7 +6,18 @@ from fitsync.dashboard.summary import WORKOUTS
 from fitsync.models import ConnectedAccount, Credential, SyncRun
 
 pytestmark = pytest.mark.browser
-PAGES = ["/", "/workouts/", "/weights/", "/runs/", "/charts/", "/settings/", "/hevy/", "/intervals/", "/withings/", "/garmin/"]
+PAGES = [
+    "/",
+    "/workouts/",
+    "/weights/",
+    "/runs/",
+    "/charts/",
+    "/settings/",
+    "/hevy/",
+    "/intervals/",
+    "/withings/",
+    "/garmin/",
+]
 
 
 @pytest.fixture

@@ -143,3 +143,23 @@ def test_the_in_unit_filter_converts_before_formatting(value, unit, shown):
 
 def test_a_zone_without_an_abbreviation_is_named_by_its_offset():
     assert clock_time(STARTED + timedelta(hours=1), ZoneInfo("Asia/Dubai")) == "21:07 UTC+04"
+
+
+def test_a_workouts_recorded_instants_read_in_the_users_zone(logged_in, user, make_account):
+    """The source's UTC instants and the header agree; Intervals' naive local start is shown as sent."""
+    set_profile(user, time_zone="Europe/Berlin")
+    make_items(make_account("hevy"), WORKOUTS, 1, now=STARTED)
+    SyncItem.objects.update(sent={"start_date_local": "2026-03-02T17:07:00"})
+    html = logged_in.get(f"/items/{SyncItem.objects.get().pk}/").content.decode()
+    assert "<td>2026-03-02 17:07:00 CET</td>" in html and "<td>2026-03-02 18:02:00 CET</td>" in html  # start, end
+    assert "<td>2026-03-02T17:07:00</td>" in html
+
+
+def test_the_weight_chart_places_a_late_weigh_in_on_the_users_day(logged_in, user, make_account):
+    set_profile(user, time_zone="Asia/Tokyo")
+    late = datetime(2026, 3, 1, 20, 30, tzinfo=UTC)  # 2 March, 05:30 in Tokyo
+    make_items(make_account("withings"), WEIGHTS, 1, now=late)
+    with time_machine.travel(late + timedelta(days=1), tick=False):
+        html = logged_in.get("/charts/").content.decode()
+    assert ">02 Mar 26</text>" in html and ">01 Mar 26</text>" not in html
+    assert "on 2 Mar 2026" in html
