@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from .models import Profile
@@ -26,7 +27,10 @@ class ProfileForm(forms.ModelForm):
 
 @require_http_methods(["GET", "POST"])
 def profile_edit(request):
-    form = ProfileForm(request.POST or None, instance=profile_of(request.user))
+    profile = profile_of(request.user)
+    # Not chosen yet: offer the zone the pages already use (a guess from a service or the browser).
+    initial = {} if profile.time_zone else {"time_zone": timezone.get_current_timezone_name()}
+    form = ProfileForm(request.POST or None, instance=profile, initial=initial)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Settings saved.")

@@ -84,7 +84,7 @@ def _result(placement: Placement, content_hash: str, values: dict, *, replaced: 
     action = "updated" if replaced and placement.how == "uploaded" else ACTIONS[placement.how]
     if placement.how == "duplicate":
         when = clock_time(weigh_in.measured_at, zone_of(owner_id), "%Y-%m-%d %H:%M")
-        weight = weight_text(weigh_in.weight_kg, unit_of(owner_id))
+        weight = weight_text(weigh_in.weight_kg, unit_of(owner_id), places=2)
         note = f"Garmin Connect already had this weigh-in ({weight} at {when}); not uploaded again."
         return SyncResult(ItemStatus.SKIPPED, action, weigh_in.sample_pk, content_hash, sent, note)
     note = "" if weigh_in else "Garmin Connect reported it already had this file (HTTP 409)."

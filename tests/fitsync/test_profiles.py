@@ -163,3 +163,10 @@ def test_the_weight_chart_places_a_late_weigh_in_on_the_users_day(logged_in, use
         html = logged_in.get("/charts/").content.decode()
     assert ">02 Mar 26</text>" in html and ">01 Mar 26</text>" not in html
     assert "on 2 Mar 2026" in html
+
+
+def test_the_settings_page_offers_the_guessed_zone_before_one_is_chosen(logged_in, user):
+    Profile.objects.filter(user=user).update(time_zone="")
+    logged_in.cookies["fitsync_zone"] = "Asia/Tokyo"
+    page = logged_in.get("/settings/").content.decode()
+    assert '<option value="Asia/Tokyo" selected>' in page
