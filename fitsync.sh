@@ -78,22 +78,13 @@ setup() {
   "$PY" manage.py migrate --noinput
   "$PY" manage.py createcachetable
   "$PY" manage.py collectstatic --noinput --verbosity 0
-  "$PY" manage.py ensure_admin
+  "$PY" manage.py ensure_admin --show-at-start
 }
 
-# Start the web server and the worker; stop both when either ends or on Ctrl-C.
+# The web server and the worker, each in its own session under one supervisor: Ctrl-C reaches only the
+# supervisor, which stops both within seconds (fitsync/supervisor.py says why not a plain `kill` of all).
 serve() {
-  local bind=${FITSYNC_BIND:-127.0.0.1:8000}
-  say "fitsync on http://$bind (web + worker); Ctrl-C stops both"
-  # Workers, threads, the worker class and the access log: gunicorn.conf.py (read from this directory).
-  "$VENV/bin/gunicorn" fitsync.wsgi --bind "$bind" &
-  local web=$!
-  "$PY" manage.py qcluster &
-  local worker=$!
-  trap 'kill -TERM $web $worker 2>/dev/null; wait $web $worker 2>/dev/null; exit 0' INT TERM
-  wait -n $web $worker || true
-  kill -TERM $web $worker 2>/dev/null || true
-  wait $web $worker 2>/dev/null || true
+  "$PY" manage.py serve --bind "${FITSYNC_BIND:-127.0.0.1:8000}"
 }
 
 is_local_url() { [[ "$1" =~ @?(127\.0\.0\.1|localhost)(:|/|$) ]]; }
