@@ -110,7 +110,7 @@ if _WEAK_KEY and not DEBUG:
     raise ImproperlyConfigured(
         "SECRET_KEY is unset or weak (it needs 50+ varied characters). Generate one with\n"
         "  python -c 'import secrets; print(secrets.token_urlsafe(50))'\n"
-        "and put it in .env or the environment. (./fitsync run does this for you.)"
+        "and put it in .env or the environment. (./fitsync.sh run does this for you.)"
     )
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 if not FIELD_ENCRYPTION_KEYS and not DEBUG:
