@@ -29,3 +29,12 @@ def test_manage_runs_from_another_directory_with_the_env_file(tmp_path):
     assert shell.stdout.strip().splitlines()[-1] == "https://fitsync.example.test", shell.stderr
     reset = ["bash", str(ROOT / "fitsync.sh"), "manage", "axes_reset_username", "ada"]
     assert subprocess.run(reset, cwd=tmp_path, env=env, capture_output=True).returncode == 0
+
+
+@pytest.mark.django_db
+def test_the_lockout_page_names_the_command_that_lifts_the_pause(client, user, settings):
+    """The command it names is the one the test above runs: `./fitsync.sh manage`, not a bare manage.py."""
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post("/accounts/login/", {"username": "ada", "password": "wrong"})
+    assert response.status_code == 429
+    assert "./fitsync.sh manage axes_reset_username ada" in response.content.decode()
