@@ -81,10 +81,20 @@ setup() {
   "$PY" manage.py ensure_admin --show-at-start
 }
 
-# The web server and the worker, each in its own session under one supervisor: Ctrl-C reaches only the
-# supervisor, which stops both within seconds (fitsync/supervisor.py says why not a plain `kill` of all).
+# The web server and the worker, each in its own session under one supervisor that alone decides how they
+# stop (fitsync/supervisor.py). Ctrl-C reaches it from the terminal, which signals the whole foreground
+# group; a SIGTERM or SIGHUP sent to this script is passed on to it.
 serve() {
-  "$PY" manage.py serve --bind "${FITSYNC_BIND:-127.0.0.1:8000}"
+  trap '' INT
+  "$PY" manage.py serve --bind "${FITSYNC_BIND:-127.0.0.1:8000}" &
+  local supervisor=$! status
+  trap "kill -TERM $supervisor 2>/dev/null || true" TERM HUP
+  while :; do
+    wait "$supervisor" && status=0 || status=$?
+    # A status above 128 with the supervisor still alive: a trapped signal ended the wait, not the supervisor.
+    if [ "$status" -gt 128 ] && kill -0 "$supervisor" 2>/dev/null; then continue; fi
+    return "$status"
+  done
 }
 
 is_local_url() { [[ "$1" =~ @?(127\.0\.0\.1|localhost)(:|/|$) ]]; }

@@ -57,13 +57,22 @@ def start(command: str, port: int, workdir: Path, root: Path = ROOT, timeout: fl
 
 def ctrl_c(run: Started, timeout: float = 10) -> float:
     """SIGINT to the process group, as a terminal does; the seconds until `fitsync.sh` exited."""
+    return interrupt(run, lambda: os.killpg(run.process.pid, signal.SIGINT), timeout)
+
+
+def terminate(run: Started, timeout: float = 10) -> float:
+    """SIGTERM to the script alone, as `kill <pid>` or a service manager's main-process stop does."""
+    return interrupt(run, run.process.terminate, timeout)
+
+
+def interrupt(run: Started, send, timeout: float) -> float:
     sent = time.monotonic()
-    os.killpg(run.process.pid, signal.SIGINT)
+    send()
     try:
         run.process.wait(timeout)
     except subprocess.TimeoutExpired:
         stop_everything(run)
-        raise AssertionError(f"still running {timeout} s after Ctrl-C:\n{run.output()[-3000:]}") from None
+        raise AssertionError(f"still running {timeout} s after the signal:\n{run.output()[-3000:]}") from None
     return time.monotonic() - sent
 
 

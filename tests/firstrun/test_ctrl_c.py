@@ -4,15 +4,15 @@ when its sentinel got a signal meant for the main process."""
 
 import pytest
 
-from tests.firstrun.running import ctrl_c, health, processes_of, start
+from tests.firstrun.running import ctrl_c, health, processes_of, start, terminate
 from tests.fitsync_run import copy_of_checkout, free_port, require_fitsync_venv
 
 ROUNDS = 20
 LIMIT = 10.0
 
 
-def assert_stops_cleanly(run) -> float:
-    seconds = ctrl_c(run, timeout=LIMIT)
+def assert_stops_cleanly(run, stop=ctrl_c) -> float:
+    seconds = stop(run, timeout=LIMIT)
     output = run.output()
     assert "Traceback" not in output, output[-3000:]
     assert run.process.returncode == 0, output[-3000:]
@@ -49,3 +49,15 @@ def test_ctrl_c_stops_the_demo_and_its_sandbox(tmp_path):
         run = start("demo", port, tmp_path, root=root, FITSYNC_SANDBOX_PORT=free_port())
         assert health(port) == 200
         assert_stops_cleanly(run)
+
+
+@pytest.mark.live
+def test_sigterm_to_the_script_stops_everything(tmp_path):
+    """`kill <pid of fitsync.sh>` is passed on to the supervisor: nothing is left running in its own session."""
+    require_fitsync_venv()
+    env = {
+        "FITSYNC_DATA_DIR": tmp_path / "data",
+        "FITSYNC_ENV_FILE": tmp_path / ".env",
+        "FITSYNC_ADMIN_PASSWORD": "x" * 24,
+    }
+    assert_stops_cleanly(start("run", free_port(), tmp_path, **env), stop=terminate)
