@@ -27,7 +27,7 @@ def health_status(bind: str) -> int | None:
     """The status /health answers on `bind` (host:port), None while nothing answers."""
     host, _, port = bind.rpartition(":")
     host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host
-    request = urllib.request.Request(f"http://{host}:{port}/health", headers={"Host": settings.ALLOWED_HOSTS[0]})
+    request = urllib.request.Request(f"http://{host}:{port}/health", headers={"Host": a_plain_allowed_host()})
     try:
         with urllib.request.urlopen(request, timeout=2) as response:
             return response.status
@@ -35,6 +35,11 @@ def health_status(bind: str) -> int | None:
         return answer.code
     except OSError:
         return None
+
+
+def a_plain_allowed_host() -> str:
+    """A host name the site answers to ("*" and ".example.com" are patterns, not names)."""
+    return next((host for host in settings.ALLOWED_HOSTS if host and host[0] not in "*."), "localhost")
 
 
 def startup_box(worker_ok: bool, password: str | None) -> str:
