@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from fitsync import sync
+from fitsync import account_meta, sync
 from fitsync.models import ItemStatus, SyncItem, SyncRun
 from fitsync.records import measurement_from_jsonable
 from integrations.withings import fetch, jobs, tasks
-from integrations.withings.account_meta import update_meta
+from integrations.withings.account_meta import WithingsMeta
 from sandbox.withings import as_strings
 from tests.conftest import load_fixture
 from tests.items import put_in_state
@@ -50,7 +50,7 @@ def scripted(account, withings_switches):
         payload = load_fixture(f"withings/getmeas__{pages[int(form.get('offset', 0))]}.json")
         return 200, {}, json.dumps(shape(payload))
 
-    update_meta(account, height_m="1.82", height_at=1704099600)
+    account_meta.write(account, WithingsMeta, height_m="1.82", height_at=1704099600)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_callback(responses.POST, f"{API}/measure", callback=answer)
         yield pages, seen
