@@ -37,7 +37,8 @@ class ConnectedAccount(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
-    # Non-secret per-service data: timezone, subscription state, login cooldown ...
+    # Non-secret per-service data: timezone, subscription state, login cooldown ... declared per service and
+    # read/written through fitsync/account_meta.py.
     meta = models.JSONField(default=dict, blank=True)
     # Watermark of an incremental feed (Hevy events `since`, Withings `lastupdate`); moves forward
     # only after a successful read.

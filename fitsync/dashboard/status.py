@@ -3,9 +3,9 @@
 Everything comes from a handful of grouped queries whatever the number of items. Secrets are never
 read: token expiry comes from `Credential.values()` on non-secret columns.
 
-Non-secret per-service data read from `ConnectedAccount.meta` (written by the integrations):
-`webhook_url` (a URL the user pastes into the service: shown with a copy button) and `subscription`
-(`{"state": "active"|"missing"|"error", "message", "checked_at", "callback_url_shown"}`).
+Non-secret per-service data is read from `ConnectedAccount.meta` as the service declares it
+(`fitsync.account_meta.read_service`): a `webhook_url` (a URL the user pastes into the service: shown with
+a copy button) and a `subscription` (with `state`, `message`, `checked_at`), when the service keeps them.
 """
 
 from dataclasses import dataclass, field
@@ -15,9 +15,8 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from .. import unreadable
+from .. import account_meta, unreadable
 from ..models import AccountStatus, ConnectedAccount, Credential, ItemStatus, Provider, SyncItem
 from ..routes import ROUTES
 from .summary import LIST_URLS
@@ -60,14 +59,12 @@ class ServiceCard:
 
     @property
     def webhook_url(self) -> str:
-        return str(self.account.meta.get("webhook_url") or "") if self.account else ""
+        return getattr(account_meta.read_service(self.account), "webhook_url", "")
 
     @property
-    def subscription(self) -> dict:
-        found = self.account.meta.get("subscription") if self.account else None
-        if not isinstance(found, dict):
-            return {}
-        return {**found, "checked_at": parse_datetime(str(found.get("checked_at") or ""))}
+    def subscription(self):
+        """The service's subscription to our notifications (state, message, checked_at), or None."""
+        return getattr(account_meta.read_service(self.account), "subscription", None)
 
 
 def advice_for(account: ConnectedAccount, url: str) -> Advice | None:

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from .account_meta import GarminMeta
+
 
 class GarminConfig(AppConfig):
     """Garmin Connect as a Django app, so its templates and management commands are found in this folder."""
@@ -7,3 +9,4 @@ class GarminConfig(AppConfig):
     name = "integrations.garmin"
     label = "garmin"
     verbose_name = "Garmin Connect"
+    account_meta = GarminMeta  # the keys this service keeps in ConnectedAccount.meta

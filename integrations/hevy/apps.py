@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from .account_meta import HevyMeta
+
 
 class HevyConfig(AppConfig):
     """Hevy as a Django app, so its templates and management commands are found in this folder."""
@@ -7,3 +9,4 @@ class HevyConfig(AppConfig):
     name = "integrations.hevy"
     label = "hevy"
     verbose_name = "Hevy"
+    account_meta = HevyMeta  # the keys this service keeps in ConnectedAccount.meta

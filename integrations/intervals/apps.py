@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from .account_meta import IntervalsMeta
+
 
 class IntervalsConfig(AppConfig):
     """Intervals.icu as a Django app, so its templates and management commands are found in this folder."""
@@ -7,3 +9,4 @@ class IntervalsConfig(AppConfig):
     name = "integrations.intervals"
     label = "intervals"
     verbose_name = "Intervals.icu"
+    account_meta = IntervalsMeta  # the keys this service keeps in ConnectedAccount.meta

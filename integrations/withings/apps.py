@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from .account_meta import WithingsMeta
+
 
 class WithingsConfig(AppConfig):
     """Withings as a Django app, so its templates and management commands are found in this folder."""
@@ -7,3 +9,4 @@ class WithingsConfig(AppConfig):
     name = "integrations.withings"
     label = "withings"
     verbose_name = "Withings"
+    account_meta = WithingsMeta  # the keys this service keeps in ConnectedAccount.meta
