@@ -20,7 +20,6 @@ from django.utils.dateparse import parse_datetime
 from .. import unreadable
 from ..models import AccountStatus, ConnectedAccount, Credential, ItemStatus, Provider, SyncItem
 from ..routes import ROUTES
-from .summary import LIST_URLS
 
 RETRYING_AFTER = 3  # attempts after which a still-pending item counts as "keeps failing"
 OPEN = (ItemStatus.PENDING, ItemStatus.RUNNING, ItemStatus.HELD, ItemStatus.FAILED)
@@ -92,8 +91,8 @@ def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
 
 def failed_items_url(provider: str) -> str:
     for route in ROUTES.values():
-        if provider in (route.source_provider, route.destination_provider) and route.name in LIST_URLS:
-            return reverse(LIST_URLS[route.name]) + "?status=failed"
+        if provider in (route.source_provider, route.destination_provider):
+            return reverse("dashboard:items", args=[route.name]) + "?status=failed"
     return ""
 
 
@@ -220,9 +219,7 @@ def panel_alerts(panel: RoutePanel) -> list[Alert]:
     if counts["held"]:
         text = f"{counts['held']} item(s) of {panel.label} are held back by the upload safety cap."
         found.append(
-            Alert(
-                text, "warn", "Upload held weights", reverse("dashboard:bulk_upload_held"), post=True, route=panel.name
-            )
+            Alert(text, "warn", "Upload held items", reverse("dashboard:bulk_upload_held"), post=True, route=panel.name)
         )
     if counts["failed"]:
         text = f"{counts['failed']} item(s) of {panel.label} failed after retries."

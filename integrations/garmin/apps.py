@@ -6,4 +6,5 @@ class GarminConfig(AppConfig):
 
     name = "integrations.garmin"
     label = "garmin"
+    urls = "integrations.garmin.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Garmin Connect"

@@ -6,4 +6,5 @@ class HevyConfig(AppConfig):
 
     name = "integrations.hevy"
     label = "hevy"
+    urls = "integrations.hevy.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Hevy"

@@ -6,4 +6,5 @@ class IntervalsConfig(AppConfig):
 
     name = "integrations.intervals"
     label = "intervals"
+    urls = "integrations.intervals.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Intervals.icu"

@@ -6,4 +6,5 @@ class WithingsConfig(AppConfig):
 
     name = "integrations.withings"
     label = "withings"
+    urls = "integrations.withings.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Withings"
