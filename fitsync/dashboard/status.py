@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .. import unreadable
+from ..errors import provider_label
 from ..models import AccountStatus, ConnectedAccount, Credential, ItemStatus, Provider, SyncItem
 from ..routes import ROUTES
 
@@ -101,12 +102,19 @@ def service_cards(user) -> list[ServiceCard]:
     accounts = {a.provider: a for a in ConnectedAccount.objects.filter(owner=user)}
     expiries = dict(Credential.objects.filter(account__owner=user).values_list("account__provider", "expires_at"))
     cards = []
-    for provider in Provider:
-        account, url = accounts.get(provider.value), connect_url(provider.value)
-        card = ServiceCard(provider.value, provider.label, account, url, expiries.get(provider.value))
+    for provider in providers():
+        account, url = accounts.get(provider), connect_url(provider)
+        card = ServiceCard(provider, provider_label(provider), account, url, expiries.get(provider))
         card.advice = advice_for(account, url) if account else None
         cards.append(card)
     return cards
+
+
+def providers() -> list[str]:
+    """Every known service, then any other a route names (one being added, or a test's)."""
+    known = [provider.value for provider in Provider]
+    routed = [p for route in ROUTES.values() for p in (route.source_provider, route.destination_provider)]
+    return known + [p for p in dict.fromkeys(routed) if p not in known]
 
 
 @dataclass
