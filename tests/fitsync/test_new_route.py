@@ -12,7 +12,6 @@ import json
 
 import pytest
 import responses
-from django.conf import settings
 
 from fitsync import crypto, sync
 from fitsync.models import ItemStatus, SyncItem
