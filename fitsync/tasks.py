@@ -2,8 +2,6 @@
 
 from django.utils import timezone
 
-from integrations.garmin.login_state import wipe_expired_handovers
-
 from . import sync
 from .models import Heartbeat
 
@@ -16,8 +14,7 @@ def sync_item(item_id: int) -> str:
 
 
 def dispatch() -> str:
-    """Every minute: re-queue due items and expired leases, resume due runs, wipe expired handovers."""
-    wipe_expired_handovers()
+    """Every minute: re-queue due items and expired leases, resume due runs."""
     items = sync.dispatch_due()
     return f"queued {items} items, resumed {sync.dispatch_due_runs()} runs"
 

@@ -4,6 +4,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
+
+from fitsync.dashboard import summary
+from fitsync.routes import ROUTES
 
 register = template.Library()
 
@@ -26,10 +30,7 @@ def duration(value: timedelta | None) -> str:
 
 @register.filter
 def amount(value: Decimal | float | None, places: int = 1) -> str:
-    """A number with thousands separators, or an en dash when unknown."""
-    if value is None:
-        return "–"
-    return f"{float(value):,.{int(places)}f}"
+    return summary.amount(value, places)
 
 
 @register.filter
@@ -45,7 +46,14 @@ def elapsed_since(end, start) -> timedelta | None:
 
 @register.filter
 def route_label(name: str) -> str:
-    """ "hevy_intervals" -> "Hevy → Intervals.icu"; unknown names as they are."""
-    from fitsync.routes import ROUTES
-
+    """A route's name as people read it (its label); unknown names as they are."""
     return ROUTES[name].label if name in ROUTES else (name or "–")
+
+
+@register.simple_tag
+def item_lists() -> list[dict]:
+    """The list page of every route, for the navigation bar."""
+    return [
+        {"route": name, "heading": summary.list_heading(route), "url": reverse("dashboard:items", args=[name])}
+        for name, route in ROUTES.items()
+    ]

@@ -8,5 +8,6 @@ class GarminConfig(AppConfig):
 
     name = "integrations.garmin"
     label = "garmin"
+    urls = "integrations.garmin.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Garmin Connect"
     account_meta = GarminMeta  # the keys this service keeps in ConnectedAccount.meta

@@ -8,5 +8,6 @@ class HevyConfig(AppConfig):
 
     name = "integrations.hevy"
     label = "hevy"
+    urls = "integrations.hevy.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Hevy"
     account_meta = HevyMeta  # the keys this service keeps in ConnectedAccount.meta

@@ -8,5 +8,6 @@ class IntervalsConfig(AppConfig):
 
     name = "integrations.intervals"
     label = "intervals"
+    urls = "integrations.intervals.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Intervals.icu"
     account_meta = IntervalsMeta  # the keys this service keeps in ConnectedAccount.meta

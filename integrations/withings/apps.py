@@ -8,5 +8,6 @@ class WithingsConfig(AppConfig):
 
     name = "integrations.withings"
     label = "withings"
+    urls = "integrations.withings.urls"  # included at the root by fitsync/urls.py
     verbose_name = "Withings"
     account_meta = WithingsMeta  # the keys this service keeps in ConnectedAccount.meta

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from fitsync.dashboard.summary import amount, number
 from fitsync.errors import PermanentError
 from fitsync.records import BodyMeasurement, measurement_from_jsonable, to_jsonable
 from fitsync.roles import Described, Source, SyncContext
@@ -21,6 +22,9 @@ CENTI = Decimal("0.01")
 class Measurements(Source):
     provider = "withings"
     noun = "measurement"
+    heading = "Weights"
+    title_label = "Measured"
+    charts = ("weight", "body_fat")
 
     def fetch(self, context: SyncContext) -> BodyMeasurement:
         if not context.item.snapshot:
@@ -29,6 +33,13 @@ class Measurements(Source):
 
     def describe(self, measurement: BodyMeasurement) -> Described:
         return Described(title_of(measurement), measurement.measured_at, measurement_snapshot(measurement))
+
+    def facts(self, snapshot: dict) -> dict[str, str]:
+        weight, fat = number(snapshot.get("weight_kg")), number(snapshot.get("fat_ratio_pct"))
+        return {
+            "Weight": f"{amount(weight)} kg" if weight is not None else "–",
+            "Body fat": f"{amount(fat)} %" if fat is not None else "–",
+        }
 
     def skip_reason(self, measurement: BodyMeasurement) -> str:
         reason = ambiguity_reason(measurement)
