@@ -22,6 +22,7 @@ class Outcome:
     retry_at: datetime | None
     error: UpstreamError | None  # what the engine was handed, when it was handed an error
     message: str = ""
+    action: str = ""  # the item's last attempt: created, updated, deleted, skipped, unchanged, retrying...
 
 
 class ErrorSpy:
@@ -48,7 +49,8 @@ def run_item(item: SyncItem, spy: ErrorSpy) -> Outcome:
     spy.errors.clear()
     sync.run_item(item.pk)
     item.refresh_from_db()
-    return Outcome(item_state(item), item.attempts, item.next_attempt_at, spy.last(), item.last_error)
+    action = item.attempt_log.order_by("pk").last().outcome
+    return Outcome(item_state(item), item.attempts, item.next_attempt_at, spy.last(), item.last_error, action)
 
 
 def item_state(item: SyncItem) -> str:
