@@ -2,7 +2,7 @@
 
 import pytest
 
-from .sources import Env
+from .engine import Env
 
 
 @pytest.fixture

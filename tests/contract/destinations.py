@@ -23,8 +23,8 @@ from tests.conftest import load_fixture
 from tests.integrations.garmin.fixtures import measurement
 from tests.items import put_in_state
 
+from .engine import Env
 from .faults import Fault
-from .sources import Env
 
 
 class DestinationAdapter:

@@ -9,10 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from fitsync import sync
 from fitsync.errors import UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, ItemStatus, SyncItem, SyncRun
+
+
+@dataclass
+class Env:
+    """What an adapter may use of the test: the user, account factory, settings and monkeypatch."""
+
+    user: object
+    make_account: object
+    settings: object
+    monkeypatch: object
 
 
 @dataclass
@@ -29,9 +40,8 @@ class ErrorSpy:
     """Records the error a failure handler receives, then lets the real handler run."""
 
     def __init__(self, monkeypatch, target: str, position: int):
-        module, name = target.rsplit(".", 1)
         self.errors: list[UpstreamError] = []
-        original = getattr(__import__(module, fromlist=[name]), name)
+        original = import_string(target)
 
         def spied(*args, **kwargs):
             self.errors.append(args[position])

@@ -5,7 +5,6 @@ whole contract against it (and fails until every source of `fitsync.routes.ROUTE
 """
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -26,18 +25,8 @@ from sandbox.mock import mount
 from sandbox.withings import WithingsFake
 from tests.conftest import load_fixture
 
-from .engine import ErrorSpy, Outcome, run_item, run_outcome
+from .engine import Env, ErrorSpy, Outcome, run_item, run_outcome
 from .faults import Fault
-
-
-@dataclass
-class Env:
-    """What an adapter may use of the test: the user, account factory, settings and monkeypatch."""
-
-    user: object
-    make_account: object
-    settings: object
-    monkeypatch: object
 
 
 class SourceAdapter:
@@ -48,6 +37,7 @@ class SourceAdapter:
     missing_error: type = NotFound  # what fetch() raises for a record the source does not have
     missing_state = "done"  # what the engine then does with the item
     missing_note = ""  # and the reason it records
+    missing_reads: list[int] = []  # the HTTP statuses the source's upstream answered that fetch
     attempts_when_waiting = 0  # attempts recorded when the user must reconnect first
 
     def __init__(self, env: Env):
@@ -92,6 +82,9 @@ class SourceAdapter:
     def refresh_calls(self) -> list[LedgerEntry]:
         return []
 
+    def reads(self) -> list[LedgerEntry]:  # the calls the source made to its upstream for records
+        raise NotImplementedError
+
 
 class HevyWorkouts(SourceAdapter):
     """Hevy: a personal API key; the engine fetches each workout with GET /v1/workouts/{id}.
@@ -103,6 +96,7 @@ class HevyWorkouts(SourceAdapter):
     name, route = "hevy", "hevy_intervals"
     refreshes = False
     missing_note = "Hevy has no workout with this id"
+    missing_reads = [404]
     KEY, INTERVALS_KEY, ATHLETE = "hevy-contract-key", "intervals-contract-key", "i12345"
 
     @contextmanager
@@ -144,6 +138,9 @@ class HevyWorkouts(SourceAdapter):
 
     def reject_credential(self) -> None:
         self.hevy.users.pop(self.KEY)  # the user generated a new key in Hevy
+
+    def reads(self) -> list[LedgerEntry]:
+        return self.hevy.calls("GET", r"^/v1/workouts/")
 
 
 class WithingsMeasurements(SourceAdapter):
@@ -229,6 +226,9 @@ class WithingsMeasurements(SourceAdapter):
 
     def refresh_calls(self) -> list[LedgerEntry]:
         return self.fake.refresh_calls()
+
+    def reads(self) -> list[LedgerEntry]:
+        return self.fake.calls(path=r"^/measure$")
 
 
 SOURCES = [HevyWorkouts, WithingsMeasurements]

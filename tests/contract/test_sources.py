@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from fitsync.errors import AuthExpired, RateLimited
-from fitsync.routes import ROUTES
+from fitsync.routes import ROUTES, route_for
 
 from .engine import run_item
 from .faults import FAULTS
@@ -21,9 +21,9 @@ every_source = pytest.mark.parametrize("source", SOURCES, ids=lambda adapter: ad
 
 
 def test_every_source_in_the_route_table_has_an_adapter():
-    covered = {adapter.route for adapter in SOURCES}
-    sources = {route.source_provider: name for name, route in ROUTES.items()}
-    assert set(sources.values()) <= covered, "add an adapter to tests/contract/sources.py"
+    covered = {route_for(adapter.route).source_role for adapter in SOURCES}
+    missing = {route.source_provider for route in ROUTES.values() if route.source_role not in covered}
+    assert not missing, f"add an adapter for {missing} to tests/contract/sources.py"
 
 
 @every_source
@@ -44,6 +44,7 @@ def test_a_record_the_source_does_not_have(source):
     outcome = run_item(item, source.item_spy)  # the engine, on an item of the route
     assert (outcome.state, outcome.attempts) == (source.missing_state, 1)
     assert source.missing_note in outcome.message
+    assert [call.status for call in source.reads()] == source.missing_reads * 2  # fetch, then the engine's
 
 
 @every_source
@@ -57,7 +58,7 @@ def test_an_expired_access_token_is_refreshed_once_and_the_read_succeeds(source)
 
 
 @every_source
-def test_a_rejected_credential_marks_the_account_and_burns_no_attempt(source):
+def test_a_rejected_credential_marks_the_account_for_reconnecting(source):
     key = source.seed()
     source.reject_credential()
     outcome = source.pull(key)
