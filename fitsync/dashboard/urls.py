@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import chart_views, items, overview, runs
+from . import alert_settings, chart_views, items, overview, runs
 
 app_name = "dashboard"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.run_detail, name="run"),
     path("runs/<int:pk>/progress/", runs.run_progress, name="run_progress"),
     path("charts/", chart_views.chart_page, name="charts"),
+    path("alerts/", alert_settings.alert_settings, name="alerts"),
+    path("alerts/test/", alert_settings.send_test, name="alerts_test"),
 ]
