@@ -28,11 +28,11 @@ class AlertSettingsForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def alert_settings(request):
-    saved, _ = AlertSettings.objects.get_or_create(owner=request.user)
+    saved = AlertSettings.objects.filter(owner=request.user).first() or AlertSettings(owner=request.user)
     form = AlertSettingsForm(request.POST or None, initial={"apprise_urls": saved.apprise_urls})
     if request.method == "POST" and form.is_valid():
         saved.apprise_urls = form.cleaned_data["apprise_urls"]
-        saved.save(update_fields=["apprise_urls", "updated_at"])
+        saved.save()
         messages.success(request, "Alert settings saved." if saved.urls else "Alerts are off: no URL is set.")
         return redirect("dashboard:alerts")
     open_alerts = AlertState.objects.filter(owner=request.user, resolved_at__isnull=True, last_sent_at__isnull=False)

@@ -72,3 +72,10 @@ def test_health_sends_the_silent_workers_alert_from_the_web_process(client, user
         time.sleep(0.05)
     time.sleep(0.3)
     assert [t.split(" since ")[0] for t in alert_receiver.titles()] == ["fitsync: The worker has been silent"]
+
+
+def test_the_admin_shows_whether_urls_are_set_never_the_urls(admin_client, user, alert_receiver):
+    saved = AlertSettings.objects.create(owner=user, apprise_urls=alert_receiver.apprise_url)
+    for url in ("/admin/fitsync/alertsettings/", f"/admin/fitsync/alertsettings/{saved.pk}/change/"):
+        html = admin_client.get(url).content.decode()
+        assert "127.0.0.1" not in html and "json://" not in html
