@@ -149,3 +149,17 @@ def test_nobody_hears_of_another_users_problems(alerted_user, alert_receiver, ma
     check(timezone.now())
     assert alert_receiver.messages() == []
     assert not AlertState.objects.filter(owner=other).exists()  # bob set no URL: nothing is tracked for him
+
+
+def test_after_one_refused_alert_the_rest_wait_for_the_next_check(alerted_user, alert_receiver, make_account):
+    make_account("hevy").mark_needs_reauth("Key rejected.")
+    make_account("intervals").mark_needs_reauth("Key rejected.")
+    alert_receiver.add_fault(status=503, times=1)
+    now = timezone.now()
+    assert check(now) == 0
+    assert len(alert_receiver.calls("POST")) == 1  # the second was not tried against a failing endpoint
+    assert check(now + timedelta(minutes=10)) == 2
+    assert sorted(alert_receiver.titles()) == [
+        "fitsync: Hevy needs reconnecting: Key rejected.",
+        "fitsync: Intervals.icu needs reconnecting: Key rejected.",
+    ]
