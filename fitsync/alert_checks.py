@@ -41,7 +41,7 @@ def account_problems(account: ConnectedAccount, now: datetime) -> list[Problem]:
         return []
     found = []
     subscription = account.meta.get("subscription") or {}
-    if subscription.get("state") == "error":  # the daily check could not subscribe again
+    if subscription.get("state") == "error" and subscription.get("was_active"):  # dropped, and not renewed
         text = f"{label} stopped sending notifications: {subscription.get('message') or 'subscribing failed'}"
         found.append(Problem(f"subscription:{account.pk}", text))
     if is_stale(account, now):

@@ -11,9 +11,13 @@ def update_meta(account: ConnectedAccount, **changes) -> dict:
 
 
 def set_subscription(account: ConnectedAccount, state: str, message: str, callback_url_shown: str) -> dict:
-    """state: "active" (Withings will notify us), "missing" (not subscribed) or "error"."""
+    """state: "active" (Withings will notify us), "missing" (not subscribed) or "error". `was_active` stays
+    true once a subscription worked: an error after it is a dropped subscription (and an alert), where an
+    instance Withings cannot reach (no public HTTPS) never had one to lose."""
+    previous = account.meta.get("subscription") or {}
     subscription = {
         "state": state,
+        "was_active": state == "active" or bool(previous.get("was_active")),
         "message": message,
         "callback_url_shown": callback_url_shown,
         "checked_at": timezone.now().isoformat(),

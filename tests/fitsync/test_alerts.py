@@ -100,9 +100,13 @@ def test_a_young_account_is_not_stale(alerted_user, alert_receiver, make_account
     assert alert_receiver.messages() == []
 
 
-def test_a_notification_subscription_in_error_is_an_alert(alerted_user, alert_receiver, make_account):
+def test_a_subscription_that_worked_and_then_failed_is_an_alert(alerted_user, alert_receiver, make_account):
     account = make_account("withings")
-    account.merge_meta(subscription={"state": "error", "message": "Withings refused the subscription: bad URL"})
+    refused = {"state": "error", "message": "Withings refused the subscription: bad URL"}
+    account.merge_meta(subscription=refused)
+    check(timezone.now())
+    assert alert_receiver.messages() == []  # never subscribed (no public HTTPS): nothing was lost
+    account.merge_meta(subscription={**refused, "was_active": True})
     check(timezone.now())
     account.merge_meta(subscription={"state": "active", "message": "ok"})
     check(timezone.now())
