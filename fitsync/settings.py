@@ -40,6 +40,9 @@ FITSYNC_ADMIN_PASSWORD = env.str("FITSYNC_ADMIN_PASSWORD", default="")
 DATA_DIR = Path(env.str("FITSYNC_DATA_DIR", default=str(BASE_DIR / "data")))
 # The dashboard warns when a source account has sent no new data for this many days.
 FITSYNC_STALE_DAYS = env.int("FITSYNC_STALE_DAYS", default=3)
+# Alerts (fitsync/alerts.py): how often the worker looks for problems, and when an unsolved one is repeated.
+FITSYNC_ALERT_CHECK_MINUTES = env.int("FITSYNC_ALERT_CHECK_MINUTES", default=10)
+FITSYNC_ALERT_REMINDER_HOURS = env.float("FITSYNC_ALERT_REMINDER_HOURS", default=24.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -314,6 +317,7 @@ LOGGING = {
     # django-q2 says at INFO every process it starts and every task it runs: noise on a terminal.
     "loggers": {
         "urllib3": {"level": "WARNING"},
+        "apprise": {"level": "WARNING"},  # says at INFO every notification it sends
         "django.template": {"level": "INFO"},
         "django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
     },
