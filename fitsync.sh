@@ -78,22 +78,23 @@ setup() {
   "$PY" manage.py migrate --noinput
   "$PY" manage.py createcachetable
   "$PY" manage.py collectstatic --noinput --verbosity 0
-  "$PY" manage.py ensure_admin
+  "$PY" manage.py ensure_admin --show-at-start
 }
 
-# Start the web server and the worker; stop both when either ends or on Ctrl-C.
+# The web server and the worker, each in its own session under one supervisor that alone decides how they
+# stop (fitsync/supervisor.py). Ctrl-C reaches it from the terminal, which signals the whole foreground
+# group; a SIGTERM or SIGHUP sent to this script is passed on to it.
 serve() {
-  local bind=${FITSYNC_BIND:-127.0.0.1:8000}
-  say "fitsync on http://$bind (web + worker); Ctrl-C stops both"
-  # Workers, threads, the worker class and the access log: gunicorn.conf.py (read from this directory).
-  "$VENV/bin/gunicorn" fitsync.wsgi --bind "$bind" &
-  local web=$!
-  "$PY" manage.py qcluster &
-  local worker=$!
-  trap 'kill -TERM $web $worker 2>/dev/null; wait $web $worker 2>/dev/null; exit 0' INT TERM
-  wait -n $web $worker || true
-  kill -TERM $web $worker 2>/dev/null || true
-  wait $web $worker 2>/dev/null || true
+  trap '' INT
+  "$PY" manage.py serve --bind "${FITSYNC_BIND:-127.0.0.1:8000}" &
+  local supervisor=$! status
+  trap "kill -TERM $supervisor 2>/dev/null || true" TERM HUP
+  while :; do
+    wait "$supervisor" && status=0 || status=$?
+    # A status above 128 with the supervisor still alive: a trapped signal ended the wait, not the supervisor.
+    if [ "$status" -gt 128 ] && kill -0 "$supervisor" 2>/dev/null; then continue; fi
+    return "$status"
+  done
 }
 
 is_local_url() { [[ "$1" =~ @?(127\.0\.0\.1|localhost)(:|/|$) ]]; }

@@ -8,7 +8,18 @@ from django_q.admin import ScheduleAdmin
 from django_q.models import Schedule
 
 from .dashboard import actions
-from .models import ConnectedAccount, Credential, Heartbeat, InboundEvent, Profile, SyncAttempt, SyncItem, SyncRun
+from .models import (
+    AlertSettings,
+    AlertState,
+    ConnectedAccount,
+    Credential,
+    Heartbeat,
+    InboundEvent,
+    Profile,
+    SyncAttempt,
+    SyncItem,
+    SyncRun,
+)
 
 SHOWN_SECRETS = ("api_key", "access_token", "refresh_token", "session_blob", "webhook_secret")
 
@@ -167,6 +178,31 @@ class ProfileAdmin(admin.ModelAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at")
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(admin.ModelAdmin):
+    """Whether a user set alert URLs, never the URLs: they carry the services' tokens."""
+
+    list_display = ("owner", "has_urls", "updated_at")
+    exclude = ("apprise_urls",)
+    readonly_fields = ("owner", "has_urls", "updated_at")
+    search_fields = ("owner__username",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("apprise_urls").annotate(urls_are_set=is_set("apprise_urls"))
+
+    @admin.display(boolean=True, description="Alert URLs set")
+    def has_urls(self, obj):
+        return obj.urls_are_set
+
+
+@admin.register(AlertState)
+class AlertStateAdmin(admin.ModelAdmin):
+    list_display = ("owner", "key", "message", "opened_at", "last_sent_at", "reminded_at", "resolved_at")
+    list_filter = ("resolved_at",)
+    list_select_related = ("owner",)
+    search_fields = ("owner__username", "key", "message")
 
 
 class ReadOnlyScheduleAdmin(ScheduleAdmin):

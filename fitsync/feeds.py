@@ -43,7 +43,7 @@ def decide_status(route: Route, record, counts: dict, lift_cap: bool) -> tuple[s
     reason = route.source_role.skip_reason(record)
     if reason:
         return ItemStatus.SKIPPED, reason
-    # The rest are held (never dropped) until "Upload held weights" or a manual run that lifts the cap.
+    # The rest are held (never dropped) until "Upload held" or a manual run that lifts the cap.
     cap = route.destination_role.max_uploads_per_run
     if cap is not None and not lift_cap and counts["created"] + counts["updated"] >= cap:
         return ItemStatus.HELD, f"Held by the safety cap of {cap} uploads per run."

@@ -39,7 +39,8 @@ class ConnectedAccount(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
-    # Non-secret per-service data: timezone, subscription state, login cooldown ...
+    # Non-secret per-service data: timezone, subscription state, login cooldown ... declared per service and
+    # read/written through fitsync/account_meta.py.
     meta = models.JSONField(default=dict, blank=True)
     # Watermark of an incremental feed (Hevy events `since`, Withings `lastupdate`); moves forward
     # only after a successful read.
@@ -291,11 +292,48 @@ class SyncRun(models.Model):
 
 
 class Heartbeat(models.Model):
+    WORKER = "worker"  # the name a worker beats under (fitsync.tasks.heartbeat)
+
     name = models.CharField(max_length=50, unique=True)
     beat_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AlertSettings(models.Model):
+    """Where a user's alerts go: Apprise URLs, one a line (they carry tokens, so they are encrypted)."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_settings")
+    apprise_urls = EncryptedTextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"alert settings of {self.owner}"
+
+    @property
+    def urls(self) -> list[str]:
+        return [line.strip() for line in self.apprise_urls.splitlines() if line.strip()]
+
+
+class AlertState(models.Model):
+    """One problem of one user (`key` names it, e.g. "reauth:12"): open while `resolved_at` is empty.
+
+    Every send is claimed first by a conditional UPDATE of these times, so two checkers never both send."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_states")
+    key = models.CharField(max_length=100)
+    message = models.TextField(blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="one_alert_state_per_problem")]
+
+    def __str__(self) -> str:
+        return f"alert {self.key} of {self.owner}"
 
 
 def validate_time_zone(name: str) -> None:

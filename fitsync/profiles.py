@@ -1,9 +1,10 @@
 """Each person's time zone and weight unit: chosen once, then applied to every page and message.
 
-The zone is settled at the first login: the zone a connected service reported (Intervals.icu's athlete,
-then Garmin's user settings), else the browser's (static/fitsync/zone.js keeps it in a cookie, set on the
-login page), else the server's TIME_ZONE. A session older than profiles uses the same guess without saving
-it (a GET changes nothing). Afterwards only the settings page changes it.
+The zone is settled at the first login: the zone a connected service reported (the first service, in
+the order `fitsync.providers` declares them, whose typed meta has a `timezone`), else the browser's
+(static/fitsync/zone.js keeps it in a cookie, set on the login page), else the server's TIME_ZONE. A
+session older than profiles uses the same guess without saving it (a GET changes nothing). Afterwards
+only the settings page changes it.
 """
 
 from decimal import Decimal
@@ -15,12 +16,11 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
+from . import account_meta
 from .models import ConnectedAccount, Profile, Provider, WeightUnit
 from .zones import is_time_zone, zone_or_none
 
 BROWSER_ZONE_COOKIE = "fitsync_zone"
-# Services whose stored meta["timezone"] is the athlete's own zone, in the order they are trusted.
-ZONE_REPORTERS = (Provider.INTERVALS, Provider.GARMIN)
 KG_PER_LB = Decimal("0.45359237")
 
 
@@ -36,11 +36,12 @@ def zone_of(user) -> ZoneInfo:  # a user or a user id
 
 
 def reported_zone(user) -> str:
-    """The first zone a connected service stored for this user, or ""."""
-    accounts = ConnectedAccount.objects.filter(owner=user, provider__in=ZONE_REPORTERS)
-    metas = dict(accounts.values_list("provider", "meta"))
-    for provider in ZONE_REPORTERS:
-        name = (metas.get(provider) or {}).get("timezone") or ""
+    """The first zone a connected service keeps in its meta (a `timezone` field) for this user, or ""."""
+    accounts = {account.provider: account for account in ConnectedAccount.objects.filter(owner=user)}
+    for provider in (
+        Provider.values
+    ):  # in the order services are declared: the training log's athlete zone comes before the watch's
+        name = getattr(account_meta.read_service(accounts.get(provider)), "timezone", "") or ""
         if is_time_zone(name):
             return name
     return ""

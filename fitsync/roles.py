@@ -51,6 +51,9 @@ class Described:
 class Source:
     provider: str = ""
     noun: str = "item"  # what one record is called on the dashboard: "workout", "measurement"
+    heading: str = "Items"  # the dashboard's list of a route's items: "Workouts", "Weights"
+    title_label: str = "Item"  # the list's first column, the item's title: "Workout", "Measured"
+    charts: tuple[str, ...] = ()  # the dashboard charts its snapshots feed (`fitsync.dashboard.chart_views.CHARTS`)
 
     def fetch(self, context) -> Any:
         """The record behind `context.item.source_id`, as it is now; NotFound when the source has none."""
@@ -58,6 +61,16 @@ class Source:
 
     def describe(self, record) -> Described:
         raise NotImplementedError
+
+    def facts(self, snapshot: dict, unit: str = "kg") -> dict[str, str]:
+        """What the dashboard shows of an item, read from its snapshot: {label: text}, the same labels for
+        every item (an empty snapshot gives them too), an en dash where a value is unknown. Weights are
+        written in `unit`, the reader's kg or lb (`fitsync.profiles.weight_text`)."""
+        return {}
+
+    def title_in(self, title: str, snapshot: dict, unit: str) -> str:
+        """The item's title for a reader of weights in `unit`: as described, unless it states a weight."""
+        return title
 
     def skip_reason(self, record) -> str:
         """Why this record must not be synced (an ambiguous weigh-in, say), or "" to sync it."""
@@ -76,6 +89,10 @@ class Destination:
     def target(self, context) -> Any:
         """What the mapping needs to know of the destination (the athlete's timezone, say)."""
         return None
+
+    def link(self, item) -> str:
+        """Where people can see the copy this item made, for the dashboard; "" when there is no such page."""
+        return ""
 
     def write(self, context, payload):
         """Create or update the destination's copy of the item: a `fitsync.sync.SyncResult`. Idempotent:

@@ -27,6 +27,8 @@ class Route:
     # Dotted path of a django-q2 task taking (source_account_id, run_id) that pulls recent source data
     # now: the dashboard's "Sync now" button. Empty while the route has none.
     sync_now_task: str = ""
+    # The dashboard lists the route's items at /<list_path>/ (default: the route's name).
+    list_path: str = ""
 
     @property
     def source_role(self) -> Source:
@@ -43,6 +45,10 @@ class Route:
     @property
     def destination_provider(self) -> str:
         return self.destination_role.provider
+
+    @property
+    def list_slug(self) -> str:
+        return self.list_path or self.name
 
     def map(self, record, target):
         return resolve(self.mapping)(record, target)
@@ -66,6 +72,7 @@ ROUTES = {
             destination="integrations.intervals.roles.ACTIVITIES",
             mapping="integrations.intervals.mapping.activity_from_workout",
             sync_now_task="integrations.hevy.tasks.sync_now",
+            list_path="workouts",
         ),
         Route(
             "withings_garmin", "Withings → Garmin Connect",
@@ -73,6 +80,7 @@ ROUTES = {
             destination="integrations.garmin.roles.WEIGH_INS",
             mapping="integrations.garmin.mapping.checked_weight_record",
             sync_now_task="integrations.withings.tasks.sync_now",
+            list_path="weights",
         ),
     )
 }  # fmt: skip
@@ -90,6 +98,8 @@ SCHEDULES: list[tuple[str, str, int]] = [
     ("withings: check notification subscriptions", "integrations.withings.tasks.check_subscriptions", 1440),
     # Garmin's refresh token lives about 30 days: refresh daily so a quiet month needs no new sign-in.
     ("garmin: keep the sign-in alive", "integrations.garmin.tasks.keep_signed_in", 1440),
+    # A password or MFA state handed to the login job must not outlive its few minutes.
+    ("garmin: wipe expired sign-in handovers", "integrations.garmin.tasks.wipe_expired_handovers", 1),
 ]
 
 

@@ -40,6 +40,9 @@ FITSYNC_ADMIN_PASSWORD = env.str("FITSYNC_ADMIN_PASSWORD", default="")
 DATA_DIR = Path(env.str("FITSYNC_DATA_DIR", default=str(BASE_DIR / "data")))
 # The dashboard warns when a source account has sent no new data for this many days.
 FITSYNC_STALE_DAYS = env.int("FITSYNC_STALE_DAYS", default=3)
+# Alerts (fitsync/alerts.py): how often the worker looks for problems, and when an unsolved one is repeated.
+FITSYNC_ALERT_CHECK_MINUTES = env.int("FITSYNC_ALERT_CHECK_MINUTES", default=10)
+FITSYNC_ALERT_REMINDER_HOURS = env.float("FITSYNC_ALERT_REMINDER_HOURS", default=24.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,7 +119,7 @@ if _WEAK_KEY and not DEBUG:
     raise ImproperlyConfigured(
         "SECRET_KEY is unset or weak (it needs 50+ varied characters). Generate one with\n"
         "  python -c 'import secrets; print(secrets.token_urlsafe(50))'\n"
-        "and put it in .env or the environment. (./fitsync run does this for you.)"
+        "and put it in .env or the environment. (./fitsync.sh run does this for you.)"
     )
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 if not FIELD_ENCRYPTION_KEYS and not DEBUG:
@@ -174,6 +177,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the page's end time hol
 AXES_CLIENT_IP_CALLABLE = "fitsync.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "fitsync.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "api_key", "secret", "code", "token"]
+AXES_VERBOSE = False  # its banner, printed by every process at start, buried the start-up box
 # Every password set through Django (admin forms, ensure_admin): 12+ characters, not common, not
 # all digits, not like the username.
 AUTH_PASSWORD_VALIDATORS = [
@@ -312,5 +316,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django.template at DEBUG dumps whole template contexts (an error report's request URL included).
-    "loggers": {"urllib3": {"level": "WARNING"}, "django.template": {"level": "INFO"}},
+    # django-q2 says at INFO every process it starts and every task it runs: noise on a terminal.
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        "apprise": {"level": "WARNING"},  # says at INFO every notification it sends
+        "django.template": {"level": "INFO"},
+        "django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+    },
 }

@@ -2,12 +2,10 @@
 
 from django.utils import timezone
 
-from integrations.garmin.login_state import wipe_expired_handovers
-
-from . import sync
+from . import alerts, sync
 from .models import Heartbeat
 
-WORKER_HEARTBEAT = "worker"
+WORKER_HEARTBEAT = Heartbeat.WORKER
 
 
 def sync_item(item_id: int) -> str:
@@ -16,8 +14,7 @@ def sync_item(item_id: int) -> str:
 
 
 def dispatch() -> str:
-    """Every minute: re-queue due items and expired leases, resume due runs, wipe expired handovers."""
-    wipe_expired_handovers()
+    """Every minute: re-queue due items and expired leases, resume due runs."""
     items = sync.dispatch_due()
     return f"queued {items} items, resumed {sync.dispatch_due_runs()} runs"
 
@@ -26,3 +23,8 @@ def heartbeat() -> str:
     """Every minute: prove a worker is alive (read by /health)."""
     Heartbeat.objects.update_or_create(name=WORKER_HEARTBEAT, defaults={"beat_at": timezone.now()})
     return "alive"
+
+
+def send_alerts() -> str:
+    """Every few minutes: tell each user what stopped their sync, once, and when it is solved."""
+    return f"sent {alerts.check_everyone()} alerts"

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -12,10 +13,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", include("integrations.hevy.urls")),
-    path("", include("integrations.intervals.urls")),
-    path("", include("integrations.withings.urls")),
-    path("", include("integrations.garmin.urls")),
 ]
+# Each installed service app names its URLconf (`urls` on its AppConfig); its paths are full paths.
+urlpatterns += [path("", include(app.urls)) for app in apps.get_app_configs() if getattr(app, "urls", "")]
 if settings.FITSYNC_SANDBOX:  # fake upstreams for the demo and tests; settings refuse it in production
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from fitsync.dashboard.summary import WEIGHTS, WORKOUTS
 from fitsync.models import ItemStatus, SyncItem
+
+WORKOUTS, WEIGHTS = "hevy_intervals", "withings_garmin"  # two routes of fitsync/routes.py
 
 EXERCISES = ("Bench Press (Barbell)", "Squat (Barbell)", "Deadlift (Barbell)", "Pull Up", "Lateral Raise (Dumbbell)")
 

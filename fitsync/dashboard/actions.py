@@ -1,9 +1,9 @@
-"""State changes the user asks for: resync, force resync, skip, upload held weights, sync now.
+"""State changes the user asks for: resync, force resync, skip, upload held items, sync now.
 
 Each is a conditional UPDATE followed by `sync.enqueue`, which queues at most one job per item however
-often it is called, so 20 clicks on a button make one job (R12). Running items are left alone: their
-job is in flight and records its own outcome. Manual runs (sync now, a Withings window, a history
-import) go through `start_once`: one unfinished run per trigger, route and account.
+often it is called, so 20 clicks on a button make one job. Running items are left alone: their
+job is in flight and records its own outcome. Manual runs (sync now, a window of a source's data, a
+history import) go through `start_once`: one unfinished run per trigger, route and account.
 """
 
 from collections.abc import Callable

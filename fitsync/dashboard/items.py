@@ -1,4 +1,4 @@
-"""Workouts and Weights lists, the item detail page, and the per-item and bulk actions."""
+"""The list of each route's items, the item detail page, and the per-item and bulk actions."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,7 +13,7 @@ from ..models import ConnectedAccount, SyncItem
 from ..routes import ROUTES
 from . import actions
 from .forms import ItemFilterForm
-from .summary import LIST_URLS, WEIGHTS, WORKOUTS, destination_url, exercise_lines, flatten, summarize
+from .summary import exercise_lines, flatten, list_heading, snapshot_of, summarize
 
 PAGE_SIZE = 25
 LIST_COLUMNS = (
@@ -37,37 +37,30 @@ def items_of(user):
     return SyncItem.objects.filter(account__owner=user)
 
 
-@require_GET
-def workouts(request):
-    return item_list(request, WORKOUTS, "Workouts")
-
-
-@require_GET
-def weights(request):
-    return item_list(request, WEIGHTS, "Weights")
-
-
 def route_items(user, route: str):
     """The route's items through its source account, so the (account, route, -occurred_at) index orders them."""
     source = ConnectedAccount.objects.filter(owner=user, provider=ROUTES[route].source_provider).values("pk")
     return SyncItem.objects.filter(account_id=Subquery(source[:1]), route=route)
 
 
-def item_list(request, route: str, heading: str):
+@require_GET
+def item_list(request, route: str):
     form = ItemFilterForm(request.GET or None)
     items = form.apply(route_items(request.user, route)).only(*LIST_COLUMNS)
     page = paginate(items, form.is_search).get_page(request.GET.get("page"))
-    rows = [(item, summarize(item), destination_url(item)) for item in page]
     query = request.GET.copy()
     query.pop("page", None)
+    source, destination = ROUTES[route].source_role, ROUTES[route].destination_role
     context = {
-        "heading": heading,
+        "heading": list_heading(ROUTES[route]),
         "route": route,
         "form": form,
         "page": page,
-        "rows": rows,
+        "rows": [(item, summarize(item, request.profile.weight_unit)) for item in page],
         "query": query.urlencode(),
-        "is_weights": route == WEIGHTS,
+        "title_label": source.title_label,
+        "fact_labels": list(source.facts({})),
+        "holds_back": destination.max_uploads_per_run is not None,  # held items wait for "Upload held"
     }
     # Filters that do not parse are shown with their error; the list is unfiltered but the answer says 400.
     return render(request, "fitsync/item_list.html", context, status=400 if form.errors else 200)
@@ -89,17 +82,16 @@ def paginate(items, is_search: bool) -> Paginator:
 @require_GET
 def item_detail(request, pk: int):
     item = get_object_or_404(items_of(request.user).select_related("account"), pk=pk)
-    snapshot = item.snapshot if isinstance(item.snapshot, dict) else {}
+    snapshot = snapshot_of(item)
     context = {
         "item": item,
-        "summary": summarize(item),
-        "destination_url": destination_url(item),
+        "summary": summarize(item, request.profile.weight_unit),
         "route_label": ROUTES[item.route].label if item.route in ROUTES else item.route,
         "exercises": exercise_lines(snapshot, request.profile.weight_unit),
         "source_rows": flatten({k: v for k, v in snapshot.items() if k != "exercises"}),
         "sent_rows": flatten(item.sent),
         "attempts": item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN],
-        "list_url": LIST_URLS.get(item.route, "dashboard:workouts"),
+        "list_url": reverse("dashboard:items", args=[item.route]) if item.route in ROUTES else "",
     }
     return render(request, "fitsync/item_detail.html", context)
 

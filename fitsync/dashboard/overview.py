@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ..alerts import check_worker_soon
 from ..models import ConnectedAccount, SyncRun
 from ..routes import ROUTES
 from . import actions, status
@@ -14,6 +15,7 @@ RECENT_RUNS = 5
 
 @require_GET
 def overview(request):
+    check_worker_soon()  # also where no monitor polls /health
     cards = status.service_cards(request.user)
     panels = status.route_panels(cards, status.item_counts(cards))
     runs = SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS]

@@ -3,9 +3,9 @@
 Everything comes from a handful of grouped queries whatever the number of items. Secrets are never
 read: token expiry comes from `Credential.values()` on non-secret columns.
 
-Non-secret per-service data read from `ConnectedAccount.meta` (written by the integrations):
-`webhook_url` (a URL the user pastes into the service: shown with a copy button) and `subscription`
-(`{"state": "active"|"missing"|"error", "message", "checked_at", "callback_url_shown"}`).
+Non-secret per-service data is read from `ConnectedAccount.meta` as the service declares it
+(`fitsync.account_meta.read_service`): a `webhook_url` (a URL the user pastes into the service: shown with
+a copy button) and a `subscription` (with `state`, `message`, `checked_at`), when the service keeps them.
 """
 
 from dataclasses import dataclass, field
@@ -15,12 +15,11 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from .. import unreadable
+from .. import account_meta, unreadable
+from ..errors import provider_label
 from ..models import AccountStatus, ConnectedAccount, Credential, ItemStatus, Provider, SyncItem
 from ..routes import ROUTES
-from .summary import LIST_URLS
 
 RETRYING_AFTER = 3  # attempts after which a still-pending item counts as "keeps failing"
 OPEN = (ItemStatus.PENDING, ItemStatus.RUNNING, ItemStatus.HELD, ItemStatus.FAILED)
@@ -60,14 +59,12 @@ class ServiceCard:
 
     @property
     def webhook_url(self) -> str:
-        return str(self.account.meta.get("webhook_url") or "") if self.account else ""
+        return getattr(account_meta.read_service(self.account), "webhook_url", "")
 
     @property
-    def subscription(self) -> dict:
-        found = self.account.meta.get("subscription") if self.account else None
-        if not isinstance(found, dict):
-            return {}
-        return {**found, "checked_at": parse_datetime(str(found.get("checked_at") or ""))}
+    def subscription(self):
+        """The service's subscription to our notifications (state, message, checked_at), or None."""
+        return getattr(account_meta.read_service(self.account), "subscription", None)
 
 
 def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
@@ -92,8 +89,8 @@ def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
 
 def failed_items_url(provider: str) -> str:
     for route in ROUTES.values():
-        if provider in (route.source_provider, route.destination_provider) and route.name in LIST_URLS:
-            return reverse(LIST_URLS[route.name]) + "?status=failed"
+        if provider in (route.source_provider, route.destination_provider):
+            return reverse("dashboard:items", args=[route.name]) + "?status=failed"
     return ""
 
 
@@ -102,12 +99,19 @@ def service_cards(user) -> list[ServiceCard]:
     accounts = {a.provider: a for a in ConnectedAccount.objects.filter(owner=user)}
     expiries = dict(Credential.objects.filter(account__owner=user).values_list("account__provider", "expires_at"))
     cards = []
-    for provider in Provider:
-        account, url = accounts.get(provider.value), connect_url(provider.value)
-        card = ServiceCard(provider.value, provider.label, account, url, expiries.get(provider.value))
+    for provider in providers():
+        account, url = accounts.get(provider), connect_url(provider)
+        card = ServiceCard(provider, provider_label(provider), account, url, expiries.get(provider))
         card.advice = advice_for(account, url) if account else None
         cards.append(card)
     return cards
+
+
+def providers() -> list[str]:
+    """Every known service, then any other a route names (one being added, or a test's)."""
+    known = [provider.value for provider in Provider]
+    routed = [p for route in ROUTES.values() for p in (route.source_provider, route.destination_provider)]
+    return known + [p for p in dict.fromkeys(routed) if p not in known]
 
 
 @dataclass
@@ -220,9 +224,7 @@ def panel_alerts(panel: RoutePanel) -> list[Alert]:
     if counts["held"]:
         text = f"{counts['held']} item(s) of {panel.label} are held back by the upload safety cap."
         found.append(
-            Alert(
-                text, "warn", "Upload held weights", reverse("dashboard:bulk_upload_held"), post=True, route=panel.name
-            )
+            Alert(text, "warn", "Upload held items", reverse("dashboard:bulk_upload_held"), post=True, route=panel.name)
         )
     if counts["failed"]:
         text = f"{counts['failed']} item(s) of {panel.label} failed after retries."

@@ -4,16 +4,11 @@ Snapshots are `fitsync.records.to_jsonable(...)` of a Workout or a BodyMeasureme
 as strings (Decimals); anything missing or malformed shows as blank rather than breaking the page.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
-
 from ..profiles import from_kg
-
-WORKOUTS = "hevy_intervals"
-WEIGHTS = "withings_garmin"
-LIST_URLS = {WORKOUTS: "dashboard:workouts", WEIGHTS: "dashboard:weights"}
+from ..routes import ROUTES
 
 
 def number(value) -> Decimal | None:
@@ -25,8 +20,15 @@ def number(value) -> Decimal | None:
         return None
 
 
-def workout_volume_kg(snapshot: dict) -> Decimal:
-    """Weight x reps over all sets; bodyweight and timed sets add nothing (as in records.ExerciseSet)."""
+def amount(value: Decimal | float | None, places: int = 1) -> str:
+    """A number with thousands separators, or an en dash when unknown."""
+    if value is None:
+        return "–"
+    return f"{float(value):,.{int(places)}f}"
+
+
+def volume_kg(snapshot: dict) -> Decimal:
+    """Weight x reps over a workout's sets; bodyweight and timed sets add nothing (as in records.ExerciseSet)."""
     total = Decimal(0)
     for exercise in snapshot.get("exercises") or []:
         for one_set in exercise.get("sets") or []:
@@ -36,41 +38,39 @@ def workout_volume_kg(snapshot: dict) -> Decimal:
     return total
 
 
-def workout_set_count(snapshot: dict) -> int:
+def number_of_sets(snapshot: dict) -> int:
     return sum(len(exercise.get("sets") or []) for exercise in snapshot.get("exercises") or [])
 
 
 @dataclass
 class Summary:
     title: str
-    sets: int | None = None
-    volume_kg: Decimal | None = None
-    weight_kg: Decimal | None = None
-    fat_pct: Decimal | None = None
+    facts: dict[str, str] = field(default_factory=dict)  # label -> text, from the route's source
+    link: str = ""  # the copy at the destination, from the route's destination
 
 
-def summarize(item) -> Summary:
-    snapshot = item.snapshot if isinstance(item.snapshot, dict) else {}
+def list_heading(route) -> str:
+    """What the source calls its records ("Workouts"), or the route's label when two routes share it."""
+    shared = sum(other.source_provider == route.source_provider for other in ROUTES.values()) > 1
+    return route.label if shared else route.source_role.heading
+
+
+def snapshot_of(item) -> dict:
+    return item.snapshot if isinstance(item.snapshot, dict) else {}
+
+
+def summarize(item, unit: str = "kg") -> Summary:
+    """The item's title, the facts its source shows and the link its destination gives, weights in `unit`
+    (the reader's: kg or lb)."""
+    snapshot = snapshot_of(item)
     title = item.title or snapshot.get("title") or item.source_id
-    if item.route == WORKOUTS:
-        return Summary(title, sets=workout_set_count(snapshot), volume_kg=workout_volume_kg(snapshot))
-    if item.route == WEIGHTS:
-        return Summary(
-            title, weight_kg=number(snapshot.get("weight_kg")), fat_pct=number(snapshot.get("fat_ratio_pct"))
-        )
-    return Summary(title)
-
-
-def destination_url(item) -> str:
-    """Where the synced copy can be seen; blank until there is one."""
-    if not item.destination_id:
-        return ""
-    if item.route == WORKOUTS:
-        return f"https://intervals.icu/activities/{item.destination_id}"
-    if item.route == WEIGHTS:
-        # Garmin has no page per weigh-in; the weight page lists them by day.
-        return f"{settings.GARMIN_CONNECT_URL}/modern/weight"
-    return ""
+    route = ROUTES.get(item.route)
+    if route is None:
+        return Summary(title)
+    source = route.source_role
+    return Summary(
+        source.title_in(title, snapshot, unit), source.facts(snapshot, unit), route.destination_role.link(item)
+    )
 
 
 def exercise_lines(snapshot: dict, unit: str = "kg") -> list[tuple[str, str]]:

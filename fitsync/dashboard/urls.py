@@ -1,14 +1,31 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from . import chart_views, items, overview, runs
+from ..routes import ROUTES
+from . import alert_settings, chart_views, items, overview, runs
+
+
+class RouteList:
+    """/<list_path>/ of a route in the table, as the route's name; anything else matches no list."""
+
+    regex = r"[a-z0-9_-]+"
+
+    def to_python(self, value: str) -> str:
+        for route in ROUTES.values():
+            if route.list_slug == value:
+                return route.name
+        raise ValueError(value)  # not a list: the patterns after this one are tried
+
+    def to_url(self, name: str) -> str:
+        return ROUTES[name].list_slug
+
+
+register_converter(RouteList, "route_list")
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
     path("sync-now/<str:route>/", overview.sync_now, name="sync_now"),
-    path("workouts/", items.workouts, name="workouts"),
-    path("weights/", items.weights, name="weights"),
     path("items/<int:pk>/", items.item_detail, name="item"),
     path("items/<int:pk>/<str:action>/", items.item_action, name="item_action"),
     path("bulk/resync-failed/", items.bulk_resync_failed, name="bulk_resync_failed"),
@@ -17,4 +34,7 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.run_detail, name="run"),
     path("runs/<int:pk>/progress/", runs.run_progress, name="run_progress"),
     path("charts/", chart_views.chart_page, name="charts"),
+    path("alerts/", alert_settings.alert_settings, name="alerts"),
+    path("alerts/test/", alert_settings.send_test, name="alerts_test"),
+    path("<route_list:route>/", items.item_list, name="items"),
 ]

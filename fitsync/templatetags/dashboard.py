@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
 
+from fitsync.dashboard import summary
 from fitsync.profiles import from_kg
+from fitsync.routes import ROUTES
 from fitsync.zones import clock_time
 
 register = template.Library()
-# A weigh-in's title is its weight ("80.50 kg", written by the source); shown again in the reader's unit.
-WEIGHT_TITLE = re.compile(r"^\d+(\.\d+)? kg$")
 # A snapshot's instants are ISO strings with an offset (UTC); naive ones are already someone's wall clock.
 ISO_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 
@@ -34,10 +35,7 @@ def duration(value: timedelta | None) -> str:
 
 @register.filter
 def amount(value: Decimal | float | None, places: int = 1) -> str:
-    """A number with thousands separators, or an en dash when unknown."""
-    if value is None:
-        return "–"
-    return f"{float(value):,.{int(places)}f}"
+    return summary.amount(value, places)
 
 
 @register.filter
@@ -53,9 +51,7 @@ def elapsed_since(end, start) -> timedelta | None:
 
 @register.filter
 def route_label(name: str) -> str:
-    """ "hevy_intervals" -> "Hevy → Intervals.icu"; unknown names as they are."""
-    from fitsync.routes import ROUTES
-
+    """A route's name as people read it (its label); unknown names as they are."""
     return ROUTES[name].label if name in ROUTES else (name or "–")
 
 
@@ -67,14 +63,8 @@ def in_unit(kilograms: Decimal | float | None, unit: str):
 
 @register.filter
 def titled(item, unit: str) -> str:
-    """The item's title as lists show it, a weigh-in's weight in the reader's unit."""
-    from fitsync.dashboard.summary import number, summarize
-
-    title = summarize(item).title
-    weight = number((item.snapshot or {}).get("weight_kg")) if isinstance(item.snapshot, dict) else None
-    if unit == "kg" or weight is None or not WEIGHT_TITLE.match(title):
-        return title
-    return f"{from_kg(weight, unit):.2f} {unit}"
+    """The item's title as lists show it: a title that states a weight, in the reader's unit."""
+    return summary.summarize(item, unit).title
 
 
 @register.filter
@@ -83,3 +73,12 @@ def local_instant(value):
     if not isinstance(value, str) or not ISO_INSTANT.match(value):
         return value
     return clock_time(datetime.fromisoformat(value), fmt="%Y-%m-%d %H:%M:%S")
+
+
+@register.simple_tag
+def item_lists() -> list[dict]:
+    """The list page of every route, for the navigation bar."""
+    return [
+        {"route": name, "heading": summary.list_heading(route), "url": reverse("dashboard:items", args=[name])}
+        for name, route in ROUTES.items()
+    ]

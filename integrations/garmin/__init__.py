@@ -11,6 +11,7 @@
     session.py      jobs' clients from stored tokens only; single-flight refresh; token write-back
     keepalive.py    the daily refresh that keeps the 30-day refresh token alive; the sign-in's age
     login_state.py  the login's visible state and the 429 cooldown, in ConnectedAccount.meta
+    account_meta.py GarminMeta: every key Garmin keeps in ConnectedAccount.meta, with its type
     views.py, forms.py, urls.py, tasks.py
 
 The password is never stored: django-q2 pickles task arguments into its table, so the connect view

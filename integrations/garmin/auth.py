@@ -24,13 +24,14 @@ from django.db.models import F
 from django.utils import timezone
 from garminconnect import Garmin
 
-from fitsync import jobs, sync
+from fitsync import account_meta, jobs, sync
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 from fitsync.profiles import zone_of
 from fitsync.zones import clock_time
 
 from . import client
+from .account_meta import GarminMeta
 from .login_state import (
     DONE,
     FAILED,
@@ -41,7 +42,6 @@ from .login_state import (
     login_state,
     set_login,
     start_cooldown,
-    update_meta,
 )
 
 PASSWORD_TTL = timedelta(minutes=2)
@@ -73,7 +73,7 @@ def start_login(owner, email: str, password: str) -> ConnectedAccount:
     _refuse_if_busy(account)
     with transaction.atomic():
         _put_pending(account, {"step": PASSWORD, "email": email, "password": password}, PASSWORD_TTL)
-        update_meta(account, email=email)
+        account_meta.write(account, GarminMeta, email=email)
         set_login(account, RUNNING, "Signing in to Garmin Connect…")
         _queue("integrations.garmin.tasks.login", account)
     return account
@@ -216,7 +216,7 @@ def _finish(account: ConnectedAccount, garmin: Garmin, via: str = "password") ->
             lease_expires_at=None,
             updated_at=timezone.now(),
         )
-        name = garmin.display_name or account.meta.get("email", "")
+        name = garmin.display_name or account_meta.read(account, GarminMeta).email
         ConnectedAccount.objects.filter(pk=account.pk).update(
             display_name=name[:200],
             external_user_id=str(garmin.profile_id or ""),
@@ -224,9 +224,9 @@ def _finish(account: ConnectedAccount, garmin: Garmin, via: str = "password") ->
             status_message="",
             last_error="",
         )
-        now = timezone.now().isoformat()
-        signed_in = {"signed_in_at": now, "signed_in_via": via, "tokens_refreshed_at": now, "keep_alive": {}}
-        update_meta(account, display_name=name, timezone=zone, cooldown_seconds=0, **signed_in)
+        now = timezone.now()
+        signed_in = dict(signed_in_at=now, signed_in_via=via, tokens_refreshed_at=now, keep_alive=None)
+        account_meta.write(account, GarminMeta, display_name=name, timezone=zone, cooldown_seconds=0, **signed_in)
         set_login(account, DONE, f"Connected to Garmin Connect as {name}.")
         transaction.on_commit(sync.dispatch_due)
     return f"garmin account {account.pk}: connected as {name}"

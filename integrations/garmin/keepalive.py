@@ -5,9 +5,8 @@ Garmin Connect). fitsync otherwise refreshes only when it uploads, so after a qu
 have to sign in with MFA again. Once a day `keep_all_signed_in` refreshes each connected account whose
 tokens are older than KEEP_ALIVE_AFTER, through the same single-flight lease as the upload jobs.
 
-meta (besides login_state.py's keys) = {"signed_in_at": iso, "signed_in_via": "password" | "token file",
-    "tokens_refreshed_at": iso, "refresh_token_rotates": bool,
-    "keep_alive": {"at": iso, "ok": bool, "message": str}}
+Kept in `ConnectedAccount.meta` (account_meta.GarminMeta): signed_in_at, signed_in_via, tokens_refreshed_at,
+refresh_token_rotates and the last keep_alive's outcome.
 """
 
 import logging
@@ -16,10 +15,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from fitsync import account_meta
 from fitsync.errors import UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Provider
 
-from .login_state import update_meta
+from .account_meta import GarminMeta, KeepAlive
 from .session import garmin_session
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def keep_signed_in(account: ConnectedAccount) -> str:
 def _record(account_id: int, *, ok: bool, message: str) -> None:
     account = ConnectedAccount.objects.filter(pk=account_id).first()
     if account is not None:
-        update_meta(account, keep_alive={"at": timezone.now().isoformat(), "ok": ok, "message": message[:300]})
+        account_meta.write(account, GarminMeta, keep_alive=KeepAlive(timezone.now(), ok, message[:300]))
 
 
 # --- the sign-in's age, for the Garmin page ------------------------------------------------------------
@@ -79,29 +79,21 @@ class SignInAge:
 
 
 def sign_in_age(account: ConnectedAccount | None) -> SignInAge | None:
-    meta = account.meta if account else {}
-    signed_in_at = _parse(meta.get("signed_in_at"))
-    if account is None or not any(meta.get(k) for k in ("signed_in_at", "tokens_refreshed_at", "keep_alive")):
+    meta = account_meta.read(account, GarminMeta)
+    if account is None or not (meta.signed_in_at or meta.tokens_refreshed_at or meta.keep_alive):
         return None  # never connected (or connected before fitsync noted any of this)
-    fixed = meta.get("refresh_token_rotates") is False and signed_in_at is not None
-    keep_alive = meta.get("keep_alive") or {}
+    fixed = meta.refresh_token_rotates is False and meta.signed_in_at is not None
+    keep_alive = meta.keep_alive or KeepAlive()
     return SignInAge(
-        signed_in_at=signed_in_at,
-        via=meta.get("signed_in_via", ""),
+        signed_in_at=meta.signed_in_at,
+        via=meta.signed_in_via,
         refreshed_at=refreshed_at(account),
-        ends_at=signed_in_at + REFRESH_TOKEN_LIFETIME if fixed else None,
-        keep_alive_failed="" if keep_alive.get("ok", True) else keep_alive.get("message", ""),
+        ends_at=meta.signed_in_at + REFRESH_TOKEN_LIFETIME if fixed else None,
+        keep_alive_failed="" if keep_alive.ok else keep_alive.message,
     )
 
 
 def refreshed_at(account: ConnectedAccount) -> datetime | None:
     """When the tokens were last issued: the last refresh, else the sign-in."""
-    meta = account.meta
-    return _parse(meta.get("tokens_refreshed_at")) or _parse(meta.get("signed_in_at"))
-
-
-def _parse(value) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None
+    meta = account_meta.read(account, GarminMeta)
+    return meta.tokens_refreshed_at or meta.signed_in_at

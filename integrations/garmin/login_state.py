@@ -1,8 +1,5 @@
-"""The Garmin login's visible state and its 429 cooldown, kept in `ConnectedAccount.meta` (no secrets).
-
-meta = {"display_name", "timezone", "email",
-        "cooldown_until": iso, "cooldown_seconds": n,
-        "login": {"state": "running" | "needs_mfa" | "failed" | "done", "message", "at": iso}}
+"""The Garmin login's visible state and its 429 cooldown, kept in `ConnectedAccount.meta` (no secrets):
+`GarminMeta.login`, `.cooldown_until` and `.cooldown_seconds` (account_meta.py).
 
 Garmin answers repeated logins with 429s that last hours, and each retry extends the block, so after
 a 429 the Connect button stays disabled: 2 hours, doubling on each further 429, at most 24 hours.
@@ -14,7 +11,10 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from fitsync import account_meta
 from fitsync.models import ConnectedAccount, Credential, Provider
+
+from .account_meta import GarminMeta, Login
 
 RUNNING, NEEDS_MFA, FAILED, DONE = "running", "needs_mfa", "failed", "done"
 FIRST_COOLDOWN = timedelta(hours=2)
@@ -38,22 +38,15 @@ class LoginState:
         return self.state == NEEDS_MFA
 
 
-def update_meta(account: ConnectedAccount, **changes) -> dict:
-    """Merge `changes` into the stored meta (the view, the login job and the keep-alive all write it)."""
-    return account.merge_meta(**changes)
-
-
 def set_login(account: ConnectedAccount, state: str, message: str) -> None:
-    update_meta(account, login={"state": state, "message": message, "at": timezone.now().isoformat()})
+    account_meta.write(account, GarminMeta, login=Login(state, message, timezone.now()))
 
 
 def login_state(account: ConnectedAccount | None) -> LoginState:
-    login = (account.meta.get("login") if account else None) or {}
-    state, message = login.get("state", ""), login.get("message", "")
-    at = _parse(login.get("at"))
-    if state == RUNNING and at and timezone.now() - at > RUNNING_STALE_AFTER:
+    login = account_meta.read(account, GarminMeta).login or Login()
+    if login.state == RUNNING and login.at and timezone.now() - login.at > RUNNING_STALE_AFTER:
         return LoginState(FAILED, STALE_MESSAGE)
-    return LoginState(state, message)
+    return LoginState(login.state, login.message)
 
 
 # --- the handover of a password or MFA state to the login job -----------------------------------------
@@ -74,19 +67,18 @@ def wipe_expired_handovers(account_id: int | None = None) -> int:
 # --- the 429 cooldown ------------------------------------------------------------------------------
 def cooldown_until(account: ConnectedAccount | None) -> datetime | None:
     """When Connect may be pressed again after Garmin's 429, or None when it may be now."""
-    until = _parse((account.meta if account else {}).get("cooldown_until"))
+    until = account_meta.read(account, GarminMeta).cooldown_until
     return until if until and until > timezone.now() else None
 
 
 def start_cooldown(account: ConnectedAccount) -> timedelta:
     """Block logins after a 429: 2 h, then twice the last block (at most 24 h) if 429s keep coming."""
-    meta = account.meta
-    last = timedelta(seconds=meta.get("cooldown_seconds") or 0)
-    last_ended = _parse(meta.get("cooldown_until"))
+    meta = account_meta.read(account, GarminMeta)
+    last, last_ended = timedelta(seconds=meta.cooldown_seconds), meta.cooldown_until
     recent = last and last_ended and timezone.now() - last_ended < LONGEST_COOLDOWN
     length = min(LONGEST_COOLDOWN, last * 2) if recent else FIRST_COOLDOWN
     until = timezone.now() + length
-    update_meta(account, cooldown_until=until.isoformat(), cooldown_seconds=int(length.total_seconds()))
+    account_meta.write(account, GarminMeta, cooldown_until=until, cooldown_seconds=int(length.total_seconds()))
     return length
 
 
@@ -96,10 +88,3 @@ def describe(length: timedelta) -> str:
     if hours and minutes:
         return f"{hours} h {minutes} min"
     return f"{hours} h" if hours else f"{max(minutes, 1)} min"
-
-
-def _parse(value) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None

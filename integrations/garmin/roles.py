@@ -15,6 +15,10 @@ class WeighIns(Destination):
     def max_uploads_per_run(self) -> int:
         return settings.GARMIN_MAX_UPLOADS_PER_RUN
 
+    def link(self, item) -> str:
+        """Garmin has no page per weigh-in; its weight page lists them by day."""
+        return f"{settings.GARMIN_CONNECT_URL}/modern/weight" if item.destination_id else ""
+
     def write(self, context: SyncContext, record: WeightRecord) -> SyncResult:
         return push_measurement(context.destination, context.item, record)
 

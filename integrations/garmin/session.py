@@ -22,12 +22,13 @@ from django.utils import timezone
 from garminconnect import Garmin
 from garminconnect.client import Client
 
+from fitsync import account_meta
 from fitsync.errors import AuthExpired
 from fitsync.models import AccountStatus, ConnectedAccount, Credential
 from fitsync.tokens import fresh_credential
 
 from . import client
-from .login_state import update_meta
+from .account_meta import GarminMeta
 
 REAUTH_MESSAGE = (
     "Garmin Connect no longer accepts fitsync's sign-in ({reason}). Reconnect Garmin to resume uploading "
@@ -63,7 +64,7 @@ class SingleFlightRefresh:
             Client._refresh_di_token(self.client)  # the library's own refresh call, now under our lease
         tokens = self.client.dumps()
         rotated = self.client.di_refresh_token != old_refresh_token
-        update_meta(self.account, tokens_refreshed_at=timezone.now().isoformat(), refresh_token_rotates=rotated)
+        account_meta.write(self.account, GarminMeta, tokens_refreshed_at=timezone.now(), refresh_token_rotates=rotated)
         return {"session_blob": tokens, "expires_at": client.token_expiry(tokens)}
 
     def write_back(self) -> bool:
@@ -89,8 +90,9 @@ def garmin_session(account: ConnectedAccount) -> Iterator[Garmin]:
     garmin = client.new_garmin()
     with client.calling("loading the stored sign-in"):
         garmin.client.loads(credential.session_blob)
-    garmin.display_name = account.meta.get("display_name") or account.display_name
-    garmin.time_zone = account.meta.get("timezone") or None
+    meta = account_meta.read(account, GarminMeta)
+    garmin.display_name = meta.display_name or account.display_name
+    garmin.time_zone = meta.timezone or None
     refresh = SingleFlightRefresh(account, credential, garmin.client)
     garmin.client._refresh_session = refresh
     try:

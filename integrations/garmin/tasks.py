@@ -1,6 +1,6 @@
 """django-q2 entry points for Garmin: the account id in (never a password or a token), a short summary out."""
 
-from . import auth, keepalive
+from . import auth, keepalive, login_state
 
 
 def login(account_id: int) -> str:
@@ -21,3 +21,8 @@ def import_tokens(account_id: int) -> str:
 def keep_signed_in() -> str:
     """Daily: refresh every Garmin sign-in so its 30-day refresh token never runs out unused."""
     return keepalive.keep_all_signed_in()
+
+
+def wipe_expired_handovers() -> str:
+    """Every minute: drop passwords and MFA states the login job did not pick up in time."""
+    return f"wiped {login_state.wipe_expired_handovers()} handovers"

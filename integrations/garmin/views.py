@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fitsync import unreadable
+from fitsync import account_meta, unreadable
 from fitsync.models import ConnectedAccount, Provider
 
 from . import auth
+from .account_meta import GarminMeta
 from .forms import ConnectForm, MfaForm, TokenFileForm
 from .keepalive import sign_in_age
 from .login_state import cooldown_until, describe, login_state, wipe_expired_handovers
@@ -56,7 +57,7 @@ def connect(request):
                 messages.error(request, str(refused))
             return redirect("garmin:connect")
     else:
-        form = ConnectForm(initial={"email": account.meta.get("email", "")} if account else None)
+        form = ConnectForm(initial={"email": account_meta.read(account, GarminMeta).email})
     return render(request, "garmin/account_connect.html", _context(account, form=form, mfa_form=MfaForm()))
 
 
@@ -93,7 +94,7 @@ def import_tokens(request):
     form = TokenFileForm(request.POST)
     if not form.is_valid():
         account = _account(request.user)
-        connect_form = ConnectForm(initial={"email": account.meta.get("email", "")} if account else None)
+        connect_form = ConnectForm(initial={"email": account_meta.read(account, GarminMeta).email})
         context = _context(account, form=connect_form, mfa_form=MfaForm(), token_form=form)
         return render(request, "garmin/account_connect.html", context, status=400)
     try:

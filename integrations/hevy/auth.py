@@ -11,10 +11,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from fitsync import crypto
+from fitsync import account_meta, crypto
 from fitsync.errors import AuthExpired, TransientError, UpstreamError
 from fitsync.models import ConnectedAccount, Credential, Provider
 
+from .account_meta import HevyMeta
 from .client import HevyClient
 
 
@@ -45,11 +46,11 @@ def connect(user, api_key: str) -> ConnectedAccount:
         account, created = ConnectedAccount.objects.get_or_create(owner=user, provider=Provider.HEVY)
         account.external_user_id = hevy_user.id
         account.display_name = hevy_user.name
-        account.meta = {**account.meta, "webhook_url": webhook_url()}
         if not account.cursor:
             # The events feed is for changes from now on; older history is the backfill's job.
             account.cursor = timezone.now().isoformat()
         account.save()
+        account_meta.write(account, HevyMeta, webhook_url=webhook_url())
         credential, _ = Credential.objects.get_or_create(account=account)
         credential.api_key = api_key
         credential.save()
@@ -64,9 +65,8 @@ def rotate_webhook_secret(account: ConnectedAccount) -> str:
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
         Credential.objects.filter(account=account).update(webhook_secret=secret)  # the field encrypts
-        ConnectedAccount.objects.filter(pk=account.pk).update(
-            webhook_digest=crypto.digest(secret), meta={**account.meta, "webhook_url": webhook_url()}
-        )
+        ConnectedAccount.objects.filter(pk=account.pk).update(webhook_digest=crypto.digest(secret))
+        account_meta.write(account, HevyMeta, webhook_url=webhook_url())
     account.webhook_digest = crypto.digest(secret)
     return secret
 

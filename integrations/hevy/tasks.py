@@ -1,21 +1,20 @@
 """django-q2 entry points for Hevy: primitive ids in, a short summary out."""
 
 import logging
-from datetime import datetime
 
 from django.utils import timezone
 
-from fitsync import jobs
+from fitsync import account_meta, jobs
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Provider, SyncRun
 from fitsync.profiles import zone_of
 from fitsync.sync import reauth_message
 from fitsync.zones import clock_time
 
+from .account_meta import FeedFailures, HevyMeta
 from .events import poll_account
 
 log = logging.getLogger("fitsync.hevy")
-FEED_FAILURES = "events_feed_failures"  # in ConnectedAccount.meta: {"count": n, "since": first failure}
 
 
 def poll_events() -> str:
@@ -43,16 +42,16 @@ def poll_one(account: ConnectedAccount) -> tuple[bool, str]:
 def feed_failed(account: ConnectedAccount, error: str) -> str:
     """Count consecutive failed polls in the account's meta; the message the dashboard shows."""
     account.refresh_from_db(fields=["meta"])
-    failures = account.meta.get(FEED_FAILURES) or {"count": 0, "since": timezone.now().isoformat()}
-    failures = {**failures, "count": int(failures.get("count") or 0) + 1}
-    account.merge_meta(**{FEED_FAILURES: failures})
-    since = clock_time(datetime.fromisoformat(failures["since"]), zone_of(account.owner_id), "%Y-%m-%d %H:%M")
-    return f"Hevy's events feed has failed {failures['count']} times since {since}: {error}"
+    failures = account_meta.read(account, HevyMeta).events_feed_failures or FeedFailures()
+    failures = FeedFailures(failures.count + 1, failures.since or timezone.now())
+    account_meta.write(account, HevyMeta, events_feed_failures=failures)
+    since = clock_time(failures.since, zone_of(account.owner_id), "%Y-%m-%d %H:%M")
+    return f"Hevy's events feed has failed {failures.count} times since {since}: {error}"
 
 
 def feed_recovered(account: ConnectedAccount) -> None:
-    if account.meta.get(FEED_FAILURES):
-        account.merge_meta(**{FEED_FAILURES: None})
+    if account_meta.read(account, HevyMeta).events_feed_failures:
+        account_meta.write(account, HevyMeta, events_feed_failures=None)
 
 
 def sync_now(account_id: int, run_id: int) -> str:

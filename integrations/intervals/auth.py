@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from fitsync import account_meta
 from fitsync.errors import AuthExpired, TransientError, UpstreamError
 from fitsync.models import ConnectedAccount, Credential, Provider
 
+from .account_meta import IntervalsMeta
 from .client import KEY_OWNER, Athlete, IntervalsClient, normalize_athlete_id
 
 TIMEZONE_MAX_AGE = timedelta(days=1)
@@ -52,8 +53,8 @@ def connect(user, raw_athlete_id: str, api_key: str) -> ConnectedAccount:
         account, _ = ConnectedAccount.objects.get_or_create(owner=user, provider=Provider.INTERVALS)
         account.external_user_id = athlete.id
         account.display_name = athlete.name or athlete.id
-        account.meta = {**account.meta, **timezone_meta(athlete)}
         account.save()
+        store_timezone(account, athlete)
         credential, _ = Credential.objects.get_or_create(account=account)
         credential.api_key = api_key
         credential.save()
@@ -65,23 +66,23 @@ def client_for(account: ConnectedAccount) -> IntervalsClient:
     return IntervalsClient(account.external_user_id, Credential.objects.get(account=account).api_key)
 
 
-def timezone_meta(athlete: Athlete) -> dict:
-    return {"timezone": athlete.timezone or "UTC", "timezone_checked_at": timezone.now().isoformat()}
+def store_timezone(account: ConnectedAccount, athlete: Athlete) -> str:
+    zone = athlete.timezone or "UTC"
+    account_meta.write(account, IntervalsMeta, timezone=zone, timezone_checked_at=timezone.now())
+    return zone
 
 
 def is_timezone_stale(account: ConnectedAccount) -> bool:
-    checked = parse_datetime(account.meta.get("timezone_checked_at") or "")
-    return not account.meta.get("timezone") or checked is None or timezone.now() - checked > TIMEZONE_MAX_AGE
+    meta = account_meta.read(account, IntervalsMeta)
+    checked = meta.timezone_checked_at
+    return not meta.timezone or checked is None or timezone.now() - checked > TIMEZONE_MAX_AGE
 
 
 def refresh_timezone(account: ConnectedAccount, client: IntervalsClient | None = None) -> str:
-    """Read the athlete's timezone from the profile and store it in `meta` (a one-row UPDATE)."""
-    athlete = (client or client_for(account)).athlete()
-    account.meta = {**account.meta, **timezone_meta(athlete)}
-    ConnectedAccount.objects.filter(pk=account.pk).update(meta=account.meta, updated_at=timezone.now())
-    return account.meta["timezone"]
+    """Read the athlete's timezone from the profile and store it in `meta`."""
+    return store_timezone(account, (client or client_for(account)).athlete())
 
 
 def timezone_of(account: ConnectedAccount, client: IntervalsClient | None = None) -> str:
     """The stored timezone; read from the profile first when it was never stored."""
-    return account.meta.get("timezone") or refresh_timezone(account, client)
+    return account_meta.read(account, IntervalsMeta).timezone or refresh_timezone(account, client)

@@ -24,6 +24,9 @@ class Activities(Destination):
         """The athlete's timezone: activities carry the workout's local start time."""
         return auth.timezone_of(context.destination, auth.client_for(context.destination))
 
+    def link(self, item: SyncItem) -> str:
+        return f"https://intervals.icu/activities/{item.destination_id}" if item.destination_id else ""
+
     def write(self, context: SyncContext, activity: dict) -> SyncResult:
         item = context.item
         digest = content_hash(activity)

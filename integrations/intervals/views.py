@@ -2,14 +2,14 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from fitsync import unreadable
+from fitsync import account_meta, unreadable
 from fitsync.models import ConnectedAccount, Provider
 
 from . import auth
+from .account_meta import IntervalsMeta
 from .forms import ConnectForm
 
 
@@ -29,7 +29,7 @@ def connect(request):
         else:
             messages.success(request, "Intervals.icu is connected.")
             return redirect("intervals:connect")
-    checked_at = parse_datetime(account.meta.get("timezone_checked_at") or "") if account else None
+    checked_at = account_meta.read(account, IntervalsMeta).timezone_checked_at
     return render(
         request, "intervals/account_connect.html", {"account": account, "form": form, "timezone_checked_at": checked_at}
     )

@@ -14,13 +14,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from fitsync import account_meta
 from fitsync.errors import TransientError
 from fitsync.feeds import take_in
 from fitsync.models import ConnectedAccount, SyncRun
 from fitsync.records import BodyMeasurement
 
 from . import auth, client, mapping
-from .account_meta import update_meta
+from .account_meta import WithingsMeta
 
 log = logging.getLogger("fitsync.withings")
 FIRST_LOOKBACK = timedelta(days=1)  # a new account's first incremental fetch starts this far back
@@ -51,7 +52,7 @@ def read_all_pages(account: ConnectedAccount, meastypes: list[int] = mapping.MEA
 
 def measurements_from(account: ConnectedAccount, fetched: Fetched) -> list[BodyMeasurement]:
     """Weigh-ins with BMI from the newest height known (this fetch or an earlier one)."""
-    if "height_m" not in account.meta and mapping.latest_height(fetched.groups) is None:
+    if not account_meta.read(account, WithingsMeta).knows_height and mapping.latest_height(fetched.groups) is None:
         # The height is typed in once at sign-up, long before any window we read: look it up once.
         fetched.groups.extend(read_all_pages(account, [mapping.HEIGHT]).groups)
     height = _remember_height(account, fetched.groups)
@@ -61,14 +62,14 @@ def measurements_from(account: ConnectedAccount, fetched: Fetched) -> list[BodyM
 
 
 def _remember_height(account: ConnectedAccount, groups: list[dict]) -> Decimal | None:
-    stored_at, stored = int(account.meta.get("height_at") or 0), account.meta.get("height_m")
+    stored = account_meta.read(account, WithingsMeta)
     newest = mapping.latest_height(groups)
-    if newest and newest[0] >= stored_at:
-        update_meta(account, height_m=str(newest[1]), height_at=newest[0])
+    if newest and newest[0] >= stored.height_at:
+        account_meta.write(account, WithingsMeta, height_m=str(newest[1]), height_at=newest[0], height_asked=True)
         return newest[1]
-    if "height_m" not in account.meta:
-        update_meta(account, height_m=None)  # Withings has no height for this user: do not ask again
-    return Decimal(stored) if stored else None
+    if not stored.knows_height:
+        account_meta.write(account, WithingsMeta, height_asked=True)  # Withings has none: do not ask again
+    return Decimal(stored.height_m) if stored.height_m else None
 
 
 def fetch_new(account: ConnectedAccount, run: SyncRun) -> dict:
@@ -87,8 +88,8 @@ def fetch_window(account: ConnectedAccount, run: SyncRun, days: int, *, lift_cap
 
 
 def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_cap: bool) -> dict:
-    if fetched.timezone and account.meta.get("timezone") != fetched.timezone:
-        update_meta(account, timezone=fetched.timezone)
+    if fetched.timezone and account_meta.read(account, WithingsMeta).timezone != fetched.timezone:
+        account_meta.write(account, WithingsMeta, timezone=fetched.timezone)
     measurements = measurements_from(account, fetched)
     SyncRun.objects.filter(pk=run.pk).update(total=len(measurements))
     counts = take_in(account, measurements, run, lift_cap=lift_cap)

@@ -14,7 +14,7 @@ from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import ConnectedAccount
 
 from . import auth, client
-from .account_meta import set_subscription
+from .account_meta import Subscription, set_subscription
 
 log = logging.getLogger("fitsync.withings")
 WEIGHT_APPLI = 1
@@ -43,7 +43,7 @@ def site_url_problem(site_url: str | None = None) -> str:
     return ""
 
 
-def subscribe(account: ConnectedAccount) -> dict:
+def subscribe(account: ConnectedAccount) -> Subscription:
     """Subscribe appli 1 to our URL; stores and returns the subscription state."""
     url = notification_url(auth.ensure_webhook_token(account))
     try:
@@ -51,7 +51,7 @@ def subscribe(account: ConnectedAccount) -> dict:
     except UpstreamError as exc:
         return _record_failure(account, exc)
     log.info("withings account %s subscribed to %s", account.pk, shown_url())
-    return set_subscription(account, "active", "Withings sends new weigh-ins to fitsync.", shown_url())["subscription"]
+    return set_subscription(account, "active", "Withings sends new weigh-ins to fitsync.", shown_url())
 
 
 def list_ours(account: ConnectedAccount) -> list[client.Subscription]:
@@ -63,34 +63,32 @@ def is_subscribed(account: ConnectedAccount) -> bool:
     return any(s.callbackurl == url and s.appli == WEIGHT_APPLI for s in list_ours(account))
 
 
-def revoke(account: ConnectedAccount) -> dict:
+def revoke(account: ConnectedAccount) -> Subscription:
     url = notification_url(auth.ensure_webhook_token(account))
     try:
         auth.with_token(account, lambda token: client.revoke_subscription(token, url, WEIGHT_APPLI))
     except UpstreamError as exc:
         if exc.permanent:  # Withings answers "invalid params" for a subscription it does not have
-            return set_subscription(account, "missing", "Not subscribed.", shown_url())["subscription"]
+            return set_subscription(account, "missing", "Not subscribed.", shown_url())
         return _record_failure(account, exc)
-    return set_subscription(account, "missing", "Notifications revoked.", shown_url())["subscription"]
+    return set_subscription(account, "missing", "Notifications revoked.", shown_url())
 
 
-def check(account: ConnectedAccount) -> dict:
+def check(account: ConnectedAccount) -> Subscription:
     """The daily repair: re-subscribe if Withings dropped ours (it does after failed deliveries)."""
     try:
         if is_subscribed(account):
-            return set_subscription(account, "active", "Withings sends new weigh-ins to fitsync.", shown_url())[
-                "subscription"
-            ]
+            return set_subscription(account, "active", "Withings sends new weigh-ins to fitsync.", shown_url())
     except UpstreamError as exc:
         return _record_failure(account, exc)
     log.warning("withings account %s: subscription missing at Withings, subscribing again", account.pk)
     return subscribe(account)
 
 
-def _record_failure(account: ConnectedAccount, exc: UpstreamError) -> dict:
+def _record_failure(account: ConnectedAccount, exc: UpstreamError) -> Subscription:
     if isinstance(exc, AuthExpired):
         message = "Reconnect Withings first: it no longer accepts fitsync's access."
     else:
         message = f"Withings refused the subscription: {exc.message}"
     log.warning("withings account %s: subscription problem: %s", account.pk, exc.message)
-    return set_subscription(account, "error", message, shown_url())["subscription"]
+    return set_subscription(account, "error", message, shown_url())

@@ -56,13 +56,13 @@ def subscribe(account_id: int) -> str:
     account = jobs.connected_account(account_id)
     if account is None:
         return f"withings account {account_id}: not connected"
-    return f"withings account {account_id}: subscription {subscriptions.subscribe(account)['state']}"
+    return f"withings account {account_id}: subscription {subscriptions.subscribe(account).state}"
 
 
 def check_subscriptions() -> str:
     """Daily: re-subscribe accounts whose subscription Withings dropped; one account's error stops no other."""
     accounts = ConnectedAccount.objects.filter(pk__in=_connected_ids())
-    states = fitsync_jobs.for_each(accounts, lambda account: subscriptions.check(account)["state"])
+    states = fitsync_jobs.for_each(accounts, lambda account: subscriptions.check(account).state)
     return f"checked {len(states)} Withings subscriptions: {states.count('active')} active"
 
 

@@ -10,15 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from fitsync import unreadable
+from fitsync import account_meta, unreadable
 from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
 
 from . import auth, jobs, subscriptions
+from .account_meta import Subscription, WithingsMeta
 from .tasks import MANUAL_SYNC_DAYS
 
 log = logging.getLogger("fitsync.withings")
@@ -52,9 +52,8 @@ def connect(request):
     return render(request, "withings/account_connect.html", context)
 
 
-def _subscription(account: ConnectedAccount | None) -> dict:
-    found = (account.meta.get("subscription") if account else None) or {"state": "missing"}
-    return {**found, "checked_at": parse_datetime(str(found.get("checked_at") or ""))}  # stored as ISO text
+def _subscription(account: ConnectedAccount | None) -> Subscription:
+    return account_meta.read(account, WithingsMeta).subscription or Subscription()
 
 
 @require_POST

@@ -2,8 +2,8 @@
 
 import pytest
 
-from fitsync.dashboard.summary import WORKOUTS
 from fitsync.models import ConnectedAccount, Credential, SyncRun
+from tests.seed import WORKOUTS
 
 pytestmark = pytest.mark.browser
 PAGES = [

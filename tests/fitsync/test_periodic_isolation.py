@@ -5,6 +5,7 @@ import pytest
 from fitsync.models import ConnectedAccount
 from integrations.intervals import tasks as intervals_tasks
 from integrations.withings import tasks as withings_tasks
+from integrations.withings.account_meta import Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def crashes_for(broken, done: list, answer):
 def test_the_subscription_check_goes_on_after_an_account_that_crashes(two_accounts, monkeypatch):
     broken, fine = two_accounts
     checked = []
-    monkeypatch.setattr(withings_tasks.subscriptions, "check", crashes_for(broken, checked, {"state": "active"}))
+    monkeypatch.setattr(withings_tasks.subscriptions, "check", crashes_for(broken, checked, Subscription("active")))
     summary = withings_tasks.check_subscriptions()
     assert checked == [fine.pk] and "1 active" in summary
     broken = ConnectedAccount.objects.get(pk=broken.pk)

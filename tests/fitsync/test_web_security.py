@@ -16,6 +16,7 @@ def all_urls(resolver=None, prefix="/"):
     """(example path, view callback) for every URL pattern, with placeholder values for converters."""
     for pattern in (resolver or get_resolver()).url_patterns:
         route = str(pattern.pattern).lstrip("^").rstrip("$")
+        route = re.sub(r"<route_list:\w+>", "workouts", route)  # only a route's list path matches
         route = re.sub(r"<int:\w+>", "1", re.sub(r"<(str:|slug:|uuid:)?\w+>", "x", route))
         route = route.replace("\\Z", "").replace("\\", "")
         if isinstance(pattern, URLResolver):

@@ -157,7 +157,8 @@ def scale_sandbox(settings):
 @pytest.fixture
 def scale_accounts(scale_sandbox, user, make_account):
     """Withings (tokens issued by the fake) and Garmin (a stored session) connected for the test user."""
-    from integrations.garmin.login_state import update_meta
+    from fitsync import account_meta
+    from integrations.garmin.account_meta import GarminMeta
     from integrations.withings import auth as withings_auth
     from integrations.withings.client import TokenSet
     from tests.integrations.garmin.fixtures import DISPLAY_NAME, EMAIL, TIMEZONE
@@ -168,5 +169,5 @@ def scale_accounts(scale_sandbox, user, make_account):
     )
     withings = withings_auth.save_tokens(user, token_set).account
     garmin = make_account("garmin", session_blob=scale_sandbox.garmin.tokens_for(EMAIL))
-    update_meta(garmin, display_name=DISPLAY_NAME, timezone=TIMEZONE)
+    account_meta.write(garmin, GarminMeta, display_name=DISPLAY_NAME, timezone=TIMEZONE)
     return withings, garmin

@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from fitsync.first_run import admin_password_file
 from fitsync.private_files import write_private
 
 
@@ -19,8 +20,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password-file", type=Path, help="write a generated password to this file (0600), not to the output"
         )
+        parser.add_argument(
+            "--show-at-start",
+            action="store_true",
+            help="keep a generated password for the box `manage.py serve` shows once fitsync answers",
+        )
 
-    def handle(self, *args, password_file: Path | None = None, **options):
+    def handle(self, *args, password_file: Path | None = None, show_at_start: bool = False, **options):
         users = get_user_model().objects
         username = settings.FITSYNC_ADMIN_USERNAME
         if users.filter(username=username).exists():
@@ -31,6 +37,9 @@ class Command(BaseCommand):
         users.create_superuser(username, settings.FITSYNC_ADMIN_EMAIL, password)
         if settings.FITSYNC_ADMIN_PASSWORD:
             self.stdout.write(f"Created admin user '{username}' with the password from FITSYNC_ADMIN_PASSWORD.")
+        elif show_at_start:
+            write_private(admin_password_file(), f"{password}\n")
+            self.stdout.write(f"Created admin user '{username}'; its password is shown once fitsync has started.")
         elif password_file:  # a container's output ends up in `docker logs`, kept and shipped around
             write_private(password_file, f"{password}\n")
             self.stdout.write(

@@ -1,5 +1,5 @@
 """A password handed to a login job that no worker took is wiped once it expires: by the every-minute
-dispatcher and by a view of the Garmin page, without waiting for a job that may never come."""
+Garmin job and by a view of the Garmin page, without waiting for a job that may never come."""
 
 from datetime import timedelta
 
@@ -9,8 +9,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from fitsync import tasks
 from fitsync.models import ConnectedAccount, Credential
+from integrations.garmin import tasks
 from integrations.garmin.login_state import wipe_expired_handovers
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +39,9 @@ def later(minutes: int):
     return time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=True)
 
 
-def test_the_dispatcher_wipes_an_expired_handover(handed_over, sent_jobs):
+def test_the_every_minute_job_wipes_an_expired_handover(handed_over):
     with later(3):
-        tasks.dispatch()
+        assert tasks.wipe_expired_handovers() == "wiped 1 handovers"
     assert stored_handover() == ("", None)
 
 
@@ -53,7 +53,7 @@ def test_a_view_of_the_garmin_page_wipes_an_expired_handover(handed_over, logged
 
 def test_an_unexpired_handover_stays_for_its_job(handed_over, logged_in, sent_jobs):
     with later(1):
-        tasks.dispatch()
+        tasks.wipe_expired_handovers()
         logged_in.get(reverse("garmin:connect"))
     blob, expires_at = stored_handover()
     assert blob.startswith("fernet:") and expires_at is not None

@@ -15,7 +15,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from integrations.garmin.login_state import update_meta
+from fitsync import account_meta
+from integrations.garmin.account_meta import GarminMeta
 from integrations.withings import auth as withings_auth
 from integrations.withings import subscriptions
 from integrations.withings.client import TokenSet
@@ -83,7 +84,7 @@ def accounts(sandbox, urls, user, make_account):
     account = withings_auth.save_tokens(user, token_set).account
     subscriptions.subscribe(account)  # the fake HEAD-probes the live server, then subscribes it
     garmin_account = make_account("garmin", session_blob=garmin.tokens_for(EMAIL))
-    update_meta(garmin_account, display_name=DISPLAY_NAME, timezone=TIMEZONE)
+    account_meta.write(garmin_account, GarminMeta, display_name=DISPLAY_NAME, timezone=TIMEZONE)
     return account
 
 

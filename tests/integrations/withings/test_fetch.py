@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from fitsync import sync
-from fitsync.models import ItemStatus, SyncItem, SyncRun
+from fitsync import account_meta, sync
+from fitsync.models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
 from fitsync.records import measurement_from_jsonable
 from integrations.withings import fetch, jobs, tasks
-from integrations.withings.account_meta import update_meta
+from integrations.withings.account_meta import WithingsMeta
 from sandbox.withings import as_strings
 from tests.conftest import load_fixture
 from tests.items import put_in_state
@@ -50,7 +50,7 @@ def scripted(account, withings_switches):
         payload = load_fixture(f"withings/getmeas__{pages[int(form.get('offset', 0))]}.json")
         return 200, {}, json.dumps(shape(payload))
 
-    update_meta(account, height_m="1.82", height_at=1704099600)
+    account_meta.write(account, WithingsMeta, height_m="1.82", height_at=1704099600)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_callback(responses.POST, f"{API}/measure", callback=answer)
         yield pages, seen
@@ -169,6 +169,16 @@ def test_it_includes_ambiguous_groups_when_the_setting_says_so(account, scripted
 # --- against the sandbox: the cursor, 601, windows ---------------------------------------------------
 def measure_calls(fake) -> list[dict]:
     return [c.form() for c in fake.calls("POST", "^/measure$")]
+
+
+def test_it_asks_for_a_height_withings_does_not_have_only_once(account, fake, rsps, sent_jobs):
+    fake.add_measurement(USER, timezone.now() - timedelta(hours=2), 80.1)
+    tasks.fetch_new(account.pk)
+    fake.step_on_scale(USER, weight_kg=79.9)
+    tasks.fetch_new(account.pk)
+    assert [c["meastypes"] for c in measure_calls(fake)].count("4") == 1
+    meta = account_meta.read(ConnectedAccount.objects.get(pk=account.pk), WithingsMeta)
+    assert (meta.height_m, meta.height_asked) == (None, True)
 
 
 def test_it_reads_incrementally_from_the_lastupdate_cursor(account, fake, rsps, sent_jobs):

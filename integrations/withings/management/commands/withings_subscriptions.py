@@ -34,7 +34,7 @@ class Command(BaseCommand):
             lines = [_describe(s, ours) for s in found]
             return "\n  " + "\n  ".join(lines) if lines else "no subscriptions"
         state = subscriptions.subscribe(account) if action == "subscribe" else subscriptions.revoke(account)
-        return f"{state['state']}: {state['message']}"
+        return f"{state.state}: {state.message}"
 
 
 def _describe(subscription, ours: str) -> str:
