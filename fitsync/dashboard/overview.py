@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..models import ConnectedAccount, SyncRun
 from ..routes import ROUTES
+from ..run_counts import with_counts
 from . import actions, status
 
 RECENT_RUNS = 5
@@ -16,7 +17,7 @@ RECENT_RUNS = 5
 def overview(request):
     cards = status.service_cards(request.user)
     panels = status.route_panels(cards, status.item_counts(cards))
-    runs = SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS]
+    runs = with_counts(SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS])
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
     return render(request, "fitsync/overview.html", context)
 
