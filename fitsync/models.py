@@ -272,6 +272,8 @@ class SyncItem(models.Model):
             models.Index(fields=["route", "status"], name="item_route_status"),
             # Title search on the dashboard: LIKE '%q%' is checked in the index, not in rows carrying snapshots.
             models.Index(fields=["account", "route", "title"], name="item_title_search"),
+            # "Last synced" of a route on the overview: the top of this index, whatever wrote the copy.
+            models.Index(fields=["account", "route", "-synced_at"], name="item_last_synced"),
         ]
 
     def __str__(self) -> str:
@@ -286,7 +288,10 @@ class SyncAttempt(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["item", "-started_at"], name="attempt_by_item")]
+        indexes = [
+            models.Index(fields=["item", "-started_at"], name="attempt_by_item"),
+            models.Index(fields=["-finished_at"], name="attempt_recent"),  # the overview's timeline
+        ]
 
     def __str__(self) -> str:
         return f"attempt on {self.item_id}: {self.outcome}"

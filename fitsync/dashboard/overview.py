@@ -9,6 +9,7 @@ from ..models import ConnectedAccount, SyncRun
 from ..routes import ROUTES
 from ..run_counts import with_counts
 from . import actions, status
+from .timeline import timeline
 
 RECENT_RUNS = 5
 
@@ -19,6 +20,7 @@ def overview(request):
     panels = status.route_panels(cards, status.item_counts(cards))
     runs = with_counts(SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS])
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
+    context["timeline"] = timeline(request.user)
     return render(request, "fitsync/overview.html", context)
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 
+from fitsync.site_url import is_local_host
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import ConnectedAccount
 
@@ -38,8 +39,8 @@ def site_url_problem(site_url: str | None = None) -> str:
             f"SITE_URL is {parts.scheme}://{parts.netloc}: Withings only delivers notifications to an "
             "HTTPS address on port 443, so new weigh-ins arrive only when fitsync polls."
         )
-    if parts.hostname in ("localhost", "127.0.0.1", "::1"):
-        return "SITE_URL points at this machine: Withings cannot reach it."
+    if is_local_host(parts.hostname or ""):
+        return "SITE_URL points at this machine or a private network: Withings cannot reach it."
     return ""
 
 
