@@ -144,7 +144,7 @@ class AccountEvent(models.Model):
 
     @classmethod
     def note(cls, account: ConnectedAccount, kind: str, message: str) -> None:
-        event = cls.objects.create(account_id=account.pk, kind=kind, message=message[:500])
+        cls.objects.create(account_id=account.pk, kind=kind, message=message[:500])
         newest = cls.objects.filter(account_id=account.pk).order_by("-pk").values_list("pk", flat=True)
         oldest_dropped = list(newest[cls.KEEP : cls.KEEP + 1])
         if oldest_dropped:

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 
-from fitsync.site_url import is_local_host
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import ConnectedAccount
+from fitsync.site_url import is_local_host
 
 from . import auth, client
 from .account_meta import Subscription, set_subscription
