@@ -16,8 +16,7 @@ from ..routes import ROUTES
 from .status import connect_url
 
 SHOWN = 25
-BAD = {"refused", "failed", "error", "needs_reauth"}
-GOOD = {"accepted", "created", "updated", "deleted", "connected"}
+LABELS = {"needs_reauth": "access lost", "retrying": "will retry"}
 
 
 @dataclass
@@ -29,8 +28,8 @@ class Entry:
     url: str = ""
 
     @property
-    def level(self) -> str:
-        return "bad" if self.outcome in BAD else "good" if self.outcome in GOOD else "plain"
+    def outcome_label(self) -> str:
+        return LABELS.get(self.outcome, self.outcome)
 
 
 def timeline(user, limit: int = SHOWN) -> list[Entry]:
