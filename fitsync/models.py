@@ -343,13 +343,14 @@ class SyncRun(models.Model):
         self.credit_accounts()
 
     def credit_accounts(self) -> None:
-        """A finished run that read or wrote data is a success of the accounts it used, whatever path it
-        took (an import writes in bulk, not through the engine): their "Last success" must say so."""
+        """A run that finished without error, or wrote copies itself (an import writes in bulk, not through
+        the engine; its error may only list the items that failed), is a success of the accounts it used:
+        their "Last success" must say so. A run that failed before writing credits nothing."""
         if self.account_id is None:
             return
         counts = SyncRun.objects.filter(pk=self.pk).values("created", "updated", "deleted", "done").first() or {}
         wrote = counts.get("created", 0) + counts.get("updated", 0) + counts.get("deleted", 0)
-        if not (wrote or counts.get("done") or not self.error):
+        if self.error and not wrote:
             return
         self.account.mark_success(received=bool(counts.get("done") or wrote))
         destination = self.destination_account() if wrote else None

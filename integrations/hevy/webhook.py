@@ -106,8 +106,9 @@ def record_delivery(account_id: int, event_id: str, workout_id: str, body: bytes
         if is_recent_redelivery(account_id, event_id, workout_id, body, now) or not InboundEvent.record(
             Provider.HEVY, account_id, dedupe_key(account_id, event_id, workout_id, body, now), body
         ):
-            item_id = SyncItem.objects.filter(account_id=account_id, source_id=workout_id).values_list("pk", flat=True)
-            log_delivery(account_id, deliveries.Outcome.DUPLICATE, "A copy of a recent delivery.", item_id.first())
+            routes = [route.name for route in routes_from(Provider.HEVY)]
+            item = SyncItem.objects.filter(account_id=account_id, route__in=routes, source_id=workout_id)
+            log_delivery(account_id, deliveries.Outcome.DUPLICATE, "A copy of a recent delivery.", item_pk(item))
             return "duplicate"
         item_ids = [
             sync.upsert_item(account_id, route.name, workout_id, operation=SyncItem.Operation.UPSERT)[0]
@@ -116,6 +117,10 @@ def record_delivery(account_id: int, event_id: str, workout_id: str, body: bytes
         sync.enqueue(item_ids)
         log_delivery(account_id, deliveries.Outcome.ACCEPTED, "", item_ids[0] if item_ids else None)
     return "accepted"
+
+
+def item_pk(items) -> int | None:
+    return items.values_list("pk", flat=True).first()
 
 
 def log_delivery(account_id: int, outcome: str, reason: str, item_id: int | None) -> None:

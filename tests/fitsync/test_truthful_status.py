@@ -140,3 +140,20 @@ def test_account_events_are_bounded(make_account, monkeypatch):
         "failure 8",
         "failure 9",
     ]
+
+
+def test_a_run_credits_its_accounts_only_when_it_worked(user, make_account):
+    """An import that wrote copies credits both ends even if some items failed; a fetch that failed
+    before writing anything credits nothing, so its error stays the current problem."""
+    hevy, intervals, withings = make_account("hevy"), make_account("intervals"), make_account("withings")
+    imported = SyncRun.objects.create(owner=user, account=hevy, trigger="backfill", route=WORKOUTS)
+    imported.bump(created=195, failed=5, done=200)
+    imported.finish(error="Workout 12 (2024-03-01): Intervals.icu: 422")
+    hevy.refresh_from_db(), intervals.refresh_from_db()
+    assert hevy.last_success_at and hevy.last_received_at and intervals.last_success_at
+
+    withings.mark_error("Withings: HTTP 503")
+    fetch = SyncRun.objects.create(owner=user, account=withings, trigger="webhook", route="withings_garmin", done=20)
+    fetch.finish(error="Withings: HTTP 503")
+    withings.refresh_from_db()
+    assert withings.last_success_at is None and withings.has_current_problem
