@@ -51,4 +51,6 @@ def test_it_runs_the_same_few_queries_at_10_and_at_1000_items(logged_in, user, m
     seed(user, accounts, 990, start=10)
     at_1000 = queries_per_page(logged_in)
     assert at_10 == at_1000
-    assert max(at_1000.values()) <= 10, at_1000  # the overview also counts schedules set aside
+    # The overview is the largest: it also counts schedules set aside, the runs' items and reads the four
+    # bounded queries of its activity timeline.
+    assert max(at_1000.values()) <= 15, at_1000
