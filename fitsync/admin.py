@@ -9,10 +9,12 @@ from django_q.models import Schedule
 
 from .dashboard import actions
 from .models import (
+    AccountEvent,
     AlertSettings,
     AlertState,
     ConnectedAccount,
     Credential,
+    Delivery,
     Heartbeat,
     InboundEvent,
     Profile,
@@ -125,6 +127,23 @@ class RequeueActions:
         self.message_user(request, f"{queued} item(s) queued.", messages.SUCCESS)
 
 
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("provider", "received_at", "outcome", "status_code", "reason", "account")
+    list_filter = ("provider", "outcome", "status_code")
+    search_fields = ("reason",)
+    list_select_related = ("account__owner",)
+    raw_id_fields = ("item",)
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    list_display = ("account", "at", "kind", "message")
+    list_filter = ("kind",)
+    search_fields = ("message",)
+    list_select_related = ("account__owner",)
+
+
 @admin.register(SyncItem)
 class SyncItemAdmin(RequeueActions, admin.ModelAdmin):
     list_display = ("title", "route", "source_id", "status", "attempts", "occurred_at", "destination_id", "last_error")
@@ -134,6 +153,7 @@ class SyncItemAdmin(RequeueActions, admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     inlines = (SyncAttemptInline,)
     readonly_fields = ("created_at", "updated_at", "queued_at", "lease_owner", "lease_expires_at")
+    raw_id_fields = ("run",)
 
 
 @admin.register(SyncAttempt)

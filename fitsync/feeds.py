@@ -17,24 +17,19 @@ def take_in(account: ConnectedAccount, records: list, run: SyncRun, *, lift_cap:
     """Upsert and queue an item per record and route; counts of created, updated, unchanged, skipped, held."""
     counts = dict.fromkeys(OUTCOMES, 0)
     for route in routes_from(account.provider):
-        for outcome, number in take_in_route(route, account, records, lift_cap).items():
+        for outcome, number in take_in_route(route, account, records, lift_cap, run.pk).items():
             counts[outcome] += number
-    run.bump(
-        created=counts["created"],
-        updated=counts["updated"],
-        skipped=counts["skipped"],
-        held=counts["held"],
-        done=len(records),
-    )
+    # The outcomes are counted from the items, which carry the run (`fitsync.run_counts`), once they settle.
+    run.bump(done=len(records))
     return counts
 
 
-def take_in_route(route: Route, account: ConnectedAccount, records: list, lift_cap: bool) -> dict:
+def take_in_route(route: Route, account: ConnectedAccount, records: list, lift_cap: bool, run_id=None) -> dict:
     counts = dict.fromkeys(OUTCOMES, 0)
     for record in records:
         status, note = decide_status(route, record, counts, lift_cap)
         with transaction.atomic():
-            counts[store(route, account, record, status, note, lift_cap)] += 1
+            counts[store(route, account, record, status, note, lift_cap, run_id)] += 1
     return counts
 
 
@@ -50,15 +45,15 @@ def decide_status(route: Route, record, counts: dict, lift_cap: bool) -> tuple[s
     return ItemStatus.PENDING, ""
 
 
-def store(route: Route, account: ConnectedAccount, record, status: str, note: str, lift_cap: bool) -> str:
-    """Upsert one item (inside a transaction); returns created, updated, unchanged, skipped or held."""
+def store(route: Route, account: ConnectedAccount, record, status: str, note: str, lift_cap: bool, run_id=None) -> str:
+    """Upsert one item for the run (inside a transaction); returns created, updated, unchanged, skipped or held."""
     described = route.source_role.describe(record)
     existing = SyncItem.objects.filter(account=account, route=route.name, source_id=record.source_id).first()
     was_skipped = existing is not None and existing.status == ItemStatus.SKIPPED
     if existing and existing.snapshot == described.snapshot and (not was_skipped or status == ItemStatus.SKIPPED):
         return "unchanged"  # a re-read record (cursor overlap, a second notification) changes nothing
     fields = {"title": described.title[:200], "occurred_at": described.occurred_at, "snapshot": described.snapshot}
-    fields["last_error"] = note
+    fields["last_error"], fields["run_id"] = note, run_id
     if status != ItemStatus.PENDING:
         fields["status"] = status  # pending is upsert's default, and it keeps a running item running
     if lift_cap:

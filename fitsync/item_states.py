@@ -60,9 +60,12 @@ class ItemQuerySet(models.QuerySet):
         may claim or record the item in between, and a stale "pending" would break its lease (or a stale
         "running" would set `rerun` on an item that already finished, and the new data would wait for the
         poll). A running item stays running with `rerun` set; a held one stays held unless a status is
-        given (held or skipped, say, by the source's own rules). Call inside a transaction.
+        given (held or skipped, say, by the source's own rules). The item belongs to the run given as
+        `run_id` (its page counts the outcome), or to none: new source data is a new cause. Call inside a
+        transaction.
         """
         now = timezone.now()
+        fields.setdefault("run_id", None)
         given = fields.pop("status", None)
         status = given or ItemStatus.PENDING
         item, created = self.get_or_create(

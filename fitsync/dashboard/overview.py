@@ -8,7 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 from ..alerts import check_worker_soon
 from ..models import ConnectedAccount, SyncRun
 from ..routes import ROUTES
+from ..run_counts import with_counts
 from . import actions, status
+from .timeline import timeline
 
 RECENT_RUNS = 5
 
@@ -18,8 +20,9 @@ def overview(request):
     check_worker_soon()  # also where no monitor polls /health
     cards = status.service_cards(request.user)
     panels = status.route_panels(cards, status.item_counts(cards))
-    runs = SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS]
+    runs = with_counts(SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS])
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
+    context["timeline"] = timeline(request.user)
     return render(request, "fitsync/overview.html", context)
 
 

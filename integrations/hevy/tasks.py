@@ -24,10 +24,10 @@ def poll_events() -> str:
     return "; ".join(jobs.for_each(accounts, lambda account: poll_one(account)[1])) or "no Hevy accounts"
 
 
-def poll_one(account: ConnectedAccount) -> tuple[bool, str]:
+def poll_one(account: ConnectedAccount, run_id: int | None = None) -> tuple[bool, str]:
     """(succeeded, summary); errors are recorded on the account, never raised to the queue."""
     try:
-        summary = poll_account(account)
+        summary = poll_account(account, run_id=run_id)
     except AuthExpired as exc:
         account.mark_needs_reauth(reauth_message(exc))
         return False, f"Hevy account {account.pk}: {reauth_message(exc)}"
@@ -58,7 +58,7 @@ def sync_now(account_id: int, run_id: int) -> str:
     """The dashboard's "Sync now": poll the events feed at once, reporting into the run."""
     account = ConnectedAccount.objects.get(pk=account_id)
     run = SyncRun.objects.get(pk=run_id)
-    succeeded, summary = poll_one(account)
+    succeeded, summary = poll_one(account, run.pk)
     run.finish(error="" if succeeded else summary)
     return summary
 

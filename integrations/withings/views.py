@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fitsync import account_meta, unreadable
+from fitsync import account_meta, deliveries, unreadable
 from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
@@ -48,6 +48,7 @@ def connect(request):
         "notification_url": subscriptions.shown_url(),
         "items": SyncItem.objects.filter(account=account).order_by("-occurred_at")[:10] if account else [],
         "days": MANUAL_SYNC_DAYS,
+        "deliveries": deliveries.recent(request.user, Provider.WITHINGS) if account else [],
     }
     return render(request, "withings/account_connect.html", context)
 
