@@ -10,12 +10,12 @@ never send the same message, and a failed send is released to be tried on the ne
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import apprise
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -25,6 +25,8 @@ from .models import AlertSettings, AlertState
 log = logging.getLogger("fitsync.alerts")
 SEND_TIMEOUT_SECONDS = 10
 WEB_CHECK_EVERY_SECONDS = 60
+_web_check_lock = threading.Lock()
+_last_web_check: float | None = None
 
 
 @dataclass
@@ -144,10 +146,22 @@ def check_worker_soon() -> None:
     """From the web process, at most once a minute: tell users the worker went silent (or came back).
     Never raises: the page that calls it answers the same whatever happens here."""
     try:
-        if cache.add("fitsync:alerts:web-check", 1, WEB_CHECK_EVERY_SECONDS) and AlertSettings.objects.exists():
+        if web_check_due() and AlertSettings.objects.exists():
             threading.Thread(target=check_worker_in_thread, name="fitsync-alerts", daemon=True).start()
     except Exception:
         log.exception("could not start the worker check")
+
+
+def web_check_due() -> bool:
+    """True at most once a minute per process, asking nothing of the database or the cache (the overview
+    and /health call this on every request). Several processes may each check: sends are claimed anyway."""
+    global _last_web_check
+    with _web_check_lock:
+        now = time.monotonic()
+        if _last_web_check is not None and now - _last_web_check < WEB_CHECK_EVERY_SECONDS:
+            return False
+        _last_web_check = now
+        return True
 
 
 def check_worker_in_thread() -> None:

@@ -78,3 +78,9 @@ def alert_receiver():
     with SandboxServer({"alerts": receiver}) as server:
         receiver.apprise_url = server.url_for("alerts").replace("http://", "json://") + "/"
         yield receiver
+
+
+@pytest.fixture(autouse=True)
+def _fresh_web_alert_check(monkeypatch):
+    """The web process checks the worker once a minute per process: every test starts with it due."""
+    monkeypatch.setattr("fitsync.alerts._last_web_check", None)
