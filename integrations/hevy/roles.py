@@ -1,10 +1,14 @@
-"""Hevy as a source: workouts, fetched one by one when a webhook or the events feed names them."""
+"""Hevy as a source: workouts, fetched one by one when a webhook or the events feed names them, or a
+whole history page by page for an import."""
+
+from django.conf import settings
 
 from fitsync.records import Workout
 from fitsync.roles import Described, Source
 
 from .auth import api_key_of
-from .client import HevyClient
+from .client import MAX_PAGE_SIZE, HevyClient
+from .history import read_history
 from .mapping import snapshot_of
 
 
@@ -17,6 +21,16 @@ class Workouts(Source):
 
     def describe(self, workout: Workout) -> Described:
         return Described(workout.title, workout.start, snapshot_of(workout))
+
+    def history(self, account, since, until, *, max_pages=None, page_size=None):
+        return read_history(
+            HevyClient(api_key_of(account)),
+            page_size=page_size or MAX_PAGE_SIZE,
+            max_pages=max_pages,
+            since=since,
+            until=until,
+            concurrency=settings.HEVY_BACKFILL_CONCURRENCY,
+        )
 
 
 WORKOUTS = Workouts()

@@ -13,6 +13,7 @@ from fitsync.sync import reauth_message
 from .events import poll_account
 
 log = logging.getLogger("fitsync.hevy")
+HISTORY_ROUTE = "hevy_intervals"  # the route the history import writes through
 FEED_FAILURES = "events_feed_failures"  # in ConnectedAccount.meta: {"count": n, "since": first failure}
 
 
@@ -63,14 +64,15 @@ def sync_now(account_id: int, run_id: int) -> str:
 
 
 def backfill(account_id: int, run_id: int) -> str:
-    """The dashboard's history import: the same backfill as `manage.py backfill_hevy`."""
-    from fitsync.pipelines.hevy_to_intervals_backfill import BackfillError, BackfillOptions, backfill
+    """The dashboard's history import: the same import as `manage.py backfill_hevy`."""
+    from fitsync.imports import ImportBlocked, ImportOptions, import_history
+    from fitsync.routes import route_for
 
     account = ConnectedAccount.objects.get(pk=account_id)
     run = SyncRun.objects.get(pk=run_id)
     try:
-        report = backfill(account, BackfillOptions(), run=run)
-    except (BackfillError, UpstreamError) as exc:
+        report = import_history(route_for(HISTORY_ROUTE), account, ImportOptions(), run=run)
+    except (ImportBlocked, UpstreamError) as exc:
         run.finish(error=str(exc))
         return f"backfill failed: {exc}"
     run.finish(error="; ".join(report.errors[:5]))
@@ -80,9 +82,8 @@ def backfill(account_id: int, run_id: int) -> str:
 def start_backfill(account: ConnectedAccount) -> tuple[SyncRun, bool]:
     """Create the run and queue the task, unless a backfill of this account is still running."""
     from fitsync.dashboard.actions import start_once
-    from fitsync.pipelines.hevy_to_intervals_backfill import ROUTE
 
     def queue(run: SyncRun) -> None:
         jobs.send("integrations.hevy.tasks.backfill", account.pk, run.pk, name=f"hevy backfill {account.pk}")
 
-    return start_once(SyncRun.Trigger.BACKFILL, account, ROUTE, queue)
+    return start_once(SyncRun.Trigger.BACKFILL, account, HISTORY_ROUTE, queue)
