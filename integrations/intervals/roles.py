@@ -4,7 +4,6 @@ Once its id is known an activity is changed by id; before creating, a copy with 
 looked for and adopted (`writes.py`), so a retry, replay or re-import never duplicates it.
 """
 
-import functools
 import logging
 from datetime import date, datetime
 
@@ -15,7 +14,7 @@ from fitsync.roles import Destination, SyncContext, SyncResult
 from fitsync.sync import crash_point
 
 from . import auth
-from .bulk import write_many
+from .bulk import BulkWriter
 from .mapping import content_hash
 from .writes import delete_extra_copies, remove_workout, save_activity
 
@@ -64,7 +63,7 @@ class Activities(Destination):
         return settings.INTERVALS_BULK_BATCH_SIZE
 
     def bulk_writer(self, account):
-        return functools.partial(write_many, auth.client_for(account))
+        return BulkWriter(auth.client_for(account))
 
     def discard_copy(self, account, activity_id: str, keep: str) -> None:
         log.warning("Workout copy %s was created while %s already held it: deleting %s", activity_id, keep, activity_id)
