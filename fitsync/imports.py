@@ -288,7 +288,8 @@ class Importer:
         an error; the destination's: what was not written counts as failed."""
         account = self.account_of(exc)
         account.mark_needs_reauth(reauth_message(exc))
-        if account == self.account:
+        if account == self.account:  # what was read is written first, so the next import starts past it
+            self.send()
             self.finish(wait_all=True)
             raise ImportBlocked(reauth_message(exc)) from exc
         self.report.errors.append(f"Stopped: {reauth_message(exc)}")

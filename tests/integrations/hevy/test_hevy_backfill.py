@@ -8,8 +8,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from fitsync.models import ConnectedAccount, SyncItem, SyncRun
 from fitsync import throttle
+from fitsync.models import ConnectedAccount, SyncItem, SyncRun
 from integrations.hevy import tasks
 from sandbox.intervals import IntervalsFake
 
