@@ -14,7 +14,7 @@ failure again, so there is no other retry here.
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
 from fitsync.records import Workout
@@ -24,6 +24,7 @@ from fitsync.throttle import retried
 from .client import MAX_PAGE_SIZE, HevyClient, WorkoutPage
 
 READ_AHEAD = 2  # pages read ahead per reader, beyond the one each is reading
+SLOW_START = 2  # pages in flight at first
 
 
 def read_history(
@@ -103,15 +104,28 @@ class Window:
 
 
 def in_order(read: Callable, numbers: Iterable[int], concurrency: int) -> Iterator:
-    """read(n) for each n, `concurrency` at a time, yielded in order; at most a few read ahead."""
+    """read(n) for each n, yielded in order. Pages in flight start at a few and grow by one for every
+    two pages read, up to `concurrency` (more would only claim the pacer's slots far ahead while it
+    is still probing, and burst when it speeds up); at most a few are read ahead of the consumer."""
     numbers = iter(numbers)
     workers = max(1, concurrency)
+    most, handed = workers * (1 + READ_AHEAD), 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = deque(pool.submit(read, n) for n in _take(numbers, workers * (1 + READ_AHEAD)))
+        pending: deque[Future] = deque()
         try:
-            while pending:
-                yield pending.popleft().result()
-                pending.extend(pool.submit(read, n) for n in _take(numbers, 1))
+            while True:
+                running = [future for future in pending if not future.done()]
+                finished = handed + len(pending) - len(running)
+                allowed = min(workers, SLOW_START + finished // 2)
+                room = min(most - len(pending), allowed - len(running))
+                pending.extend(pool.submit(read, n) for n in _take(numbers, room))
+                if not pending:
+                    return
+                if pending[0].done():
+                    handed += 1
+                    yield pending.popleft().result()
+                else:
+                    wait(running or pending, return_when=FIRST_COMPLETED)  # back at once if one finished meanwhile
         finally:
             for future in pending:
                 future.cancel()
