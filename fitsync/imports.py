@@ -22,7 +22,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .errors import AuthExpired, UpstreamError
+from .errors import AuthExpired, UpstreamError, provider_label
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncItem, SyncRun
 from .roles import Described, Failed, PlannedWrite, SyncContext, SyncResult
 from .routes import Route
@@ -93,7 +93,7 @@ def import_history(
 
 
 def destination_of(route: Route, account: ConnectedAccount) -> ConnectedAccount:
-    label = route.label.split(" → ")[-1]
+    label = provider_label(route.destination_provider)
     found = ConnectedAccount.objects.filter(owner_id=account.owner_id, provider=route.destination_provider).first()
     if found is None:
         raise ImportBlocked(f"Connect {label} first: the import writes there.")

@@ -234,7 +234,8 @@ def retried(call: Callable[..., T], *args, attempts: int = 5) -> T:
     """`call(*args)` for a caller that cannot come back later (an import): retried on a 429 and on
     other transient failures. A 429 is sent again at once: the pacer the call went through already
     holds it (and every caller) for the Retry-After or its own doubling pause, so there is no second
-    backoff. Another transient failure waits the pacer's doubling pause."""
+    backoff (with pacing off, as in unit tests, it goes again at once). Another transient failure waits
+    the pacer's doubling pause."""
     rate_limited = transient = 0
     while True:
         try:
