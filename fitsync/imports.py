@@ -104,7 +104,7 @@ def destination_of(route: Route, account: ConnectedAccount) -> ConnectedAccount:
 
 class Importer:
     def __init__(self, route: Route, account: ConnectedAccount, options: ImportOptions, progress: Progress, run):
-        self.route, self.account, self.options, self.progress, self.run_ = route, account, options, progress, run
+        self.route, self.account, self.options, self.progress, self.sync_run = route, account, options, progress, run
         self.source, self.destination = route.source_role, route.destination_role
         self.destination_account = destination_of(route, account)
         self.report = ImportReport()
@@ -169,8 +169,8 @@ class Importer:
                 self.send()
         self.remaining = page.remaining
         self.set_total()
-        if self.run_ is not None and unchanged:
-            self.run_.bump(skipped=unchanged)
+        if self.sync_run is not None and unchanged:
+            self.sync_run.bump(skipped=unchanged)
         self.finish(wait_all=False)
 
     def items(self, source_ids: list[str]) -> dict[str, SyncItem]:
@@ -191,8 +191,8 @@ class Importer:
             total = min(total, self.options.limit)
         if total != self.report.total:
             self.report.total = total
-            if self.run_ is not None:
-                SyncRun.objects.filter(pk=self.run_.pk).update(total=total)
+            if self.sync_run is not None:
+                SyncRun.objects.filter(pk=self.sync_run.pk).update(total=total)
 
     # --- writing -----------------------------------------------------------------------------
     def send(self) -> None:
@@ -279,8 +279,8 @@ class Importer:
         self.report.updated += counts["updated"]
         self.report.failed += counts["failed"]
         self.report.done += len(batch)
-        if self.run_ is not None:
-            self.run_.bump(**counts, done=len(batch))
+        if self.sync_run is not None:
+            self.sync_run.bump(**counts, done=len(batch))
         self.progress(self.report)
 
     def stop(self, exc: AuthExpired) -> None:
