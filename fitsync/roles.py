@@ -40,6 +40,33 @@ class SyncResult:
 
 
 @dataclass
+class Failed:
+    """A write that did not happen, and why (shown on the dashboard and by the import)."""
+
+    message: str
+
+
+@dataclass
+class Page:
+    """A page of a source's history: its records, oldest first, and how many may still come after it
+    (an upper bound for a progress bar; None when the source cannot tell)."""
+
+    records: list
+    remaining: int | None = None
+
+
+@dataclass
+class PlannedWrite:
+    """One record an import writes: the mapped payload and the destination id its item names, if any."""
+
+    source_id: str
+    record: Any
+    payload: Any
+    described: "Described"
+    known_id: str = ""
+
+
+@dataclass
 class Described:
     """What the dashboard shows of a record before it is written: its title, time and snapshot."""
 
@@ -76,8 +103,11 @@ class Source:
         """Why this record must not be synced (an ambiguous weigh-in, say), or "" to sync it."""
         return ""
 
-    def history(self, account, since: datetime | None, until: datetime | None) -> Iterator[list]:
-        """The account's records in the window, a page at a time, for imports."""
+    def history(
+        self, account, since: datetime | None, until: datetime | None, *, max_pages=None, page_size=None
+    ) -> Iterator[Page]:
+        """The account's records in [since, until), a `Page` at a time, oldest first, for imports
+        (`fitsync/imports.py`); from the newest `max_pages` pages of `page_size` records when given."""
         raise NotImplementedError
 
 
@@ -94,6 +124,10 @@ class Destination:
         """Where people can see the copy this item made, for the dashboard; "" when there is no such page."""
         return ""
 
+    def unchanged(self, item, payload) -> bool:
+        """True when the item's copy at the destination already holds this payload (nothing to write)."""
+        return False
+
     def write(self, context, payload):
         """Create or update the destination's copy of the item: a `fitsync.sync.SyncResult`. Idempotent:
         a retry, a replay or a lost database never makes a second copy."""
@@ -103,5 +137,10 @@ class Destination:
         """Remove the copy this item made, if any: a `SyncResult` (skipped when there was none)."""
         raise NotImplementedError
 
-    # Optional: write_many(account, writes: list[PlannedWrite]) -> list[Outcome], for imports in bulk.
-    write_many = None
+    # Optional, for imports in bulk: bulk_writer(account) -> write_many, a function taking a list of
+    # `PlannedWrite`s (`batch_size` at most) and returning {source_id: SyncResult | Failed}. It is made in
+    # the caller's thread and called from a few threads at once, so it touches the network only, never the
+    # database. It raises AuthExpired; every other error is a Failed value. With it, discard_copy(account,
+    # destination_id, keep) removes a copy a batch created while a job wrote the same record.
+    bulk_writer = None
+    batch_size = 100

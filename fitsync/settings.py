@@ -278,7 +278,7 @@ HEVY_EVENTS_POLL_MINUTES = env.int("HEVY_EVENTS_POLL_MINUTES", default=15)
 # Hevy publishes no rate limit (but answers 429): one pacer for the instance starts slowly and adapts
 # (fitsync/throttle.py); this is the most it ever sends. The backfill keeps this many page reads in flight.
 HEVY_REQUESTS_PER_SECOND = env.float("HEVY_REQUESTS_PER_SECOND", default=100.0)
-HEVY_BACKFILL_CONCURRENCY = env.int("HEVY_BACKFILL_CONCURRENCY", default=6)
+HEVY_BACKFILL_CONCURRENCY = env.int("HEVY_BACKFILL_CONCURRENCY", default=12)
 
 # --- Intervals.icu ---------------------------------------------------------------------------
 INTERVALS_API_URL = env.str("INTERVALS_API_URL", default="https://intervals.icu").rstrip("/")

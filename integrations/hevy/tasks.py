@@ -15,6 +15,7 @@ from .account_meta import FeedFailures, HevyMeta
 from .events import poll_account
 
 log = logging.getLogger("fitsync.hevy")
+HISTORY_ROUTE = "hevy_intervals"  # the route the history import writes through
 
 
 def poll_events() -> str:
@@ -64,14 +65,15 @@ def sync_now(account_id: int, run_id: int) -> str:
 
 
 def backfill(account_id: int, run_id: int) -> str:
-    """The dashboard's history import: the same backfill as `manage.py backfill_hevy`."""
-    from fitsync.pipelines.hevy_to_intervals_backfill import BackfillError, BackfillOptions, backfill
+    """The dashboard's history import: the same import as `manage.py backfill_hevy`."""
+    from fitsync.imports import ImportBlocked, ImportOptions, import_history
+    from fitsync.routes import route_for
 
     account = ConnectedAccount.objects.get(pk=account_id)
     run = SyncRun.objects.get(pk=run_id)
     try:
-        report = backfill(account, BackfillOptions(), run=run)
-    except (BackfillError, UpstreamError) as exc:
+        report = import_history(route_for(HISTORY_ROUTE), account, ImportOptions(), run=run)
+    except (ImportBlocked, UpstreamError) as exc:
         run.finish(error=str(exc))
         return f"backfill failed: {exc}"
     run.finish(error="; ".join(report.errors[:5]))
@@ -81,9 +83,8 @@ def backfill(account_id: int, run_id: int) -> str:
 def start_backfill(account: ConnectedAccount) -> tuple[SyncRun, bool]:
     """Create the run and queue the task, unless a backfill of this account is still running."""
     from fitsync.dashboard.actions import start_once
-    from fitsync.pipelines.hevy_to_intervals_backfill import ROUTE
 
     def queue(run: SyncRun) -> None:
         jobs.send("integrations.hevy.tasks.backfill", account.pk, run.pk, name=f"hevy backfill {account.pk}")
 
-    return start_once(SyncRun.Trigger.BACKFILL, account, ROUTE, queue)
+    return start_once(SyncRun.Trigger.BACKFILL, account, HISTORY_ROUTE, queue)
