@@ -7,6 +7,10 @@ back before it (no page is started past that one), then handed over oldest first
 pages are in flight at any time, and a slow one holds up no other; pages are handed over in order,
 and at most a few are read ahead of the consumer.
 
+A workout saved (or deleted) during the read shifts every older one by a place, so the one at the edge
+of a page already read could be missed: when the count of workouts at the end differs from the one the
+pages showed, the pages are read once more, and only workouts not handed over yet come out.
+
 Every request goes through the client's pacer; `fitsync.throttle.retried` sends a 429 or a transient
 failure again, so there is no other retry here.
 """
@@ -25,6 +29,7 @@ from .client import MAX_PAGE_SIZE, HevyClient, WorkoutPage
 
 READ_AHEAD = 2  # pages read ahead per reader, beyond the one each is reading
 SLOW_START = 2  # pages in flight at first
+PASSES = 3  # reads of the whole history at most, while workouts keep arriving during the read
 
 
 def read_history(
@@ -37,14 +42,33 @@ def read_history(
     concurrency: int = 4,
 ) -> Iterator[Page]:
     """The workouts in [since, until) from at most `max_pages` pages (the newest ones), oldest first."""
+    window = Window(since, until, page_size)
+    for _ in range(PASSES):
+        held = yield from read_pass(client, window, page_size, max_pages, concurrency)
+        if held is None or retried(client.workout_count) == held:
+            return
+
+
+def read_pass(client: HevyClient, window: "Window", page_size: int, max_pages: int | None, concurrency: int):
+    """One read of the pages; returns how many workouts they held, or None when this read cannot tell."""
     first = retried(client.workouts_page, 1, page_size)
     last = first.page_count if max_pages is None else min(first.page_count, max_pages)
-    window = Window(since, until, page_size)
-    if since:
-        yield from window.pages_oldest_first(newest_first_until(client, first, last, since, page_size, concurrency))
-        return
+    if window.since:
+        yield from window.pages_oldest_first(
+            newest_first_until(client, first, last, window.since, page_size, concurrency)
+        )
+        return None
+    held = [len(first.workouts) if first.page_count <= 1 else None]
+
+    def counted(pages: Iterable[WorkoutPage]) -> Iterator[WorkoutPage]:
+        for page in pages:
+            if page.page == first.page_count:  # the oldest page: the total follows from it
+                held[0] = (page.page - 1) * page_size + len(page.workouts)
+            yield page
+
     older = in_order(lambda number: retried(client.workouts_page, number, page_size), range(last, 1, -1), concurrency)
-    yield from window.pages_oldest_first([first], older, last)
+    yield from window.pages_oldest_first([first], counted(older), last)
+    return held[0] if last == first.page_count else None
 
 
 def newest_first_until(

@@ -4,6 +4,8 @@ Every test runs with the Intervals.icu bulk upload upserting on external_id and 
 """
 
 import io
+import random
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,10 +14,12 @@ from fitsync import throttle
 from fitsync.models import ConnectedAccount, SyncItem, SyncRun
 from integrations.hevy import tasks
 from sandbox.intervals import IntervalsFake
+from sandbox.workouts import generate_workouts
 
 from .conftest import ATHLETE, HEVY_KEY, INTERVALS_KEY
 
 pytestmark = pytest.mark.django_db
+LATER = datetime(2024, 11, 1, tzinfo=UTC)  # after every workout of `history`
 
 
 @pytest.fixture(params=["bulk_upserts", "bulk_creates"])
@@ -332,3 +336,23 @@ def test_a_workout_a_job_wrote_meanwhile_keeps_the_jobs_activity(upstreams, acco
     assert backfill()[2] == 0
     assert sorted(a["external_id"] for a in intervals.activities(ATHLETE)) == sorted(w["id"] for w in history)
     assert SyncItem.objects.get(source_id=oldest["id"]).destination_id == written_by_job["id"]
+
+
+def test_a_workout_saved_during_the_read_shifts_no_workout_out(upstreams, accounts, history, hevy, intervals, settings):
+    """Pages are read oldest first: a workout saved meanwhile pushes the edge of every newer page onto an
+    older one already read. The count at the end tells, and a second read picks up what moved."""
+    settings.HEVY_BACKFILL_CONCURRENCY = 1
+    saved = []
+
+    def save_one_while_reading(handler):
+        def handle(request, **params):
+            if int(request.query.get("page") or 1) == 3 and not saved:
+                saved.extend(hevy.add_workouts(HEVY_KEY, generate_workouts(1, rng=random.Random(9), end=LATER)))
+            return handler(request, **params)
+
+        return handle
+
+    hevy.routes = [(m, p, save_one_while_reading(h) if p.pattern == "^/v1/workouts$" else h) for m, p, h in hevy.routes]
+    assert backfill()[2] == 0
+    ids = [a["external_id"] for a in intervals.activities(ATHLETE)]
+    assert sorted(ids) == sorted(w["id"] for w in [*history, *saved]) and len(set(ids)) == 41
