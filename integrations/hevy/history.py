@@ -43,32 +43,38 @@ def read_history(
 ) -> Iterator[Page]:
     """The workouts in [since, until) from at most `max_pages` pages (the newest ones), oldest first."""
     window = Window(since, until, page_size)
-    for _ in range(PASSES):
-        held = yield from read_pass(client, window, page_size, max_pages, concurrency)
-        if held is None or retried(client.workout_count) == held:
-            return
+    with ThreadPoolExecutor(max_workers=1) as counter:
+        for _ in range(PASSES):
+            held, count = yield from read_pass(client, window, page_size, max_pages, concurrency, counter)
+            if held is None or count.result() == held:
+                return
 
 
-def read_pass(client: HevyClient, window: "Window", page_size: int, max_pages: int | None, concurrency: int):
-    """One read of the pages; returns how many workouts they held, or None when this read cannot tell."""
+def read_pass(client: HevyClient, window: "Window", page_size: int, max_pages: int | None, concurrency: int, counter):
+    """One read of the pages: (how many workouts they held, or None when this read cannot tell; the count
+    Hevy gave once every page was read, asked for while the last pages are still being handed over)."""
     first = retried(client.workouts_page, 1, page_size)
     last = first.page_count if max_pages is None else min(first.page_count, max_pages)
     if window.since:
         yield from window.pages_oldest_first(
             newest_first_until(client, first, last, window.since, page_size, concurrency)
         )
-        return None
+        return None, None
     held = [len(first.workouts) if first.page_count <= 1 else None]
+    count: list[Future] = []
 
     def counted(pages: Iterable[WorkoutPage]) -> Iterator[WorkoutPage]:
         for page in pages:
             if page.page == first.page_count:  # the oldest page: the total follows from it
                 held[0] = (page.page - 1) * page_size + len(page.workouts)
             yield page
+        count.append(counter.submit(retried, client.workout_count))  # every page is read by now
 
     older = in_order(lambda number: retried(client.workouts_page, number, page_size), range(last, 1, -1), concurrency)
     yield from window.pages_oldest_first([first], counted(older), last)
-    return held[0] if last == first.page_count else None
+    if last != first.page_count:
+        return None, None
+    return held[0], count[0] if count else counter.submit(retried, client.workout_count)
 
 
 def newest_first_until(
