@@ -48,8 +48,18 @@ class Described:
     snapshot: dict
 
 
-class Source:
+class ServiceRole:
+    """What both roles share: the dashboard's "Disconnect" asks each role of the service to let go."""
+
     provider: str = ""
+    disconnect_note: str = ""  # what else disconnecting undoes, for the confirmation page
+
+    def disconnect(self, account) -> None:
+        """Undo at the service what connecting set up (a notification subscription, say), before fitsync
+        wipes the account's tokens; raise only `fitsync.errors` (the wipe goes ahead anyway)."""
+
+
+class Source(ServiceRole):
     noun: str = "item"  # what one record is called on the dashboard: "workout", "measurement"
     heading: str = "Items"  # the dashboard's list of a route's items: "Workouts", "Weights"
     title_label: str = "Item"  # the list's first column, the item's title: "Workout", "Measured"
@@ -75,9 +85,15 @@ class Source:
         """The account's records in the window, a page at a time, for imports."""
         raise NotImplementedError
 
+    def webhook_is_set(self, account) -> bool:
+        """Whether the service delivers changes to fitsync on its own (the overview's first-run checklist).
+        By default: a delivery has arrived, which proves the webhook is configured."""
+        from .models import InboundEvent
 
-class Destination:
-    provider: str = ""
+        return InboundEvent.objects.filter(account=account).exists()
+
+
+class Destination(ServiceRole):
     # Safety cap: at most this many uploads per run of new data (None: no cap). The rest wait, held.
     max_uploads_per_run: int | None = None
 

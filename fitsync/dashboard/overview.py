@@ -5,9 +5,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from ..models import ConnectedAccount, SyncRun
+from ..models import ConnectedAccount, RoutePause, SyncRun
 from ..routes import ROUTES
-from . import actions, status
+from . import actions, checklist, status
 
 RECENT_RUNS = 5
 
@@ -16,8 +16,12 @@ RECENT_RUNS = 5
 def overview(request):
     cards = status.service_cards(request.user)
     panels = status.route_panels(cards, status.item_counts(cards))
+    paused = set(RoutePause.objects.filter(owner=request.user).values_list("route", flat=True))
+    for panel in panels:
+        panel.paused = panel.name in paused
     runs = SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS]
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
+    context["checklist_route"], context["checklist"] = checklist.checklist(request.user, cards)
     return render(request, "fitsync/overview.html", context)
 
 

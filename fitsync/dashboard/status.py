@@ -74,7 +74,7 @@ def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
         text = account.status_message or f"{label} rejected fitsync's credentials."
         return Advice(text, f"Reconnect {label}", url)
     if account.status == AccountStatus.DISABLED:
-        return Advice(f"Syncing with {label} is turned off.", f"Open {label} settings", url)
+        return Advice(account.status_message or f"{label} is disconnected.", f"Connect {label} again", url)
     recent_error = account.last_error and (
         not account.last_success_at or account.last_error_at > account.last_success_at
     )
@@ -123,6 +123,7 @@ class RoutePanel:
     sync_now_task: str
     counts: dict = field(default_factory=dict)
     last_item_at: datetime | None = None
+    paused: bool = False  # the user paused the route: its items wait
 
     @property
     def can_sync_now(self) -> bool:

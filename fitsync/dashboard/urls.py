@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from ..routes import ROUTES
-from . import chart_views, items, overview, runs
+from . import chart_views, controls, export, items, overview, runs
 
 
 class RouteList:
@@ -34,5 +34,9 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.run_detail, name="run"),
     path("runs/<int:pk>/progress/", runs.run_progress, name="run_progress"),
     path("charts/", chart_views.chart_page, name="charts"),
+    path("services/<str:provider>/disconnect/", controls.disconnect_service, name="disconnect"),
+    path("routes/<str:route>/pause/", controls.pause_route, name="pause_route"),
+    path("routes/<str:route>/resume/", controls.resume_route, name="resume_route"),
+    path("<route_list:route>/export.csv", export.export_csv, name="export"),
     path("<route_list:route>/", items.item_list, name="items"),
 ]
