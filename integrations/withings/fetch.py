@@ -82,9 +82,14 @@ def fetch_new(account: ConnectedAccount, run: SyncRun) -> dict:
 
 
 def fetch_window(account: ConnectedAccount, run: SyncRun, days: int, *, lift_cap: bool = False) -> dict:
-    """Weigh-ins measured in the last `days` days (a manual sync or backfill)."""
+    """Weigh-ins measured in the last `days` days (a manual sync)."""
     end = int(time.time())
-    fetched = read_all_pages(account, startdate=end - days * 86400, enddate=end)
+    return fetch_range(account, run, end - days * 86400, end, lift_cap=lift_cap)
+
+
+def fetch_range(account: ConnectedAccount, run: SyncRun, start: int, end: int, *, lift_cap: bool = False) -> dict:
+    """Weigh-ins measured between two epoch seconds (a history import, or a window): a bulk run."""
+    fetched = read_all_pages(account, startdate=start, enddate=end)
     return _ingest(account, fetched, run, lift_cap=lift_cap)
 
 
