@@ -32,7 +32,8 @@ def test_a_paused_route_writes_nothing_until_resumed(logged_in, make_account, ga
     assert logged_in.post(f"/routes/{ROUTE}/pause/").status_code == 302
     overview = logged_in.get("/").content.decode()
     assert (
-        '<span class="badge status-paused">Paused</span>' in overview and "Resume Withings → Garmin Connect" in overview
+        '<span class="badge status-paused">Paused</span>' in overview
+        and 'Resume<span class="visually-hidden"> Withings → Garmin Connect</span>' in overview
     )
 
     run = sync.start_run(SyncRun.Trigger.WEBHOOK, account=withings, route=ROUTE)

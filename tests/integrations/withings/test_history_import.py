@@ -76,4 +76,4 @@ def test_disconnect_asks_first_then_revokes_the_subscription_wipes_tokens_and_ke
     assert account.status == AccountStatus.DISABLED and account.webhook_digest == ""
     assert SyncItem.objects.filter(source_id="g1").exists()  # the history stays
     overview = logged_in.get("/").content.decode()
-    assert "Disconnected" in overview and "Disconnect Withings</button>" not in overview
+    assert "Disconnected" in overview and "/services/withings/disconnect/" not in overview
