@@ -8,7 +8,16 @@ from django_q.admin import ScheduleAdmin
 from django_q.models import Schedule
 
 from .dashboard import actions
-from .models import ConnectedAccount, Credential, Heartbeat, InboundEvent, SyncAttempt, SyncItem, SyncRun
+from .models import (
+    ConnectedAccount,
+    Credential,
+    Heartbeat,
+    InboundEvent,
+    RoutePause,
+    SyncAttempt,
+    SyncItem,
+    SyncRun,
+)
 
 SHOWN_SECRETS = ("api_key", "access_token", "refresh_token", "session_blob", "webhook_secret")
 
@@ -156,6 +165,12 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_select_related = ("account__owner",)
     search_fields = ("error", "route")
     date_hierarchy = "started_at"
+
+
+@admin.register(RoutePause)
+class RoutePauseAdmin(admin.ModelAdmin):
+    list_display = ("owner", "route", "paused_at")
+    list_filter = ("route",)
 
 
 @admin.register(Heartbeat)

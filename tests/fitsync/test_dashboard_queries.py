@@ -51,4 +51,6 @@ def test_it_runs_the_same_few_queries_at_10_and_at_1000_items(logged_in, user, m
     seed(user, accounts, 990, start=10)
     at_1000 = queries_per_page(logged_in)
     assert at_10 == at_1000
-    assert max(at_1000.values()) <= 10, at_1000  # the overview also counts schedules set aside
+    # The overview also counts schedules set aside, reads paused routes and its first-run checklist
+    # (finished imports, and whether the route's source has delivered).
+    assert max(at_1000.values()) <= 13, at_1000
