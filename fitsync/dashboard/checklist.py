@@ -30,12 +30,17 @@ def steps_for(route: Route, cards: dict[str, ServiceCard], imported: set[str]) -
     source, destination = cards[route.source_provider], cards[route.destination_provider]
     webhook_ok = is_connected(source) and route.source_role.webhook_is_set(source.account)
     return [
-        Step(f"Connect a source: {source.label}", is_connected(source), source.connect_url, f"Connect {source.label}"),
+        Step(
+            f"Connect a source: {source.label}",
+            is_connected(source),
+            source.connect_url,
+            f"Connect on the {source.label} page",
+        ),
         Step(
             f"Connect a destination: {destination.label}",
             is_connected(destination),
             destination.connect_url,
-            f"Connect {destination.label}",
+            f"Connect on the {destination.label} page",
         ),
         Step(
             f"Let {source.label} send new data at once (webhook or notifications)",

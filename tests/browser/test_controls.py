@@ -39,7 +39,7 @@ def test_it_pauses_a_route_disconnects_a_service_and_exports(page, shot, log_in,
     log_in()
     checklist = page.get_by_role("region", name="Getting started: Hevy → Intervals.icu")
     expect(checklist).to_be_visible()
-    expect(checklist.get_by_role("link", name="Connect Intervals.icu")).to_be_visible()
+    expect(checklist.get_by_role("link", name="Connect on the Intervals.icu page")).to_be_visible()
     shot("1-checklist")
 
     page.get_by_role("button", name="Pause Withings → Garmin Connect").click()

@@ -69,7 +69,7 @@ def test_the_checklist_ticks_off_step_by_step_and_disappears(logged_in, make_acc
     withings = make_account("withings")
     html = logged_in.get("/").content.decode()
     assert "Getting started: Withings → Garmin Connect" in html and done_steps(html) == 1
-    assert '<a href="/garmin/">Connect Garmin Connect</a>' in html
+    assert '<a href="/garmin/">Connect on the Garmin Connect page</a>' in html
 
     make_account("garmin")
     assert done_steps(logged_in.get("/").content.decode()) == 2
