@@ -23,9 +23,14 @@ def disconnect_service(request, provider: str):
         raise Http404("No connected account for this service")
     label = provider_label(provider)
     if not is_confirmed(request):
-        consequence = (
-            f"fitsync deletes the {label} keys and tokens it stores. {disconnect_note(provider)} Your sync "
-            f"history stays; items for {label} wait until you connect it again."
+        consequence = " ".join(
+            part
+            for part in (
+                f"fitsync deletes the {label} keys and tokens it stores.",
+                disconnect_note(provider),
+                f"Your sync history stays; items for {label} wait until you connect it again.",
+            )
+            if part
         )
         return ask(
             request, Question(f"Disconnect {label}?", consequence, f"Disconnect {label}", reverse("dashboard:overview"))
