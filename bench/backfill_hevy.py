@@ -42,14 +42,17 @@ SCENARIOS = {
 NOTE = (
     "An earlier version of this section reported 18.6x against a loop that posted one activity per workout "
     "(1,100 requests); the seeds post each page of 10 in one bulk call (200 requests), which is the baseline "
-    "above. Against that loop fitsync was 1.7x faster (6.3 s vs 11.0 s) with its old fixed 25 requests/s "
-    "per process. Where the unlimited run's time goes (cProfile, 2026-11-30): reading the 100 pages takes "
-    "about 2.8 s (the pacer starts at 4 requests/s and doubles every 0.15 s), and only then are the ten "
-    "batches of 100 uploaded, each a listing of its days and one bulk create (about 2.7 s, most of it the "
-    "fake storing 100 activities per call). Overlapping the upload with the reading is the next step; the "
-    "backfill is to run through the engine (issue 15), which is where that belongs. With a limit at Hevy, "
-    "the floor is the pages at the limited rate; fitsync's overhead is the first second of probing, the "
-    "pauses after each 429 and running a little below the limit between probes."
+    "above. Before the import ran through the route (fitsync/imports.py, 2026-12-01) fitsync took 4.7 s "
+    "against 10.9 s for the seeds' loop (2.3x): it read all 100 pages first (about 2.8 s) and only then "
+    "uploaded ten batches, each a listing of its days and one bulk create (about 2.7 s, 20 Intervals.icu "
+    "calls). Now pages are read from the oldest back, up to 12 in flight (growing from 2 as pages come back), "
+    "and each batch of 100 is uploaded as soon as it fills while later pages are read; copies are looked for "
+    "in one listing for the whole import (11 Intervals.icu calls). The run is then bound by reading: the "
+    "pacer starts at 4 requests/s, and every fake request takes about 100 ms (50 ms added, the rest the "
+    "fake's server). Figures vary with the machine's load: the seeds' loop mostly sleeps, fitsync's run "
+    "needs CPU for its readers, mapping and database. With a limit at Hevy, the floor is the pages at the "
+    "limited rate; fitsync's overhead is the first second of probing, the pauses after each 429 and running "
+    "a little below the limit between probes."
 )
 sys.path.insert(0, str(ROOT))
 import harness  # noqa: E402  (bench/harness.py: shared helpers of the benchmarks)

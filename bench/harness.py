@@ -221,8 +221,9 @@ def seed_withings_accounts(fakes: dict, subscribe: bool = True):
     """Withings (tokens from the fake, subscribed to the running web server) and Garmin connected."""
     from django.contrib.auth import get_user_model
 
+    from fitsync import account_meta
     from fitsync.models import ConnectedAccount, Credential
-    from integrations.garmin.login_state import update_meta
+    from integrations.garmin.account_meta import GarminMeta
     from integrations.withings import auth as withings_auth
     from integrations.withings import subscriptions
     from integrations.withings.client import TokenSet
@@ -237,7 +238,7 @@ def seed_withings_accounts(fakes: dict, subscribe: bool = True):
         subscriptions.subscribe(account)
     garmin = ConnectedAccount.objects.create(owner=user, provider="garmin", display_name="garmin")
     Credential.objects.create(account=garmin, session_blob=fakes["garmin"].tokens_for(GARMIN_EMAIL))
-    update_meta(garmin, display_name=GARMIN_EMAIL.split("@")[0], timezone=TIMEZONE)
+    account_meta.write(garmin, GarminMeta, display_name=GARMIN_EMAIL.split("@")[0], timezone=TIMEZONE)
     return account
 
 

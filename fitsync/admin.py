@@ -9,10 +9,15 @@ from django_q.models import Schedule
 
 from .dashboard import actions
 from .models import (
+    AccountEvent,
+    AlertSettings,
+    AlertState,
     ConnectedAccount,
     Credential,
+    Delivery,
     Heartbeat,
     InboundEvent,
+    Profile,
     RoutePause,
     SyncAttempt,
     SyncItem,
@@ -123,6 +128,23 @@ class RequeueActions:
         self.message_user(request, f"{queued} item(s) queued.", messages.SUCCESS)
 
 
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("provider", "received_at", "outcome", "status_code", "reason", "account")
+    list_filter = ("provider", "outcome", "status_code")
+    search_fields = ("reason",)
+    list_select_related = ("account__owner",)
+    raw_id_fields = ("item",)
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    list_display = ("account", "at", "kind", "message")
+    list_filter = ("kind",)
+    search_fields = ("message",)
+    list_select_related = ("account__owner",)
+
+
 @admin.register(SyncItem)
 class SyncItemAdmin(RequeueActions, admin.ModelAdmin):
     list_display = ("title", "route", "source_id", "status", "attempts", "occurred_at", "destination_id", "last_error")
@@ -132,6 +154,7 @@ class SyncItemAdmin(RequeueActions, admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     inlines = (SyncAttemptInline,)
     readonly_fields = ("created_at", "updated_at", "queued_at", "lease_owner", "lease_expires_at")
+    raw_id_fields = ("run",)
 
 
 @admin.register(SyncAttempt)
@@ -173,9 +196,40 @@ class RoutePauseAdmin(admin.ModelAdmin):
     list_filter = ("route",)
 
 
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "time_zone", "weight_unit")
+    search_fields = ("user__username",)
+
+
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at")
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(admin.ModelAdmin):
+    """Whether a user set alert URLs, never the URLs: they carry the services' tokens."""
+
+    list_display = ("owner", "has_urls", "updated_at")
+    exclude = ("apprise_urls",)
+    readonly_fields = ("owner", "has_urls", "updated_at")
+    search_fields = ("owner__username",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("apprise_urls").annotate(urls_are_set=is_set("apprise_urls"))
+
+    @admin.display(boolean=True, description="Alert URLs set")
+    def has_urls(self, obj):
+        return obj.urls_are_set
+
+
+@admin.register(AlertState)
+class AlertStateAdmin(admin.ModelAdmin):
+    list_display = ("owner", "key", "message", "opened_at", "last_sent_at", "reminded_at", "resolved_at")
+    list_filter = ("resolved_at",)
+    list_select_related = ("owner",)
+    search_fields = ("owner__username", "key", "message")
 
 
 class ReadOnlyScheduleAdmin(ScheduleAdmin):

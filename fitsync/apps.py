@@ -6,6 +6,6 @@ class FitsyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import demo_guard, jobs, signals, unreadable  # noqa: F401  (checks; schedules; secrets' errors)
+        from . import demo_guard, jobs, profiles, signals, unreadable  # noqa: F401  (checks; schedules; zones; errors)
 
         jobs.install_scheduler_guard()

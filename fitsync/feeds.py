@@ -25,19 +25,18 @@ def take_in(
 ) -> dict:
     """Upsert and queue an item per record and route; counts of created, updated, unchanged, skipped, held.
 
-    `bulk` is False for the records a notification announced: the safety cap is for bulk runs only. The
-    run's counters move a chunk at a time, so a long history shows its progress."""
+    `bulk` is False for the records a notification announced: the safety cap is for bulk runs only. Every
+    item is tagged with the run; the run's progress (`done`) moves a chunk at a time, so a long history
+    shows how far it got."""
     routes = [(route, _uncapped(route, account, lift_cap, bulk)) for route in routes_from(account.provider)]
     per_route = {route.name: dict.fromkeys(OUTCOMES, 0) for route, _ in routes}
     for start in range(0, len(records), PROGRESS_CHUNK):
         chunk = records[start : start + PROGRESS_CHUNK]
-        before = _sum(per_route)
         for route, uncapped in routes:
-            take_in_route(route, account, chunk, lift_cap, uncapped, per_route[route.name])
-        after = _sum(per_route)
-        run.bump(
-            **{key: after[key] - before[key] for key in ("created", "updated", "skipped", "held")}, done=len(chunk)
-        )
+            take_in_route(route, account, chunk, lift_cap, uncapped, per_route[route.name], run.pk)
+        # The outcomes are counted from the items, which carry the run (`fitsync.run_counts`), once they
+        # settle; the run's own counter says how far the records are stored.
+        run.bump(done=len(chunk))
     return _sum(per_route)
 
 
@@ -50,13 +49,13 @@ def _sum(per_route: dict) -> dict:
 
 
 def take_in_route(
-    route: Route, account: ConnectedAccount, records: list, lift_cap: bool, uncapped: bool, counts: dict
+    route: Route, account: ConnectedAccount, records: list, lift_cap: bool, uncapped: bool, counts: dict, run_id=None
 ) -> dict:
     """Store the records on one route, adding to `counts` (this run's so far: the cap reads them)."""
     for record in records:
         status, note = decide_status(route, record, counts, uncapped)
         with transaction.atomic():
-            counts[store(route, account, record, status, note, lift_cap)] += 1
+            counts[store(route, account, record, status, note, lift_cap, run_id)] += 1
     return counts
 
 
@@ -73,15 +72,15 @@ def decide_status(route: Route, record, counts: dict, uncapped: bool) -> tuple[s
     return ItemStatus.PENDING, ""
 
 
-def store(route: Route, account: ConnectedAccount, record, status: str, note: str, lift_cap: bool) -> str:
-    """Upsert one item (inside a transaction); returns created, updated, unchanged, skipped or held."""
+def store(route: Route, account: ConnectedAccount, record, status: str, note: str, lift_cap: bool, run_id=None) -> str:
+    """Upsert one item for the run (inside a transaction); returns created, updated, unchanged, skipped or held."""
     described = route.source_role.describe(record)
     existing = SyncItem.objects.filter(account=account, route=route.name, source_id=record.source_id).first()
     was_skipped = existing is not None and existing.status == ItemStatus.SKIPPED
     if existing and existing.snapshot == described.snapshot and (not was_skipped or status == ItemStatus.SKIPPED):
         return "unchanged"  # a re-read record (cursor overlap, a second notification) changes nothing
     fields = {"title": described.title[:200], "occurred_at": described.occurred_at, "snapshot": described.snapshot}
-    fields["last_error"] = note
+    fields["last_error"], fields["run_id"] = note, run_id
     if status != ItemStatus.PENDING:
         fields["status"] = status  # pending is upsert's default, and it keeps a running item running
     if lift_cap:

@@ -4,6 +4,7 @@
                         ^                   |  \\--fail--> pending again (will retry) | failed (gave up)
                         |                   \\--release--> pending (waiting for an account, no attempt spent)
                         +--requeue-- synced | skipped | held | failed        any but running --skip--> skipped
+    (new) or any but running --record_imported--> synced | failed    (an import that wrote the item itself)
 
 Every transition is one conditional UPDATE: the row decides, not a read before it, so two workers (or a
 worker and a click) racing for an item cannot both win. `update(status=...)` anywhere else raises.
@@ -60,9 +61,12 @@ class ItemQuerySet(models.QuerySet):
         may claim or record the item in between, and a stale "pending" would break its lease (or a stale
         "running" would set `rerun` on an item that already finished, and the new data would wait for the
         poll). A running item stays running with `rerun` set; a held one stays held unless a status is
-        given (held or skipped, say, by the source's own rules). Call inside a transaction.
+        given (held or skipped, say, by the source's own rules). The item belongs to the run given as
+        `run_id` (its page counts the outcome), or to none: new source data is a new cause. Call inside a
+        transaction.
         """
         now = timezone.now()
+        fields.setdefault("run_id", None)
         given = fields.pop("status", None)
         status = given or ItemStatus.PENDING
         item, created = self.get_or_create(
@@ -133,9 +137,27 @@ class ItemQuerySet(models.QuerySet):
         """Back to pending without spending an attempt: it waits for an account the user has to fix."""
         return self._move(status=ItemStatus.PENDING, last_error=message[:500], lease_owner="", lease_expires_at=None)
 
+    # --- an import, writing in bulk itself (fitsync/imports.py) --------------------------------------
+    def record_imported(self, account_id: int, route: str, outcomes: dict[str, dict]) -> None:
+        """What an import wrote: source id -> the item's fields, a `status` among them (synced or failed).
+
+        The new items go in as one INSERT (an item a webhook created meanwhile keeps its own row, and is
+        settled like the known ones); a known item is settled unless a job holds its lease, which records
+        its own outcome. Call inside a transaction.
+        """
+        mine = self.filter(account_id=account_id, route=route)
+        known = set(mine.filter(source_id__in=list(outcomes)).values_list("source_id", flat=True))
+        fresh = [
+            self.model(account_id=account_id, route=route, source_id=source_id, **fields)
+            for source_id, fields in outcomes.items()
+            if source_id not in known
+        ]
+        self.bulk_create(fresh, ignore_conflicts=True)
+        for source_id in known:
+            mine.filter(source_id=source_id).settle_imported(**outcomes[source_id])
+
     def settle_imported(self, status: str, **fields) -> int:
-        """An import wrote these items itself, in bulk: its outcome, unless a job holds an item's lease
-        (that job records its own)."""
+        """An import wrote these items itself: its outcome, unless a job holds an item's lease."""
         return self.filter(NOT_RUNNING)._move(status=status, **fields)
 
     # --- the user ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ work the same on SQLite and PostgreSQL.
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils import timezone
 from .crypto import EncryptedTextField
 from .item_states import ItemQuerySet, ItemStatus
 from .providers import Provider
+from .zones import is_time_zone
 
 __all__ = ["ItemStatus", "Provider"]  # re-exported: callers import them with the models
 
@@ -35,6 +37,8 @@ class ConnectedAccount(models.Model):
     status = models.CharField(max_length=20, choices=AccountStatus.choices, default=AccountStatus.CONNECTED)
     status_message = models.TextField(blank=True, help_text="What the user has to do, in plain words.")
     last_success_at = models.DateTimeField(null=True, blank=True)
+    # When the source last handed us data: an accepted webhook delivery, a record read, an import's page.
+    last_received_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     # Non-secret per-service data: timezone, subscription state, login cooldown ... declared per service and
@@ -58,15 +62,36 @@ class ConnectedAccount(models.Model):
     def is_connected(self) -> bool:
         return self.status == AccountStatus.CONNECTED
 
-    def mark_success(self) -> None:
-        now = timezone.now()
-        ConnectedAccount.objects.filter(pk=self.pk).update(last_success_at=now, updated_at=now)
-        self.last_success_at = now
+    @property
+    def has_current_problem(self) -> bool:
+        """True while the last error is newer than the last success (or the account must be reconnected);
+        an older one is history."""
+        if self.status == AccountStatus.NEEDS_REAUTH:
+            return True
+        if not self.last_error:
+            return False
+        return not self.last_success_at or not self.last_error_at or self.last_error_at > self.last_success_at
 
-    def mark_error(self, message: str) -> None:
+    def mark_success(self, *, received: bool = False) -> None:
+        """A sync, poll or import worked; `received`: it also brought data from this account's service."""
+        now = timezone.now()
+        fields = {"last_success_at": now, **({"last_received_at": now} if received else {})}
+        ConnectedAccount.objects.filter(pk=self.pk).update(updated_at=now, **fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def mark_received(self) -> None:
+        now = timezone.now()
+        ConnectedAccount.objects.filter(pk=self.pk).update(last_received_at=now)
+        self.last_received_at = now
+
+    def mark_error(self, message: str, *, logged: bool = True) -> None:
+        """`logged=False` when the failure already has its own record (an item's attempt)."""
         now = timezone.now()
         ConnectedAccount.objects.filter(pk=self.pk).update(last_error=message[:500], last_error_at=now, updated_at=now)
         self.last_error, self.last_error_at = message[:500], now
+        if logged:
+            AccountEvent.note(self, AccountEvent.Kind.ERROR, message)
 
     def mark_needs_reauth(self, message: str) -> None:
         """The upstream rejected our credentials: stop using them until the user reconnects."""
@@ -75,6 +100,7 @@ class ConnectedAccount(models.Model):
         ConnectedAccount.objects.filter(pk=self.pk).update(last_error_at=now, updated_at=now, **fields)
         for key, value in fields.items():
             setattr(self, key, value)
+        AccountEvent.note(self, AccountEvent.Kind.NEEDS_REAUTH, message)
 
     def merge_meta(self, **changes) -> dict:
         """Merge `changes` into the stored meta and return it. Jobs and views write different keys of the
@@ -91,6 +117,40 @@ class ConnectedAccount(models.Model):
         ConnectedAccount.objects.filter(pk=self.pk).update(updated_at=timezone.now(), **fields)
         for key, value in fields.items():
             setattr(self, key, value)
+        AccountEvent.note(self, AccountEvent.Kind.CONNECTED, "")
+
+
+class AccountEvent(models.Model):
+    """What happened to an account, for the overview's timeline: errors, lost access, (re)connections.
+
+    Bounded: only the newest KEEP per account are kept, so a failing feed cannot grow the table.
+    """
+
+    KEEP = 50
+
+    class Kind(models.TextChoices):
+        ERROR = "error", "Error"
+        NEEDS_REAUTH = "needs_reauth", "Access lost"
+        CONNECTED = "connected", "Connected"
+
+    account = models.ForeignKey(ConnectedAccount, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-at"], name="account_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of account {self.account_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def note(cls, account: ConnectedAccount, kind: str, message: str) -> None:
+        cls.objects.create(account_id=account.pk, kind=kind, message=message[:500])
+        newest = cls.objects.filter(account_id=account.pk).order_by("-pk").values_list("pk", flat=True)
+        oldest_dropped = list(newest[cls.KEEP : cls.KEEP + 1])
+        if oldest_dropped:
+            cls.objects.filter(account_id=account.pk, pk__lte=oldest_dropped[0]).delete()
 
 
 class Credential(models.Model):
@@ -197,6 +257,8 @@ class SyncItem(models.Model):
     snapshot = models.JSONField(default=dict, blank=True, help_text="Normalized source data.")
     sent = models.JSONField(default=dict, blank=True, help_text="What was last sent to the destination.")
     synced_at = models.DateTimeField(null=True, blank=True)
+    # The run that last queued the item (a fetch, a "Sync now", an import): its page counts the outcome.
+    run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -212,6 +274,8 @@ class SyncItem(models.Model):
             models.Index(fields=["route", "status"], name="item_route_status"),
             # Title search on the dashboard: LIKE '%q%' is checked in the index, not in rows carrying snapshots.
             models.Index(fields=["account", "route", "title"], name="item_title_search"),
+            # "Last synced" of a route on the overview: the top of this index, whatever wrote the copy.
+            models.Index(fields=["account", "route", "-synced_at"], name="item_last_synced"),
         ]
 
     def __str__(self) -> str:
@@ -226,7 +290,10 @@ class SyncAttempt(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["item", "-started_at"], name="attempt_by_item")]
+        indexes = [
+            models.Index(fields=["item", "-started_at"], name="attempt_by_item"),
+            models.Index(fields=["-finished_at"], name="attempt_recent"),  # the overview's timeline
+        ]
 
     def __str__(self) -> str:
         return f"attempt on {self.item_id}: {self.outcome}"
@@ -275,6 +342,30 @@ class SyncRun(models.Model):
     def finish(self, error: str = "") -> None:
         self.finished_at, self.error, self.retry_at = timezone.now(), error[:1000], None
         SyncRun.objects.filter(pk=self.pk).update(finished_at=self.finished_at, error=self.error, retry_at=None)
+        self.credit_accounts()
+
+    def credit_accounts(self) -> None:
+        """A run that finished without error, or wrote copies itself (an import writes in bulk, not through
+        the engine; its error may only list the items that failed), is a success of the accounts it used:
+        their "Last success" must say so. A run that failed before writing credits nothing."""
+        if self.account_id is None:
+            return
+        counts = SyncRun.objects.filter(pk=self.pk).values("created", "updated", "deleted", "done").first() or {}
+        wrote = counts.get("created", 0) + counts.get("updated", 0) + counts.get("deleted", 0)
+        if self.error and not wrote:
+            return
+        self.account.mark_success(received=bool(counts.get("done") or wrote))
+        destination = self.destination_account() if wrote else None
+        if destination is not None:
+            destination.mark_success()
+
+    def destination_account(self) -> "ConnectedAccount | None":
+        from .routes import ROUTES  # the table imports roles, which import nothing of this module
+
+        route = ROUTES.get(self.route)
+        if route is None or self.owner_id is None:
+            return None
+        return ConnectedAccount.objects.filter(owner_id=self.owner_id, provider=route.destination_provider).first()
 
     def start_attempt(self, lease_seconds: int) -> int:
         """Count an attempt and keep the run due after `lease_seconds`, so a killed worker's run is resumed."""
@@ -287,6 +378,36 @@ class SyncRun(models.Model):
         """Unfinished, with the reason shown, until the dispatcher resumes it at `retry_at`."""
         self.retry_at, self.error = timezone.now() + timedelta(seconds=seconds), error[:1000]
         SyncRun.objects.filter(pk=self.pk).update(retry_at=self.retry_at, error=self.error)
+
+
+class Delivery(models.Model):
+    """One webhook delivery as its sender saw it: accepted, a duplicate, ignored, or refused and why.
+
+    Never a secret: no header, no URL token, no body; `reason` is our own words. Bounded per service and
+    account (KEEP rows each), so a flood of refused deliveries cannot evict an account's own log.
+    """
+
+    KEEP = 100
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DUPLICATE = "duplicate", "Duplicate"
+        IGNORED = "ignored", "Ignored"
+        REFUSED = "refused", "Refused"
+
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    account = models.ForeignKey(ConnectedAccount, null=True, blank=True, on_delete=models.CASCADE)
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    item = models.ForeignKey(SyncItem, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "account", "-received_at"], name="delivery_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} delivery {self.outcome} ({self.status_code})"
 
 
 class RoutePause(models.Model):
@@ -308,8 +429,67 @@ class RoutePause(models.Model):
 
 
 class Heartbeat(models.Model):
+    WORKER = "worker"  # the name a worker beats under (fitsync.tasks.heartbeat)
+
     name = models.CharField(max_length=50, unique=True)
     beat_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AlertSettings(models.Model):
+    """Where a user's alerts go: Apprise URLs, one a line (they carry tokens, so they are encrypted)."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_settings")
+    apprise_urls = EncryptedTextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"alert settings of {self.owner}"
+
+    @property
+    def urls(self) -> list[str]:
+        return [line.strip() for line in self.apprise_urls.splitlines() if line.strip()]
+
+
+class AlertState(models.Model):
+    """One problem of one user (`key` names it, e.g. "reauth:12"): open while `resolved_at` is empty.
+
+    Every send is claimed first by a conditional UPDATE of these times, so two checkers never both send."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_states")
+    key = models.CharField(max_length=100)
+    message = models.TextField(blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="one_alert_state_per_problem")]
+
+    def __str__(self) -> str:
+        return f"alert {self.key} of {self.owner}"
+
+
+def validate_time_zone(name: str) -> None:
+    if not is_time_zone(name):
+        raise ValidationError(f"{name!r} is not a time zone name such as Europe/Berlin.")
+
+
+class WeightUnit(models.TextChoices):
+    KG = "kg", "Kilograms (kg)"
+    LB = "lb", "Pounds (lb)"
+
+
+class Profile(models.Model):
+    """How one person reads the dashboard: their clock and their unit of weight."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    # An IANA name; blank until chosen, then taken once from a connected service or the browser.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    weight_unit = models.CharField(max_length=2, choices=WeightUnit.choices, default=WeightUnit.KG)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

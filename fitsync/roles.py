@@ -40,6 +40,33 @@ class SyncResult:
 
 
 @dataclass
+class Failed:
+    """A write that did not happen, and why (shown on the dashboard and by the import)."""
+
+    message: str
+
+
+@dataclass
+class Page:
+    """A page of a source's history: its records, oldest first, and how many may still come after it
+    (an upper bound for a progress bar; None when the source cannot tell)."""
+
+    records: list
+    remaining: int | None = None
+
+
+@dataclass
+class PlannedWrite:
+    """One record an import writes: the mapped payload and the destination id its item names, if any."""
+
+    source_id: str
+    record: Any
+    payload: Any
+    described: "Described"
+    known_id: str = ""
+
+
+@dataclass
 class Described:
     """What the dashboard shows of a record before it is written: its title, time and snapshot."""
 
@@ -72,17 +99,25 @@ class Source(ServiceRole):
     def describe(self, record) -> Described:
         raise NotImplementedError
 
-    def facts(self, snapshot: dict) -> dict[str, str]:
+    def facts(self, snapshot: dict, unit: str = "kg") -> dict[str, str]:
         """What the dashboard shows of an item, read from its snapshot: {label: text}, the same labels for
-        every item (an empty snapshot gives them too), an en dash where a value is unknown."""
+        every item (an empty snapshot gives them too), an en dash where a value is unknown. Weights are
+        written in `unit`, the reader's kg or lb (`fitsync.profiles.weight_text`)."""
         return {}
+
+    def title_in(self, title: str, snapshot: dict, unit: str) -> str:
+        """The item's title for a reader of weights in `unit`: as described, unless it states a weight."""
+        return title
 
     def skip_reason(self, record) -> str:
         """Why this record must not be synced (an ambiguous weigh-in, say), or "" to sync it."""
         return ""
 
-    def history(self, account, since: datetime | None, until: datetime | None) -> Iterator[list]:
-        """The account's records in the window, a page at a time, for imports."""
+    def history(
+        self, account, since: datetime | None, until: datetime | None, *, max_pages=None, page_size=None
+    ) -> Iterator[Page]:
+        """The account's records in [since, until), a `Page` at a time, oldest first, for imports
+        (`fitsync/imports.py`); from the newest `max_pages` pages of `page_size` records when given."""
         raise NotImplementedError
 
     def webhook_is_set(self, account) -> bool:
@@ -105,6 +140,10 @@ class Destination(ServiceRole):
         """Where people can see the copy this item made, for the dashboard; "" when there is no such page."""
         return ""
 
+    def unchanged(self, item, payload) -> bool:
+        """True when the item's copy at the destination already holds this payload (nothing to write)."""
+        return False
+
     def write(self, context, payload):
         """Create or update the destination's copy of the item: a `fitsync.sync.SyncResult`. Idempotent:
         a retry, a replay or a lost database never makes a second copy."""
@@ -114,5 +153,10 @@ class Destination(ServiceRole):
         """Remove the copy this item made, if any: a `SyncResult` (skipped when there was none)."""
         raise NotImplementedError
 
-    # Optional: write_many(account, writes: list[PlannedWrite]) -> list[Outcome], for imports in bulk.
-    write_many = None
+    # Optional, for imports in bulk: bulk_writer(account) -> write_many, a function taking a list of
+    # `PlannedWrite`s (`batch_size` at most) and returning {source_id: SyncResult | Failed}. It is made in
+    # the caller's thread and called from a few threads at once, so it touches the network only, never the
+    # database. It raises AuthExpired; every other error is a Failed value. With it, discard_copy(account,
+    # destination_id, keep) removes a copy a batch created while a job wrote the same record.
+    bulk_writer = None
+    batch_size = 100

@@ -40,6 +40,9 @@ FITSYNC_ADMIN_PASSWORD = env.str("FITSYNC_ADMIN_PASSWORD", default="")
 DATA_DIR = Path(env.str("FITSYNC_DATA_DIR", default=str(BASE_DIR / "data")))
 # The dashboard warns when a source account has sent no new data for this many days.
 FITSYNC_STALE_DAYS = env.int("FITSYNC_STALE_DAYS", default=3)
+# Alerts (fitsync/alerts.py): how often the worker looks for problems, and when an unsolved one is repeated.
+FITSYNC_ALERT_CHECK_MINUTES = env.int("FITSYNC_ALERT_CHECK_MINUTES", default=10)
+FITSYNC_ALERT_REMINDER_HOURS = env.float("FITSYNC_ALERT_REMINDER_HOURS", default=24.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -67,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fitsync.profiles.TimeZoneMiddleware",  # pages and messages in the reader's zone
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "fitsync.security.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -87,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fitsync.profiles.preferences",
             ]
         },
     }
@@ -273,7 +278,7 @@ HEVY_EVENTS_POLL_MINUTES = env.int("HEVY_EVENTS_POLL_MINUTES", default=15)
 # Hevy publishes no rate limit (but answers 429): one pacer for the instance starts slowly and adapts
 # (fitsync/throttle.py); this is the most it ever sends. The backfill keeps this many page reads in flight.
 HEVY_REQUESTS_PER_SECOND = env.float("HEVY_REQUESTS_PER_SECOND", default=100.0)
-HEVY_BACKFILL_CONCURRENCY = env.int("HEVY_BACKFILL_CONCURRENCY", default=6)
+HEVY_BACKFILL_CONCURRENCY = env.int("HEVY_BACKFILL_CONCURRENCY", default=12)
 
 # --- Intervals.icu ---------------------------------------------------------------------------
 INTERVALS_API_URL = env.str("INTERVALS_API_URL", default="https://intervals.icu").rstrip("/")
@@ -314,6 +319,7 @@ LOGGING = {
     # django-q2 says at INFO every process it starts and every task it runs: noise on a terminal.
     "loggers": {
         "urllib3": {"level": "WARNING"},
+        "apprise": {"level": "WARNING"},  # says at INFO every notification it sends
         "django.template": {"level": "INFO"},
         "django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
     },

@@ -4,6 +4,7 @@ When a worker process starts: beat once, so /health needs no wait for the first 
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.models.signals import post_migrate, pre_save
 from django.dispatch import receiver
@@ -12,6 +13,7 @@ from django.utils import timezone
 CORE_SCHEDULES = [
     ("fitsync: dispatch due items", "fitsync.tasks.dispatch", 1),
     ("fitsync: worker heartbeat", "fitsync.tasks.heartbeat", 1),
+    ("fitsync: send alerts", "fitsync.tasks.send_alerts", settings.FITSYNC_ALERT_CHECK_MINUTES),
 ]
 
 

@@ -195,9 +195,9 @@ def record_success(
     crash_point("after_record")
     if updated:
         # Both ends worked: a destination's earlier error (a 503, say) must not stay on its card as current.
-        for account in (item.account, destination):
-            if account is not None:
-                account.mark_success()
+        item.account.mark_success(received=item.operation != SyncItem.Operation.DELETE)  # the record was read
+        if destination is not None:
+            destination.mark_success()
     return f"item {item.pk}: {result.action}"
 
 
@@ -215,7 +215,7 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
             gives_up=gives_up, attempts=attempts, message=message, retry_at=retry_at
         )
         _finish_attempt(attempt, "failed" if gives_up else "retrying", message)
-    _mark_account_for(item, exc).mark_error(message)
+    _mark_account_for(item, exc).mark_error(message, logged=False)  # the attempt is the record
     return f"item {item.pk}: {'failed' if gives_up else 'will retry'}: {message}"
 
 

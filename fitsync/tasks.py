@@ -2,10 +2,10 @@
 
 from django.utils import timezone
 
-from . import sync
+from . import alerts, sync
 from .models import Heartbeat
 
-WORKER_HEARTBEAT = "worker"
+WORKER_HEARTBEAT = Heartbeat.WORKER
 
 
 def sync_item(item_id: int) -> str:
@@ -23,3 +23,8 @@ def heartbeat() -> str:
     """Every minute: prove a worker is alive (read by /health)."""
     Heartbeat.objects.update_or_create(name=WORKER_HEARTBEAT, defaults={"beat_at": timezone.now()})
     return "alive"
+
+
+def send_alerts() -> str:
+    """Every few minutes: tell each user what stopped their sync, once, and when it is solved."""
+    return f"sent {alerts.check_everyone()} alerts"

@@ -27,7 +27,7 @@ from typing import Callable, TypeVar
 from django.core.cache import cache
 from django.db import DatabaseError
 
-from fitsync.errors import RateLimited
+from fitsync.errors import RateLimited, TransientError
 
 log = logging.getLogger("fitsync.throttle")
 BUCKET = 4.0  # seconds per bucket of slots: the rate is kept in steps of 1/BUCKET requests/s
@@ -39,6 +39,7 @@ ADMITTED_WINDOW = 3.0  # seconds of successes a cut looks back on
 CUT_BELOW_ADMITTED = 0.95  # and the rate it cuts to at most, as a share of what went through
 BASE_HOLD = 0.5  # seconds of pause after a 429 without Retry-After; doubles per 429 in a row
 MAX_WAIT = 60.0  # longer than this, a caller is told to come back later rather than kept waiting
+RATE_LIMITED_RETRIES = 10  # 429s in a row an import sends again, each held by the pacer first
 MAX_SCAN = 1000  # slots tried per claim before giving up on the cache
 STATE_TTL = 24 * 3600
 RECHECK = 0.1  # seconds between looks at the shared state while waiting for a slot
@@ -227,3 +228,24 @@ class Throttle:
 def pacer(service: str, per_second: float, start: float | None = None) -> Throttle:
     """This process's pacer for `service` at the configured rate (a changed setting gets a new one)."""
     return Throttle(per_second, service=service, start=start)
+
+
+def retried(call: Callable[..., T], *args, attempts: int = 5) -> T:
+    """`call(*args)` for a caller that cannot come back later (an import): retried on a 429 and on
+    other transient failures. A 429 is sent again at once: the pacer the call went through already
+    holds it (and every caller) for the Retry-After or its own doubling pause, so there is no second
+    backoff (with pacing off, as in unit tests, it goes again at once). Another transient failure waits
+    the pacer's doubling pause."""
+    rate_limited = transient = 0
+    while True:
+        try:
+            return call(*args)
+        except RateLimited:
+            rate_limited += 1
+            if rate_limited >= max(attempts, RATE_LIMITED_RETRIES):
+                raise
+        except TransientError:
+            transient += 1
+            if transient >= attempts:
+                raise
+            sleep(BASE_HOLD * 2 ** (transient - 1))

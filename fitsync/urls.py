@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import profile_views, views
 
 urlpatterns = [
     path("", include("fitsync.dashboard.urls")),
     path("health", views.health, name="health"),
+    path("settings/", profile_views.profile_edit, name="profile"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

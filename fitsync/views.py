@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .alerts import check_worker_soon
 from .jobs import skipped_schedules
 from .models import Heartbeat, ItemStatus, SyncItem
 from .tasks import WORKER_HEARTBEAT
@@ -26,6 +27,7 @@ def health(request):
         skipped = skipped_schedules().count()
     except DatabaseError as exc:
         return JsonResponse({"status": "error", "database": f"unreachable: {exc.__class__.__name__}"}, status=503)
+    check_worker_soon()  # a silent worker cannot send its own alert
     age = (timezone.now() - beat).total_seconds() if beat else None
     worker_ok = age is not None and age <= settings.HEARTBEAT_STALE_SECONDS
     body = {

@@ -66,3 +66,21 @@ def sent_jobs(monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr("fitsync.sync._send", lambda ids: sent.extend(ids))
     return sent
+
+
+@pytest.fixture
+def alert_receiver():
+    """A local endpoint Apprise posts alerts to (never a real service); `.apprise_url` points at it."""
+    from sandbox.alert_receiver import AlertReceiver
+    from sandbox.server import SandboxServer
+
+    receiver = AlertReceiver()
+    with SandboxServer({"alerts": receiver}) as server:
+        receiver.apprise_url = server.url_for("alerts").replace("http://", "json://") + "/"
+        yield receiver
+
+
+@pytest.fixture(autouse=True)
+def _fresh_web_alert_check(monkeypatch):
+    """The web process checks the worker once a minute per process: every test starts with it due."""
+    monkeypatch.setattr("fitsync.alerts._last_web_check", None)

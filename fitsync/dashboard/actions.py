@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .. import jobs, sync
 from ..models import ConnectedAccount, ItemStatus, SyncRun
+from ..zones import clock_time
 
 # Skipping means something only for an item still on its way: a synced or skipped one has nothing to stop.
 SKIPPABLE = (ItemStatus.PENDING, ItemStatus.FAILED, ItemStatus.HELD)
@@ -84,5 +85,5 @@ def unfinished_run(trigger: str, account: ConnectedAccount, route: str) -> SyncR
 
 def already_running(what: str, run: SyncRun) -> str:
     """What the page says when a second click found the first run still going."""
-    started = timezone.localtime(run.started_at)
-    return f"{what} is already running (run #{run.pk}, started {started:%H:%M}); wait for it to finish."
+    started = clock_time(run.started_at)
+    return f"{what} is already running (run #{run.pk}, started {started}); wait for it to finish."

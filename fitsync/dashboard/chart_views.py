@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from ..errors import provider_label
 from ..models import AccountStatus, ConnectedAccount, SyncItem
+from ..profiles import from_kg
 from ..routes import ROUTES
 from . import charts
 from .status import connect_url
@@ -47,12 +48,13 @@ def points_of(user, route: str, days: int):
 
 
 def series_of(rows, key: str) -> list:
-    found = [(when, number((snapshot or {}).get(key))) for when, snapshot in rows]
+    """The snapshots' `key` over the reader's local time: the x axis reads as their calendar."""
+    found = [(timezone.localtime(when), number((snapshot or {}).get(key))) for when, snapshot in rows]
     return [(when, float(value)) for when, value in found if value is not None]
 
 
-def weekly_volume(rows, days: int) -> list:
-    """Volume per ISO week (Monday start, local time), weeks without training included as zero."""
+def weekly_volume(rows, days: int, unit: str = "kg") -> list:
+    """Volume per ISO week (Monday start, local time) in `unit`, weeks without training included as zero."""
     today = timezone.localdate()
     first_monday = today - timedelta(days=days) - timedelta(days=(today - timedelta(days=days)).weekday())
     weeks = {first_monday + timedelta(weeks=i): 0.0 for i in range((today - first_monday).days // 7 + 1)}
@@ -60,7 +62,7 @@ def weekly_volume(rows, days: int) -> list:
         day = timezone.localtime(when).date()
         monday = day - timedelta(days=day.weekday())
         if monday in weeks:
-            weeks[monday] += float(volume_kg(snapshot or {}))
+            weeks[monday] += float(from_kg(volume_kg(snapshot or {}), unit))
     return sorted(weeks.items())
 
 
@@ -69,20 +71,20 @@ def with_trend(name: str, points: list, css: str) -> list[charts.Series]:
     return [raw, charts.Series("7-day trend", charts.trailing_mean(points), "line trend")]
 
 
-def weight_chart(rows, days: int) -> Chart:
-    weights = series_of(rows, "weight_kg")
+def weight_chart(rows, days: int, unit: str) -> Chart:
+    weights = [(when, from_kg(value, unit)) for when, value in series_of(rows, "weight_kg")]
     svg = charts.line_chart(
-        f"Weight over the last {days} days, in kg, with a 7-day trend", with_trend("Weight", weights, "line raw")
+        f"Weight over the last {days} days, in {unit}, with a 7-day trend", with_trend("Weight", weights, "line raw")
     )
     legend = mark_safe('<span class="key raw"></span> Weigh-ins <span class="key trend"></span> 7-day trend')
     if weights:
         when, value = weights[-1]
-        day = dateformat.format(timezone.localtime(when), "j M Y")
-        legend += format_html(" · latest {} kg on {}", amount(value), day)
-    return Chart("weight", "Weight (kg)", svg, legend, "No weigh-ins in this period.")
+        legend += format_html(" · latest {} {} on {}", amount(value), unit, dateformat.format(when, "j M Y"))
+    return Chart("weight", f"Weight ({unit})", svg, legend, "No weigh-ins in this period.")
 
 
-def body_fat_chart(rows, days: int) -> Chart:
+def body_fat_chart(rows, days: int, unit: str) -> Chart:
+    """Body fat is a percentage: the reader's unit of weight does not change it."""
     fats = series_of(rows, "fat_ratio_pct")
     svg = charts.line_chart(
         f"Body fat over the last {days} days, in percent, with a 7-day trend",
@@ -92,15 +94,16 @@ def body_fat_chart(rows, days: int) -> Chart:
     return Chart("fat", "Body fat (%)", svg, legend, "No body-fat readings in this period.")
 
 
-def weekly_volume_chart(rows, days: int) -> Chart:
-    volume = weekly_volume(rows, days)
+def weekly_volume_chart(rows, days: int, unit: str) -> Chart:
+    volume = weekly_volume(rows, days, unit)
     total = sum(v for _, v in volume)
-    svg = charts.bar_chart(f"Weekly training volume over the last {days} days, in kg", volume, " kg") if total else ""
-    legend = format_html("Weight × reps per week, in kg · {} kg in this period", amount(total, 0))
-    return Chart("volume", "Weekly training volume (kg)", svg, legend, "No workouts with weights in this period.")
+    label = f"Weekly training volume over the last {days} days, in {unit}"
+    svg = charts.bar_chart(label, volume, f" {unit}") if total else ""
+    legend = format_html("Weight × reps per week, in {} · {} {} in this period", unit, amount(total, 0), unit)
+    return Chart("volume", f"Weekly training volume ({unit})", svg, legend, "No workouts with weights in this period.")
 
 
-# In the order the page shows them.
+# In the order the page shows them; each is drawn from (rows, days, the reader's weight unit).
 CHARTS = {"weight": weight_chart, "body_fat": body_fat_chart, "weekly_volume": weekly_volume_chart}
 
 
@@ -133,6 +136,6 @@ def chart_page(request):
     for name, draw in CHARTS.items():
         route = route_feeding(name)
         if route:
-            chart = draw(points_of(request.user, route, days), days)
+            chart = draw(points_of(request.user, route, days), days, request.profile.weight_unit)
             drawn.append(chart if chart.svg else with_advice(chart, request.user, ROUTES[route]))
     return render(request, "fitsync/charts.html", {"periods": PERIODS, "period": period, "charts": drawn})

@@ -36,9 +36,9 @@ def header(route: str) -> list[str]:
     return [source.title_label, "Date", *source.facts({}), "Status", "Attempts", "Destination", "Reason"]
 
 
-def row_of(item) -> list[str]:
-    summary = summarize(item)
-    when = timezone.localtime(item.occurred_at).isoformat(timespec="minutes") if item.occurred_at else ""
+def row_of(item, unit: str, zone) -> list[str]:
+    summary = summarize(item, unit)
+    when = timezone.localtime(item.occurred_at, zone).isoformat(timespec="minutes") if item.occurred_at else ""
     return [
         summary.title,
         when,
@@ -50,18 +50,21 @@ def row_of(item) -> list[str]:
     ]
 
 
-def rows(route: str, items):
+def rows(route: str, items, unit: str, zone):
+    """The rows, in the reader's unit and zone: passed in, since the response streams after the view (and
+    the middleware's zone) has returned."""
     writer = csv.writer(Echo())
     yield writer.writerow(header(route))
     for item in items.iterator(chunk_size=BATCH):
-        yield writer.writerow([safe_cell(cell) for cell in row_of(item)])
+        yield writer.writerow([safe_cell(cell) for cell in row_of(item, unit, zone)])
 
 
 @require_GET
 def export_csv(request, route: str):
     form = ItemFilterForm(request.GET or None)
     items = form.apply(route_items(request.user, route)).only(*LIST_COLUMNS).order_by("-occurred_at", "pk")
-    response = StreamingHttpResponse(rows(route, items), content_type="text/csv; charset=utf-8")
+    content = rows(route, items, request.profile.weight_unit, timezone.get_current_timezone())
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     filename = f"fitsync-{ROUTES[route].list_slug}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

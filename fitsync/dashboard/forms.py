@@ -26,6 +26,8 @@ class ItemFilterForm(forms.Form):
     q = forms.CharField(
         label="Title contains", required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
     )
+    # The items a run queued ("N queued → see items" on the run's page); kept across filtering as hidden.
+    run = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     @property
     def is_search(self) -> bool:
@@ -45,6 +47,8 @@ class ItemFilterForm(forms.Form):
             items = items.filter(occurred_at__lt=start_of(data["until"] + timedelta(days=1)))
         if data["q"]:
             items = items.filter(title__icontains=data["q"])
+        if data["run"]:
+            items = items.filter(run_id=data["run"])
         return items
 
 

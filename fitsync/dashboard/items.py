@@ -56,7 +56,7 @@ def item_list(request, route: str):
         "route": route,
         "form": form,
         "page": page,
-        "rows": [(item, summarize(item)) for item in page],
+        "rows": [(item, summarize(item, request.profile.weight_unit)) for item in page],
         "query": query.urlencode(),
         "title_label": source.title_label,
         "fact_labels": list(source.facts({})),
@@ -85,9 +85,9 @@ def item_detail(request, pk: int):
     snapshot = snapshot_of(item)
     context = {
         "item": item,
-        "summary": summarize(item),
+        "summary": summarize(item, request.profile.weight_unit),
         "route_label": ROUTES[item.route].label if item.route in ROUTES else item.route,
-        "exercises": exercise_lines(snapshot),
+        "exercises": exercise_lines(snapshot, request.profile.weight_unit),
         "source_rows": flatten({k: v for k, v in snapshot.items() if k != "exercises"}),
         "sent_rows": flatten(item.sent),
         "attempts": item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN],

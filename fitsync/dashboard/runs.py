@@ -2,9 +2,12 @@
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from ..models import SyncRun
+from ..routes import ROUTES
+from ..run_counts import with_counts
 
 PAGE_SIZE = 50
 POLL_SECONDS = 2
@@ -17,17 +20,29 @@ def runs_of(user):
 @require_GET
 def run_list(request):
     page = Paginator(runs_of(request.user).order_by("-started_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = with_counts(page.object_list)
     return render(request, "fitsync/run_list.html", {"page": page, "query": ""})
+
+
+def progress_context(run: SyncRun) -> dict:
+    """The run with its counts; while items it queued are unsettled, the page keeps polling and links to them."""
+    with_counts([run])
+    settled = bool(run.finished_at) and not run.counts.queued
+    items_url = ""
+    if run.route in ROUTES:
+        items_url = reverse("dashboard:items", args=[run.route]) + f"?run={run.pk}"
+    return {"run": run, "settled": settled, "items_url": items_url, "poll_seconds": POLL_SECONDS}
 
 
 @require_GET
 def run_detail(request, pk: int):
     run = get_object_or_404(runs_of(request.user), pk=pk)
-    return render(request, "fitsync/run_detail.html", {"run": run, "poll_seconds": POLL_SECONDS})
+    return render(request, "fitsync/run_detail.html", progress_context(run))
 
 
 @require_GET
 def run_progress(request, pk: int):
-    """The progress block alone; once the run has finished it comes back without the polling trigger."""
+    """The progress block alone; once the run and its items have settled it comes back without the polling
+    trigger."""
     run = get_object_or_404(runs_of(request.user), pk=pk)
-    return render(request, "fitsync/_run_progress.html", {"run": run, "poll_seconds": POLL_SECONDS})
+    return render(request, "fitsync/_run_progress.html", progress_context(run))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -75,10 +75,7 @@ def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
         return Advice(text, f"Reconnect {label}", url)
     if account.status == AccountStatus.DISABLED:
         return Advice(account.status_message or f"{label} is disconnected.", f"Connect {label} again", url)
-    recent_error = account.last_error and (
-        not account.last_success_at or account.last_error_at > account.last_success_at
-    )
-    if not recent_error:
+    if not account.has_current_problem:
         return None
     if "429" in account.last_error or "rate" in account.last_error.lower():
         return Advice(
@@ -124,6 +121,12 @@ class RoutePanel:
     counts: dict = field(default_factory=dict)
     last_item_at: datetime | None = None
     paused: bool = False  # the user paused the route: its items wait
+    last_synced_at: datetime | None = None  # the newest copy written, by any path (a job, an import)
+
+    @property
+    def last_received_at(self) -> datetime | None:
+        """When the source last handed over data: a delivery, a record read, an import."""
+        return self.source.account.last_received_at if self.source.account else None
 
     @property
     def can_sync_now(self) -> bool:
@@ -159,14 +162,22 @@ def item_counts(cards: list[ServiceCard]) -> dict[str, dict]:
     for route in ROUTES.values():
         source = accounts.get(route.source_provider)
         counts.setdefault(route.name, {"pending": 0, "held": 0, "failed": 0, "retrying": 0})
-        counts[route.name]["last_item_at"] = newest_item_at(source, route.name) if source else None
+        counts[route.name].update(newest_times(source, route.name))
     return counts
 
 
-def newest_item_at(account: ConnectedAccount, route: str) -> datetime | None:
-    """The newest source object's time, read from the top of the (account, route, -occurred_at) index."""
-    items = SyncItem.objects.filter(account=account, route=route, occurred_at__isnull=False)
-    return items.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+def newest_times(account: ConnectedAccount | None, route: str) -> dict:
+    """The newest source object's time and the newest copy written (by a job or an import), in one query
+    reading the tops of the (account, route, -occurred_at) and (account, route, -synced_at) indexes."""
+    if account is None:
+        return {"last_item_at": None, "last_synced_at": None}
+    items = SyncItem.objects.filter(account=account, route=route)
+    newest = items.filter(occurred_at__isnull=False).order_by("-occurred_at").values("occurred_at")[:1]
+    synced = items.filter(synced_at__isnull=False).order_by("-synced_at").values("synced_at")[:1]
+    tops = ConnectedAccount.objects.filter(pk=account.pk).annotate(
+        last_item_at=Subquery(newest), last_synced_at=Subquery(synced)
+    )
+    return tops.values("last_item_at", "last_synced_at").get()
 
 
 def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[RoutePanel]:
@@ -174,7 +185,7 @@ def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[Rout
     panels = []
     for route in ROUTES.values():
         row = dict(counts[route.name])
-        last = row.pop("last_item_at")
+        last, synced = row.pop("last_item_at"), row.pop("last_synced_at")
         panel = RoutePanel(
             route.name,
             route.label,
@@ -183,6 +194,7 @@ def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[Rout
             route.sync_now_task,
             row,
             last,
+            synced,
         )
         panels.append(panel)
     return panels

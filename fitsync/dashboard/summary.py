@@ -7,6 +7,7 @@ as strings (Decimals); anything missing or malformed shows as blank rather than 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from ..profiles import from_kg
 from ..routes import ROUTES
 
 
@@ -58,33 +59,37 @@ def snapshot_of(item) -> dict:
     return item.snapshot if isinstance(item.snapshot, dict) else {}
 
 
-def summarize(item) -> Summary:
-    """The item's title, the facts its source shows and the link its destination gives."""
+def summarize(item, unit: str = "kg") -> Summary:
+    """The item's title, the facts its source shows and the link its destination gives, weights in `unit`
+    (the reader's: kg or lb)."""
     snapshot = snapshot_of(item)
     title = item.title or snapshot.get("title") or item.source_id
     route = ROUTES.get(item.route)
     if route is None:
         return Summary(title)
-    return Summary(title, route.source_role.facts(snapshot), route.destination_role.link(item))
+    source = route.source_role
+    return Summary(
+        source.title_in(title, snapshot, unit), source.facts(snapshot, unit), route.destination_role.link(item)
+    )
 
 
-def exercise_lines(snapshot: dict) -> list[tuple[str, str]]:
+def exercise_lines(snapshot: dict, unit: str = "kg") -> list[tuple[str, str]]:
     """A workout's exercises as (title, "80 kg × 5 · 82.5 kg × 5 · 8 reps") for people, not for JSON readers."""
     lines = []
     for exercise in snapshot.get("exercises") or []:
-        sets = [set_text(one_set) for one_set in exercise.get("sets") or []]
+        sets = [set_text(one_set, unit) for one_set in exercise.get("sets") or []]
         lines.append((str(exercise.get("title") or "Exercise"), " · ".join(sets) or "no sets"))
     return lines
 
 
-def set_text(one_set: dict) -> str:
+def set_text(one_set: dict, unit: str = "kg") -> str:
     """ "80 kg × 5", "12 reps", "60 s", "400 m", with the set kind when it is not a normal set."""
-    weight, reps = number(one_set.get("weight_kg")), one_set.get("reps")
+    weight, reps = weight_in(number(one_set.get("weight_kg")), unit), one_set.get("reps")
     if weight is not None and reps:
-        text = f"{weight.normalize():f} kg × {reps}"
+        text = f"{weight} {unit} × {reps}"
     else:
         parts = [
-            f"{weight.normalize():f} kg" if weight is not None else "",
+            f"{weight} {unit}" if weight is not None else "",
             f"{reps} reps" if reps else "",
             f"{one_set['duration_s']} s" if one_set.get("duration_s") else "",
             f"{one_set['distance_m']} m" if one_set.get("distance_m") else "",
@@ -92,6 +97,15 @@ def set_text(one_set: dict) -> str:
         text = " ".join(p for p in parts if p) or "–"
     kind = one_set.get("kind")
     return text + (f" ({kind})" if kind and kind != "normal" else "")
+
+
+def weight_in(kilograms: Decimal | None, unit: str) -> str | None:
+    """A set's weight as typed in kg ("82.5"), or in lb to one decimal ("181.9")."""
+    if kilograms is None:
+        return None
+    if unit == "kg":
+        return f"{kilograms.normalize():f}"
+    return f"{from_kg(kilograms, unit).quantize(Decimal('0.1')).normalize():f}"
 
 
 def flatten(data, prefix: str = "", limit: int = 300) -> list[tuple[str, object]]:

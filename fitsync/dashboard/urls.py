@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from ..routes import ROUTES
-from . import chart_views, controls, export, items, overview, runs
+from . import alert_settings, chart_views, controls, export, items, overview, runs
 
 
 class RouteList:
@@ -38,5 +38,7 @@ urlpatterns = [
     path("routes/<str:route>/pause/", controls.pause_route, name="pause_route"),
     path("routes/<str:route>/resume/", controls.resume_route, name="resume_route"),
     path("<route_list:route>/export.csv", export.export_csv, name="export"),
+    path("alerts/", alert_settings.alert_settings, name="alerts"),
+    path("alerts/test/", alert_settings.send_test, name="alerts_test"),
     path("<route_list:route>/", items.item_list, name="items"),
 ]

@@ -1,15 +1,20 @@
 """Small formatting filters for the dashboard templates."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
 from django.urls import reverse
 
 from fitsync.dashboard import summary
+from fitsync.profiles import from_kg
 from fitsync.routes import ROUTES
+from fitsync.zones import clock_time
 
 register = template.Library()
+# A snapshot's instants are ISO strings with an offset (UTC); naive ones are already someone's wall clock.
+ISO_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 
 
 @register.filter
@@ -48,6 +53,26 @@ def elapsed_since(end, start) -> timedelta | None:
 def route_label(name: str) -> str:
     """A route's name as people read it (its label); unknown names as they are."""
     return ROUTES[name].label if name in ROUTES else (name or "–")
+
+
+@register.filter
+def in_unit(kilograms: Decimal | float | None, unit: str):
+    """A weight (or a volume: weight x reps) in kg, in the reader's unit; format it with `amount`."""
+    return from_kg(kilograms, unit)
+
+
+@register.filter
+def titled(item, unit: str) -> str:
+    """The item's title as lists show it: a title that states a weight, in the reader's unit."""
+    return summary.summarize(item, unit).title
+
+
+@register.filter
+def local_instant(value):
+    """A field value that is an instant ("2026-03-02T16:07:00+00:00") on the reader's clock, named."""
+    if not isinstance(value, str) or not ISO_INSTANT.match(value):
+        return value
+    return clock_time(datetime.fromisoformat(value), fmt="%Y-%m-%d %H:%M:%S")
 
 
 @register.simple_tag

@@ -27,6 +27,8 @@ from garminconnect import Garmin
 from fitsync import account_meta, jobs, sync
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
+from fitsync.profiles import zone_of
+from fitsync.zones import clock_time
 
 from . import client
 from .account_meta import GarminMeta
@@ -107,7 +109,8 @@ def start_token_import(owner, tokens: str) -> ConnectedAccount:
 def _refuse_if_busy(account: ConnectedAccount) -> None:
     until = cooldown_until(account)
     if until:
-        raise LoginRefused(f"Garmin is blocking sign-ins; try again after {timezone.localtime(until):%H:%M}.")
+        when = clock_time(until, zone_of(account.owner_id))
+        raise LoginRefused(f"Garmin is blocking sign-ins; try again after {when}.")
     if login_state(account).is_running:
         raise LoginRefused("A sign-in is already running; wait for it to finish.")
 
@@ -143,11 +146,12 @@ def run_login(account_id: int) -> str:
         return _login_failed(account, error, WRONG_CREDENTIALS)
     if status == "needs_mfa":
         expires_at = timezone.now() + MFA_TTL
+        deadline = clock_time(expires_at, zone_of(account.owner_id))  # read in the user's zone, not the worker's
         _put_pending(account, {"step": MFA, "email": pending["email"], "state": state}, expires_at=expires_at)
         set_login(
             account,
             NEEDS_MFA,
-            f"Garmin sent a security code (by e-mail or app). Enter it before {timezone.localtime(expires_at):%H:%M}.",
+            f"Garmin sent a security code (by e-mail or app). Enter it before {deadline}.",
         )
         return f"garmin account {account_id}: waiting for the MFA code"
     return _finish(account, garmin)

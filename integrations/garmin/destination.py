@@ -16,7 +16,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from fitsync.models import ConnectedAccount, ItemStatus, SyncItem
+from fitsync.profiles import unit_of, weight_text, zone_of
 from fitsync.roles import SyncResult
+from fitsync.zones import clock_time
 
 from .client import UploadConsentMissing, WeighIn
 from .fit import WeightRecord
@@ -42,7 +44,8 @@ def push_measurement(account: ConnectedAccount, item: SyncItem, record: WeightRe
     except UploadConsentMissing as exc:
         account.mark_error(exc.message)  # shown on the Garmin card: only the user can grant consent
         raise
-    return _result(placement, content_hash, sent_values(record), replaced=previous is not None)
+    replaced = previous is not None
+    return _result(placement, content_hash, sent_values(record), replaced=replaced, owner_id=account.owner_id)
 
 
 def remember_upload(item: SyncItem, content_hash: str) -> None:
@@ -73,15 +76,16 @@ def uploaded_weigh_in(item: SyncItem) -> WeighIn | None:
     return WeighIn(item.destination_id, sent["calendarDate"], measured_at, weight_kg=Decimal(0))
 
 
-def _result(placement: Placement, content_hash: str, values: dict, *, replaced: bool) -> SyncResult:
+def _result(placement: Placement, content_hash: str, values: dict, *, replaced: bool, owner_id: int) -> SyncResult:
     weigh_in = placement.weigh_in
     sent = {**values, "hash": content_hash}
     if weigh_in:
         sent |= {"samplePk": weigh_in.sample_pk, "calendarDate": weigh_in.calendar_date}
     action = "updated" if replaced and placement.how == "uploaded" else ACTIONS[placement.how]
     if placement.how == "duplicate":
-        when = f"{weigh_in.measured_at:%Y-%m-%d %H:%M} UTC"
-        note = f"Garmin Connect already had this weigh-in ({weigh_in.weight_kg} kg at {when}); not uploaded again."
+        when = clock_time(weigh_in.measured_at, zone_of(owner_id), "%Y-%m-%d %H:%M")
+        weight = weight_text(weigh_in.weight_kg, unit_of(owner_id), places=2)
+        note = f"Garmin Connect already had this weigh-in ({weight} at {when}); not uploaded again."
         return SyncResult(ItemStatus.SKIPPED, action, weigh_in.sample_pk, content_hash, sent, note)
     note = "" if weigh_in else "Garmin Connect reported it already had this file (HTTP 409)."
     return SyncResult(ItemStatus.SYNCED, action, weigh_in.sample_pk if weigh_in else "", content_hash, sent, note)

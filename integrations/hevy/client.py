@@ -85,6 +85,10 @@ class HevyClient:
         workouts = [workout_from_hevy(w) for w in data.get("workouts") or []]
         return WorkoutPage(int(data.get("page") or page), int(data.get("page_count") or 0), workouts)
 
+    def workout_count(self) -> int:
+        """GET /v1/workouts/count: how many workouts the account holds now."""
+        return int(self._get("/v1/workouts/count").get("workout_count") or 0)
+
     def events_page(self, since: str, page: int, page_size: int = MAX_PAGE_SIZE) -> EventPage:
         """GET /v1/workouts/events?since= (newest first): what changed or was deleted after `since`."""
         try:

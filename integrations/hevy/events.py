@@ -36,14 +36,15 @@ class PollSummary:
         return f"{self.updated} to update, {self.deleted} to delete, {self.unchanged} unchanged"
 
 
-def poll_account(account: ConnectedAccount, client: HevyClient | None = None) -> PollSummary:
-    """Read every event after the watermark, queue the work, then move the watermark."""
+def poll_account(account: ConnectedAccount, client: HevyClient | None = None, run_id: int | None = None) -> PollSummary:
+    """Read every event after the watermark, queue the work (as the run's, when a run polls), then move the
+    watermark."""
     client = client or HevyClient(api_key_of(account))
     watermark = parse_time(account.cursor) if account.cursor else EPOCH
     events = read_events(client, hevy_stamp(max(EPOCH, watermark - OVERLAP)))
     summary = PollSummary()
     with transaction.atomic():
-        item_ids = [pk for event in latest_per_workout(events) for pk in apply_event(account, event, summary)]
+        item_ids = [pk for event in latest_per_workout(events) for pk in apply_event(account, event, summary, run_id)]
         sync.enqueue(item_ids)
         newest = max([watermark, *(event.at for event in events if event.at)])
         if newest > watermark:
@@ -80,7 +81,7 @@ def _order(event: WorkoutEvent) -> tuple[datetime, bool]:
     return event.at or LATEST, event.kind == "deleted"
 
 
-def apply_event(account: ConnectedAccount, event: WorkoutEvent, summary: PollSummary) -> list[int]:
+def apply_event(account: ConnectedAccount, event: WorkoutEvent, summary: PollSummary, run_id=None) -> list[int]:
     item_ids = []
     for route in routes_from(Provider.HEVY):
         item = SyncItem.objects.filter(account=account, route=route.name, source_id=event.workout_id).first()
@@ -91,12 +92,12 @@ def apply_event(account: ConnectedAccount, event: WorkoutEvent, summary: PollSum
                 summary.unchanged += 1
                 continue
             summary.deleted += 1
-            item_ids.append(_upsert(account, route.name, event, operation=SyncItem.Operation.DELETE))
+            item_ids.append(_upsert(account, route.name, event, SyncItem.Operation.DELETE, run_id))
         elif _is_already_synced(item, event):
             summary.unchanged += 1
         else:
             summary.updated += 1
-            item_ids.append(_upsert(account, route.name, event, operation=SyncItem.Operation.UPSERT))
+            item_ids.append(_upsert(account, route.name, event, SyncItem.Operation.UPSERT, run_id))
     return item_ids
 
 
@@ -108,8 +109,8 @@ def _is_already_synced(item: SyncItem | None, event: WorkoutEvent) -> bool:
     return bool(event.workout.updated_at) and item.snapshot.get("updated_at") == event.workout.updated_at.isoformat()
 
 
-def _upsert(account: ConnectedAccount, route: str, event: WorkoutEvent, operation: str) -> int:
-    fields = {"operation": operation}
+def _upsert(account: ConnectedAccount, route: str, event: WorkoutEvent, operation: str, run_id=None) -> int:
+    fields = {"operation": operation, "run_id": run_id}
     if event.workout is not None:
         fields.update(
             title=event.workout.title[:200], occurred_at=event.workout.start, snapshot=snapshot_of(event.workout)

@@ -1,29 +1,38 @@
-"""Read a whole Hevy history fast: /v1/workouts pages fetched in parallel (bounded), oldest first.
+"""Read a Hevy history a page at a time, oldest first, with a few pages in flight.
 
-Hevy pages newest first and has no date filter, so up to `concurrency` pages are in flight at any
-time (a slow page holds up no other), and no page is started past one that reaches back before
-`since`. Every request goes through the client's pacer, which spaces them for the whole instance and
-holds everyone after a 429 (for Retry-After, or its own pause without one); so a 429 is retried after
-its Retry-After alone, never a backoff on top, and other transient failures wait here with a doubling
-pause, since a backfill is not an engine job.
+Hevy pages newest first and has no date filter. Without `since`, the first page tells how many there
+are and the rest are read from the last (oldest) one back, so an import can write the oldest workouts
+while newer pages are still being read. With `since`, pages are read newest first until one reaches
+back before it (no page is started past that one), then handed over oldest first. Up to `concurrency`
+pages are in flight at any time, and a slow one holds up no other; pages are handed over in order,
+and at most a few are read ahead of the consumer.
+
+A workout saved (or deleted) during the read shifts every older one by a place, so the one at the edge
+of a page already read could be missed: when the count of workouts at the end differs from the one the
+pages showed, the pages are read once more, and only workouts not handed over yet come out.
+
+Every request goes through the client's pacer; `fitsync.throttle.retried` sends a 429 or a transient
+failure again, so there is no other retry here.
 """
 
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
-from fitsync.errors import RateLimited, TransientError
 from fitsync.records import Workout
+from fitsync.roles import Page
+from fitsync.throttle import retried
 
 from .client import MAX_PAGE_SIZE, HevyClient, WorkoutPage
 
-RETRIES = 5
-RATE_LIMITED_RETRIES = 10  # 429s, each held by the pacer first
-BASE_PAUSE = 1.0  # seconds; doubles per retry
+READ_AHEAD = 2  # pages read ahead per reader, beyond the one each is reading
+SLOW_START = 2  # pages in flight at first
+PASSES = 3  # reads of the whole history at most, while workouts keep arriving during the read
 
 
-def fetch_history(
+def read_history(
     client: HevyClient,
     *,
     page_size: int = MAX_PAGE_SIZE,
@@ -31,60 +40,124 @@ def fetch_history(
     since: datetime | None = None,
     until: datetime | None = None,
     concurrency: int = 4,
-) -> list[Workout]:
-    """Every workout in [since, until), oldest first, from at most `max_pages` pages (newest pages first)."""
-    first = with_retries(client.workouts_page, 1, page_size)
-    last_page = first.page_count if max_pages is None else min(first.page_count, max_pages)
-    reader = PageReader(client, page_size, since)
-    if since and _reaches_before(first, since):
-        return select([first], since, until)
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        pages = [first, *(page for page in pool.map(reader.read, range(2, last_page + 1)) if page)]
-    return select(pages, since, until)
+) -> Iterator[Page]:
+    """The workouts in [since, until) from at most `max_pages` pages (the newest ones), oldest first."""
+    window = Window(since, until, page_size)
+    for _ in range(PASSES):
+        held = yield from read_pass(client, window, page_size, max_pages, concurrency)
+        if held is None or retried(client.workout_count) == held:
+            return
 
 
-class PageReader:
-    """Reads one page per call, or nothing once an earlier page reached back before `since`."""
+def read_pass(client: HevyClient, window: "Window", page_size: int, max_pages: int | None, concurrency: int):
+    """One read of the pages; returns how many workouts they held, or None when this read cannot tell."""
+    first = retried(client.workouts_page, 1, page_size)
+    last = first.page_count if max_pages is None else min(first.page_count, max_pages)
+    if window.since:
+        yield from window.pages_oldest_first(
+            newest_first_until(client, first, last, window.since, page_size, concurrency)
+        )
+        return None
+    held = [len(first.workouts) if first.page_count <= 1 else None]
 
-    def __init__(self, client: HevyClient, page_size: int, since: datetime | None):
-        self.client, self.page_size, self.since = client, page_size, since
-        self.stop_after: int | None = None
-        self._lock = threading.Lock()
+    def counted(pages: Iterable[WorkoutPage]) -> Iterator[WorkoutPage]:
+        for page in pages:
+            if page.page == first.page_count:  # the oldest page: the total follows from it
+                held[0] = (page.page - 1) * page_size + len(page.workouts)
+            yield page
 
-    def read(self, number: int) -> WorkoutPage | None:
-        if self.stop_after is not None and number > self.stop_after:
+    older = in_order(lambda number: retried(client.workouts_page, number, page_size), range(last, 1, -1), concurrency)
+    yield from window.pages_oldest_first([first], counted(older), last)
+    return held[0] if last == first.page_count else None
+
+
+def newest_first_until(
+    client: HevyClient, first: WorkoutPage, last: int, since: datetime, page_size: int, concurrency: int
+):
+    """Pages 1.. until one reaches back before `since` (all of them read before any is handed over)."""
+    if reaches_before(first, since):
+        return [first]
+    stop_after = [last]  # the first page found reaching back before `since`: no later one is needed
+    lock = threading.Lock()
+
+    def read(number: int) -> WorkoutPage | None:
+        if number > stop_after[0]:
             return None
-        page = with_retries(self.client.workouts_page, number, self.page_size)
-        if self.since and _reaches_before(page, self.since):
-            with self._lock:
-                self.stop_after = min(number, self.stop_after or number)
+        page = retried(client.workouts_page, number, page_size)
+        if reaches_before(page, since):
+            with lock:
+                stop_after[0] = min(stop_after[0], number)
         return page
 
-
-def select(pages: list[WorkoutPage], since: datetime | None, until: datetime | None) -> list[Workout]:
-    # A workout saved during the read shifts the pages by one, so the same workout can appear twice.
-    unique = {w.source_id: w for page in pages for w in page.workouts}
-    chosen = [w for w in unique.values() if (not since or w.start >= since) and (not until or w.start < until)]
-    return sorted(chosen, key=lambda w: (w.start, w.source_id))
-
-
-def _reaches_before(page: WorkoutPage, since: datetime) -> bool:
-    return bool(page.workouts) and min(w.start for w in page.workouts) < since
+    pages = [first]
+    for page in in_order(read, range(2, last + 1), concurrency):
+        if page is None:
+            break
+        pages.append(page)
+        if reaches_before(page, since):
+            break
+    return pages
 
 
-def with_retries(call, *args, attempts: int = RETRIES):
-    """Retry a 429 at once (the pacer holds it) and other transient failures with a doubling pause."""
-    failures = {"rate_limited": 0, "transient": 0}
-    while True:
+class Window:
+    """Keeps the workouts in [since, until), each once, in pages handed over oldest first."""
+
+    def __init__(self, since: datetime | None, until: datetime | None, page_size: int):
+        self.since, self.until, self.page_size = since, until, page_size
+        # A workout saved during the read shifts the pages by one, so the same one can come twice.
+        self.seen: set[str] = set()
+
+    def pages_oldest_first(self, newest_first: list[WorkoutPage], older: Iterable[WorkoutPage] = (), last: int = 0):
+        """`older` (read from page `last` back) first, then `newest_first` reversed."""
+        for page in older:
+            yield self.page(page, remaining=(page.page - 1) * self.page_size)
+        pages = list(reversed(newest_first))
+        ahead = sum(len(page.workouts) for page in pages)
+        for page in pages:
+            ahead -= len(page.workouts)
+            yield self.page(page, remaining=ahead)
+
+    def page(self, page: WorkoutPage, remaining: int) -> Page:
+        chosen = [w for w in sorted(page.workouts, key=lambda w: (w.start, w.source_id)) if self.wanted(w)]
+        self.seen.update(w.source_id for w in chosen)
+        return Page(chosen, remaining=remaining)
+
+    def wanted(self, workout: Workout) -> bool:
+        in_window = (not self.since or workout.start >= self.since) and (not self.until or workout.start < self.until)
+        return in_window and workout.source_id not in self.seen
+
+
+def in_order(read: Callable, numbers: Iterable[int], concurrency: int) -> Iterator:
+    """read(n) for each n, yielded in order. Pages in flight start at a few and grow by one for every
+    two pages read, up to `concurrency` (more would only claim the pacer's slots far ahead while it
+    is still probing, and burst when it speeds up); at most a few are read ahead of the consumer."""
+    numbers = iter(numbers)
+    workers = max(1, concurrency)
+    most, handed = workers * (1 + READ_AHEAD), 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future] = deque()
         try:
-            return call(*args)
-        except RateLimited as exc:
-            failures["rate_limited"] += 1
-            if failures["rate_limited"] >= max(attempts, RATE_LIMITED_RETRIES):
-                raise
-            time.sleep(exc.retry_after or 0)  # the pacer holds everyone as long; without it, its pause
-        except TransientError:
-            failures["transient"] += 1
-            if failures["transient"] >= attempts:
-                raise
-            time.sleep(BASE_PAUSE * 2 ** (failures["transient"] - 1))
+            while True:
+                running = [future for future in pending if not future.done()]
+                finished = handed + len(pending) - len(running)
+                allowed = min(workers, SLOW_START + finished // 2)
+                room = min(most - len(pending), allowed - len(running))
+                pending.extend(pool.submit(read, n) for n in _take(numbers, room))
+                if not pending:
+                    return
+                if pending[0].done():
+                    handed += 1
+                    yield pending.popleft().result()
+                else:
+                    wait(running or pending, return_when=FIRST_COMPLETED)  # back at once if one finished meanwhile
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _take(numbers: Iterator[int], count: int) -> list[int]:
+    return [n for _, n in zip(range(count), numbers)]
+
+
+def reaches_before(page: WorkoutPage, since: datetime) -> bool:
+    return bool(page.workouts) and min(w.start for w in page.workouts) < since

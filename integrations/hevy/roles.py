@@ -1,11 +1,16 @@
-"""Hevy as a source: workouts, fetched one by one when a webhook or the events feed names them."""
+"""Hevy as a source: workouts, fetched one by one when a webhook or the events feed names them, or a
+whole history page by page for an import."""
 
-from fitsync.dashboard.summary import amount, number_of_sets, volume_kg
+from django.conf import settings
+
+from fitsync.dashboard.summary import number_of_sets, volume_kg
+from fitsync.profiles import weight_text
 from fitsync.records import Workout
 from fitsync.roles import Described, Source
 
 from .auth import api_key_of
-from .client import HevyClient
+from .client import MAX_PAGE_SIZE, HevyClient
+from .history import read_history
 from .mapping import snapshot_of
 
 
@@ -22,8 +27,18 @@ class Workouts(Source):
     def describe(self, workout: Workout) -> Described:
         return Described(workout.title, workout.start, snapshot_of(workout))
 
-    def facts(self, snapshot: dict) -> dict[str, str]:
-        return {"Sets": str(number_of_sets(snapshot)), "Volume": f"{amount(volume_kg(snapshot), 0)} kg"}
+    def facts(self, snapshot: dict, unit: str = "kg") -> dict[str, str]:
+        return {"Sets": str(number_of_sets(snapshot)), "Volume": weight_text(volume_kg(snapshot), unit, places=0)}
+
+    def history(self, account, since, until, *, max_pages=None, page_size=None):
+        return read_history(
+            HevyClient(api_key_of(account)),
+            page_size=page_size or MAX_PAGE_SIZE,
+            max_pages=max_pages,
+            since=since,
+            until=until,
+            concurrency=settings.HEVY_BACKFILL_CONCURRENCY,
+        )
 
 
 WORKOUTS = Workouts()

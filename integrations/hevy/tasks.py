@@ -7,12 +7,15 @@ from django.utils import timezone
 from fitsync import account_meta, jobs
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Provider, SyncRun
+from fitsync.profiles import zone_of
 from fitsync.sync import reauth_message
+from fitsync.zones import clock_time
 
 from .account_meta import FeedFailures, HevyMeta
 from .events import poll_account
 
 log = logging.getLogger("fitsync.hevy")
+HISTORY_ROUTE = "hevy_intervals"  # the route the history import writes through
 
 
 def poll_events() -> str:
@@ -22,10 +25,10 @@ def poll_events() -> str:
     return "; ".join(jobs.for_each(accounts, lambda account: poll_one(account)[1])) or "no Hevy accounts"
 
 
-def poll_one(account: ConnectedAccount) -> tuple[bool, str]:
+def poll_one(account: ConnectedAccount, run_id: int | None = None) -> tuple[bool, str]:
     """(succeeded, summary); errors are recorded on the account, never raised to the queue."""
     try:
-        summary = poll_account(account)
+        summary = poll_account(account, run_id=run_id)
     except AuthExpired as exc:
         account.mark_needs_reauth(reauth_message(exc))
         return False, f"Hevy account {account.pk}: {reauth_message(exc)}"
@@ -43,8 +46,8 @@ def feed_failed(account: ConnectedAccount, error: str) -> str:
     failures = account_meta.read(account, HevyMeta).events_feed_failures or FeedFailures()
     failures = FeedFailures(failures.count + 1, failures.since or timezone.now())
     account_meta.write(account, HevyMeta, events_feed_failures=failures)
-    since = timezone.localtime(failures.since)
-    return f"Hevy's events feed has failed {failures.count} times since {since:%Y-%m-%d %H:%M}: {error}"
+    since = clock_time(failures.since, zone_of(account.owner_id), "%Y-%m-%d %H:%M")
+    return f"Hevy's events feed has failed {failures.count} times since {since}: {error}"
 
 
 def feed_recovered(account: ConnectedAccount) -> None:
@@ -56,20 +59,21 @@ def sync_now(account_id: int, run_id: int) -> str:
     """The dashboard's "Sync now": poll the events feed at once, reporting into the run."""
     account = ConnectedAccount.objects.get(pk=account_id)
     run = SyncRun.objects.get(pk=run_id)
-    succeeded, summary = poll_one(account)
+    succeeded, summary = poll_one(account, run.pk)
     run.finish(error="" if succeeded else summary)
     return summary
 
 
 def backfill(account_id: int, run_id: int) -> str:
-    """The dashboard's history import: the same backfill as `manage.py backfill_hevy`."""
-    from fitsync.pipelines.hevy_to_intervals_backfill import BackfillError, BackfillOptions, backfill
+    """The dashboard's history import: the same import as `manage.py backfill_hevy`."""
+    from fitsync.imports import ImportBlocked, ImportOptions, import_history
+    from fitsync.routes import route_for
 
     account = ConnectedAccount.objects.get(pk=account_id)
     run = SyncRun.objects.get(pk=run_id)
     try:
-        report = backfill(account, BackfillOptions(), run=run)
-    except (BackfillError, UpstreamError) as exc:
+        report = import_history(route_for(HISTORY_ROUTE), account, ImportOptions(), run=run)
+    except (ImportBlocked, UpstreamError) as exc:
         run.finish(error=str(exc))
         return f"backfill failed: {exc}"
     run.finish(error="; ".join(report.errors[:5]))
@@ -79,9 +83,8 @@ def backfill(account_id: int, run_id: int) -> str:
 def start_backfill(account: ConnectedAccount) -> tuple[SyncRun, bool]:
     """Create the run and queue the task, unless a backfill of this account is still running."""
     from fitsync.dashboard.actions import start_once
-    from fitsync.pipelines.hevy_to_intervals_backfill import ROUTE
 
     def queue(run: SyncRun) -> None:
         jobs.send("integrations.hevy.tasks.backfill", account.pk, run.pk, name=f"hevy backfill {account.pk}")
 
-    return start_once(SyncRun.Trigger.BACKFILL, account, ROUTE, queue)
+    return start_once(SyncRun.Trigger.BACKFILL, account, HISTORY_ROUTE, queue)

@@ -6,11 +6,12 @@ from django.urls import reverse_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fitsync import unreadable
+from fitsync import deliveries, site_url, unreadable
 from fitsync.crypto import UnreadableSecret
 from fitsync.dashboard.actions import already_running
 from fitsync.dashboard.confirm import Question, ask, is_confirmed
 from fitsync.models import ConnectedAccount, Credential, Provider, SyncRun
+from fitsync.run_counts import with_counts
 
 from . import auth, tasks
 from .forms import ApiKeyForm
@@ -31,7 +32,9 @@ def connect(request):
         else:
             messages.success(request, "Hevy is connected. Now paste the webhook values below into Hevy.")
             return redirect("hevy:connect")
-    return render(request, "hevy/account_connect.html", page_context(account, form))
+    context = page_context(account, form)
+    context["deliveries"] = deliveries.recent(request.user, Provider.HEVY) if account else []
+    return render(request, "hevy/account_connect.html", context)
 
 
 def page_context(account: ConnectedAccount | None, form: ApiKeyForm) -> dict:
@@ -43,13 +46,13 @@ def page_context(account: ConnectedAccount | None, form: ApiKeyForm) -> dict:
             secret = ""
     last_backfill = None
     if account is not None:
-        last_backfill = (
-            SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL).order_by("-pk").first()
-        )
+        runs = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL).order_by("-pk")[:1]
+        last_backfill = next(iter(with_counts(runs)), None)
     return {
         "account": account,
         "form": form,
         "webhook_url": auth.webhook_url(),
+        "site_url_problem": site_url.unreachable_reason(),
         "webhook_secret": secret,
         "last_backfill": last_backfill,
     }

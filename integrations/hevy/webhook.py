@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from fitsync import crypto, sync
+from fitsync import crypto, deliveries, sync
 from fitsync.models import ConnectedAccount, InboundEvent, Provider, SyncItem
 from fitsync.routes import routes_from
 
@@ -43,15 +43,21 @@ def receive(request):
     account_id = authenticated_account_id(request.headers.get("Authorization", ""))
     if account_id is None:
         log.info("Hevy webhook with a missing or unknown Authorization value")
-        return JsonResponse({"error": "unauthorized"}, status=401)
+        return refused(None, 401, "unauthorized", "The Authorization value is missing or is not this webhook's secret.")
     body = bounded_body(request)
     if body is None:
-        return JsonResponse({"error": "body too large"}, status=413)
+        return refused(account_id, 413, "body too large", f"The body is larger than {MAX_BODY_BYTES // 1024} KB.")
     event_id, workout_id = parse_delivery(body)
     if workout_id is None:
-        return JsonResponse({"error": "expected JSON with payload.workoutId"}, status=400)
+        reason = "The body is not a Hevy workout event (JSON with payload.workoutId)."
+        return refused(account_id, 400, "expected JSON with payload.workoutId", reason)
     outcome = record_delivery(account_id, event_id, workout_id, body)
     return JsonResponse({"ok": True, "outcome": outcome})
+
+
+def refused(account_id: int | None, status: int, error: str, reason: str) -> JsonResponse:
+    deliveries.record(Provider.HEVY, deliveries.Outcome.REFUSED, status, account_id=account_id, reason=reason)
+    return JsonResponse({"error": error}, status=status)
 
 
 def authenticated_account_id(header: str) -> int | None:
@@ -100,13 +106,25 @@ def record_delivery(account_id: int, event_id: str, workout_id: str, body: bytes
         if is_recent_redelivery(account_id, event_id, workout_id, body, now) or not InboundEvent.record(
             Provider.HEVY, account_id, dedupe_key(account_id, event_id, workout_id, body, now), body
         ):
+            routes = [route.name for route in routes_from(Provider.HEVY)]
+            item = SyncItem.objects.filter(account_id=account_id, route__in=routes, source_id=workout_id)
+            log_delivery(account_id, deliveries.Outcome.DUPLICATE, "A copy of a recent delivery.", item_pk(item))
             return "duplicate"
         item_ids = [
             sync.upsert_item(account_id, route.name, workout_id, operation=SyncItem.Operation.UPSERT)[0]
             for route in routes_from(Provider.HEVY)
         ]
         sync.enqueue(item_ids)
+        log_delivery(account_id, deliveries.Outcome.ACCEPTED, "", item_ids[0] if item_ids else None)
     return "accepted"
+
+
+def item_pk(items) -> int | None:
+    return items.values_list("pk", flat=True).first()
+
+
+def log_delivery(account_id: int, outcome: str, reason: str, item_id: int | None) -> None:
+    deliveries.record(Provider.HEVY, outcome, 200, account_id=account_id, reason=reason, item_id=item_id)
 
 
 def dedupe_key(account_id: int, event_id: str, workout_id: str, body: bytes, now: datetime) -> str:

@@ -4,15 +4,21 @@ Once its id is known an activity is changed by id; before creating, a copy with 
 looked for and adopted (`writes.py`), so a retry, replay or re-import never duplicates it.
 """
 
+import logging
 from datetime import date, datetime
+
+from django.conf import settings
 
 from fitsync.models import ItemStatus, SyncItem
 from fitsync.roles import Destination, SyncContext, SyncResult
 from fitsync.sync import crash_point
 
 from . import auth
+from .bulk import BulkWriter
 from .mapping import content_hash
-from .writes import remove_workout, save_activity
+from .writes import delete_extra_copies, remove_workout, save_activity
+
+log = logging.getLogger("fitsync.intervals")
 
 DELETED_HASH = "deleted"  # so a workout that somehow comes back is written again, not taken as unchanged
 
@@ -27,10 +33,13 @@ class Activities(Destination):
     def link(self, item: SyncItem) -> str:
         return f"https://intervals.icu/activities/{item.destination_id}" if item.destination_id else ""
 
+    def unchanged(self, item: SyncItem, activity: dict) -> bool:
+        return bool(item.destination_id) and not item.force and content_hash(activity) == item.content_hash
+
     def write(self, context: SyncContext, activity: dict) -> SyncResult:
         item = context.item
         digest = content_hash(activity)
-        if digest == item.content_hash and item.destination_id and not item.force:
+        if self.unchanged(item, activity):
             return SyncResult(action="unchanged", destination_id=item.destination_id, content_hash=digest)
         crash_point("before_write")
         client = auth.client_for(context.destination)
@@ -51,6 +60,17 @@ class Activities(Destination):
             return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
         sent = {**(item.sent or {}), "deleted": True}
         return SyncResult(action="deleted", destination_id=deleted[0], content_hash=DELETED_HASH, sent=sent)
+
+    @property
+    def batch_size(self) -> int:
+        return settings.INTERVALS_BULK_BATCH_SIZE
+
+    def bulk_writer(self, account):
+        return BulkWriter(auth.client_for(account))
+
+    def discard_copy(self, account, activity_id: str, keep: str) -> None:
+        log.warning("Workout copy %s was created while %s already held it: deleting %s", activity_id, keep, activity_id)
+        delete_extra_copies(auth.client_for(account), [activity_id], keep=keep)
 
 
 def first_attempt(item: SyncItem) -> bool:

@@ -14,6 +14,9 @@ class Subscription:
     message: str = ""
     callback_url_shown: str = ""
     checked_at: datetime | None = None
+    # True once a subscription worked: an error after it is a dropped subscription (and an alert), where an
+    # instance Withings cannot reach (no public HTTPS) never had one to lose.
+    was_active: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class WithingsMeta:
 
 
 def set_subscription(account, state: str, message: str, callback_url_shown: str) -> Subscription:
-    subscription = Subscription(state, message, callback_url_shown, timezone.now())
+    previous = account_meta.read(account, WithingsMeta).subscription
+    was_active = state == "active" or bool(previous and previous.was_active)
+    subscription = Subscription(state, message, callback_url_shown, timezone.now(), was_active)
     account_meta.write(account, WithingsMeta, subscription=subscription)
     return subscription

@@ -12,6 +12,7 @@ from django.conf import settings
 from fitsync import account_meta
 from fitsync.dashboard.summary import amount, number
 from fitsync.errors import PermanentError
+from fitsync.profiles import from_kg, weight_text
 from fitsync.records import BodyMeasurement, measurement_from_jsonable, to_jsonable
 from fitsync.roles import Described, Source, SyncContext
 
@@ -35,10 +36,10 @@ class Measurements(Source):
     def describe(self, measurement: BodyMeasurement) -> Described:
         return Described(title_of(measurement), measurement.measured_at, measurement_snapshot(measurement))
 
-    def facts(self, snapshot: dict) -> dict[str, str]:
+    def facts(self, snapshot: dict, unit: str = "kg") -> dict[str, str]:
         weight, fat = number(snapshot.get("weight_kg")), number(snapshot.get("fat_ratio_pct"))
         return {
-            "Weight": f"{amount(weight)} kg" if weight is not None else "–",
+            "Weight": weight_text(weight, unit),
             "Body fat": f"{amount(fat)} %" if fat is not None else "–",
         }
 
@@ -55,6 +56,11 @@ class Measurements(Source):
         from .subscriptions import revoke
 
         revoke(account)
+
+    def title_in(self, title: str, snapshot: dict, unit: str) -> str:
+        """A weigh-in is titled by its weight (`title_of`), so the title follows the reader's unit."""
+        weight = number(snapshot.get("weight_kg"))
+        return weight_title(weight, unit) if weight else title
 
     def skip_reason(self, measurement: BodyMeasurement) -> str:
         reason = ambiguity_reason(measurement)
@@ -73,7 +79,12 @@ def measurement_snapshot(measurement: BodyMeasurement) -> dict:
 
 
 def title_of(measurement: BodyMeasurement) -> str:
-    return f"{measurement.weight_kg.quantize(CENTI, ROUND_HALF_UP)} kg" if measurement.weight_kg else "Measurement"
+    return weight_title(measurement.weight_kg, "kg") if measurement.weight_kg else "Measurement"
+
+
+def weight_title(kilograms: Decimal, unit: str) -> str:
+    """ "80.50 kg", "177.47 lb": to two decimals, as the scale reports it."""
+    return f"{from_kg(kilograms, unit).quantize(CENTI, ROUND_HALF_UP)} {unit}"
 
 
 MEASUREMENTS = Measurements()

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from fitsync.errors import AuthExpired, UpstreamError
 from fitsync.models import ConnectedAccount
+from fitsync.site_url import is_local_host
 
 from . import auth, client
 from .account_meta import Subscription, set_subscription
@@ -38,8 +39,8 @@ def site_url_problem(site_url: str | None = None) -> str:
             f"SITE_URL is {parts.scheme}://{parts.netloc}: Withings only delivers notifications to an "
             "HTTPS address on port 443, so new weigh-ins arrive only when fitsync polls."
         )
-    if parts.hostname in ("localhost", "127.0.0.1", "::1"):
-        return "SITE_URL points at this machine: Withings cannot reach it."
+    if is_local_host(parts.hostname or ""):
+        return "SITE_URL points at this machine or a private network: Withings cannot reach it."
     return ""
 
 

@@ -12,10 +12,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fitsync import account_meta, unreadable
+from fitsync import account_meta, deliveries, unreadable
 from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
+from fitsync.run_counts import with_counts
 
 from . import auth, jobs, subscriptions
 from .account_meta import Subscription, WithingsMeta
@@ -40,11 +41,12 @@ def _account(user) -> ConnectedAccount | None:
 def connect(request):
     account = _account(request.user)
     unreadable.check(account)
-    return render(request, "withings/account_connect.html", _page_context(account, HistoryForm()))
+    return render(request, "withings/account_connect.html", _page_context(request, account, HistoryForm()))
 
 
-def _page_context(account: ConnectedAccount | None, history_form: HistoryForm) -> dict:
-    imports = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL) if account else None
+def _page_context(request, account: ConnectedAccount | None, history_form: HistoryForm) -> dict:
+    imports = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL).order_by("-pk")[:1]
+    last_import = next(iter(with_counts(imports)), None) if account else None  # counted from its items
     return {
         "configured": auth.is_configured(),
         "callback_url": auth.callback_url(),
@@ -54,8 +56,9 @@ def _page_context(account: ConnectedAccount | None, history_form: HistoryForm) -
         "notification_url": subscriptions.shown_url(),
         "items": SyncItem.objects.filter(account=account).order_by("-occurred_at")[:10] if account else [],
         "days": MANUAL_SYNC_DAYS,
+        "deliveries": deliveries.recent(request.user, Provider.WITHINGS) if account else [],
         "history_form": history_form,
-        "last_import": imports.order_by("-pk").first() if imports is not None else None,
+        "last_import": last_import,
     }
 
 
@@ -152,7 +155,7 @@ def import_history(request):
         return redirect("withings:connect")
     form = HistoryForm(request.POST)
     if not form.is_valid():
-        return render(request, "withings/account_connect.html", _page_context(account, form), status=400)
+        return render(request, "withings/account_connect.html", _page_context(request, account, form), status=400)
     start, end = form.window()
     lift_cap = form.cleaned_data["lift_cap"]
     run, started = start_once(

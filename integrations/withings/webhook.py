@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from fitsync import deliveries
 from fitsync.crypto import digest
 from fitsync.models import ConnectedAccount, InboundEvent, Provider
 
@@ -45,17 +46,23 @@ def receive(request, token: str):
     account = ConnectedAccount.objects.filter(provider=Provider.WITHINGS, webhook_digest=digest(token)).first()
     if account is None:
         log.info("withings webhook: unknown token")
+        reason = "The URL's token is not this instance's (an old subscription, or a guess)."
+        deliveries.record(Provider.WITHINGS, deliveries.Outcome.REFUSED, 404, reason=reason)
         return answer(404)
     if request.method in ("HEAD", "GET"):
         return answer(200)  # Withings probes the URL with HEAD before subscribing it
     if request.method != "POST":
         log.info("withings webhook for account %s: method %s refused", account.pk, request.method)
+        reason = f"Method {request.method[:10]} is not a notification."
+        deliveries.record(Provider.WITHINGS, deliveries.Outcome.REFUSED, 405, account_id=account.pk, reason=reason)
         return answer(405)
     notification = read_notification(request)
     if is_for_someone_else(account, notification):
         unsupported.info(
             "withings account %s: ignored appli %s for user %s", account.pk, notification.appli, notification.userid
         )
+        reason = "A notification for another kind of data or another Withings user."
+        deliveries.record(Provider.WITHINGS, deliveries.Outcome.IGNORED, 200, account_id=account.pk, reason=reason)
         return answer(200, "ignored")
     if notification.problem:
         log.info("withings webhook for account %s: %s; fetching anyway", account.pk, notification.problem)
@@ -84,6 +91,12 @@ def accept(account: ConnectedAccount, notification: Notification) -> str:
     with transaction.atomic():
         key = dedupe_key(account, notification)
         if not InboundEvent.record(Provider.WITHINGS, account.pk, key, notification.body):
+            reason = "A copy of a notification already fetched for."
+            deliveries.record(
+                Provider.WITHINGS, deliveries.Outcome.DUPLICATE, 200, account_id=account.pk, reason=reason
+            )
             return "duplicate"
         jobs.queue("fetch_new", account.pk)
+        reason = f"Fetching what changed{' (' + notification.problem + ')' if notification.problem else ''}."
+        deliveries.record(Provider.WITHINGS, deliveries.Outcome.ACCEPTED, 200, account_id=account.pk, reason=reason)
     return "ok"

@@ -6,7 +6,18 @@ from fitsync.models import ConnectedAccount, Credential, SyncRun
 from tests.seed import WORKOUTS
 
 pytestmark = pytest.mark.browser
-PAGES = ["/", "/workouts/", "/weights/", "/runs/", "/charts/", "/hevy/", "/intervals/", "/withings/", "/garmin/"]
+PAGES = [
+    "/",
+    "/workouts/",
+    "/weights/",
+    "/runs/",
+    "/charts/",
+    "/settings/",
+    "/hevy/",
+    "/intervals/",
+    "/withings/",
+    "/garmin/",
+]
 
 
 @pytest.fixture

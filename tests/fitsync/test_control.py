@@ -9,10 +9,20 @@ import pytest
 
 from fitsync import account_meta, sync
 from fitsync.feeds import take_in
-from fitsync.models import AccountStatus, ConnectedAccount, Credential, ItemStatus, RoutePause, SyncItem, SyncRun
+from fitsync.models import (
+    AccountStatus,
+    ConnectedAccount,
+    Credential,
+    ItemStatus,
+    Profile,
+    RoutePause,
+    SyncItem,
+    SyncRun,
+)
+from fitsync.run_counts import RunCounts, counts_for
 from integrations.withings.account_meta import Subscription, WithingsMeta
 from tests.integrations.garmin.fixtures import MORNING, measurement
-from tests.seed import WEIGHTS, make_items
+from tests.seed import WEIGHTS, WORKOUTS, make_items
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +31,21 @@ def seven_weigh_ins():
     return [measurement(str(3000 + n), at=MORNING - timedelta(days=7 - n)) for n in range(7)]
 
 
-def ingest(withings, records, **options):
+def ingest(withings, records, **options) -> RunCounts:
+    """What the run caused, read from the items it tagged (queued: going out now or waiting)."""
     run = sync.start_run(SyncRun.Trigger.MANUAL, account=withings, route=WEIGHTS)
     take_in(withings, records, run, **options)
-    run.refresh_from_db()
-    return run
+    return counts_for([run])[run.pk]
 
 
 # --- the safety cap ----------------------------------------------------------------------------------
 def test_weigh_ins_waiting_for_garmin_are_not_held_and_go_out_once_it_is_connected(make_account, sent_jobs, settings):
     settings.GARMIN_MAX_UPLOADS_PER_RUN = 5
     withings = make_account("withings")
-    run = ingest(withings, seven_weigh_ins())
-    assert run.held == 0 and set(SyncItem.objects.values_list("status", flat=True)) == {ItemStatus.PENDING}
+    counts = ingest(withings, seven_weigh_ins())
+    assert (counts.queued, counts.held) == (7, 0) and set(SyncItem.objects.values_list("status", flat=True)) == {
+        ItemStatus.PENDING
+    }
     assert list(sync.due_items()) == []  # nothing to write to yet: the dispatcher leaves them waiting
 
     make_account("garmin")
@@ -45,8 +57,8 @@ def test_a_notification_is_not_capped_but_a_bulk_run_is(make_account, sent_jobs,
     withings, _ = make_account("withings"), make_account("garmin")
     assert ingest(withings, seven_weigh_ins(), bulk=False).held == 0
     SyncItem.objects.all().delete()
-    run = ingest(withings, seven_weigh_ins())
-    assert (run.created, run.held) == (5, 2)
+    counts = ingest(withings, seven_weigh_ins())
+    assert (counts.queued, counts.held) == (5, 2)
 
 
 def test_a_paused_route_does_not_count_against_the_cap(make_account, user, sent_jobs, settings):
@@ -121,7 +133,7 @@ def test_the_export_streams_the_list_columns_and_defuses_formulas(logged_in, mak
     withings = make_account("withings")
     make_items(withings, WEIGHTS, 3)
     first = SyncItem.objects.order_by("-occurred_at").first()
-    SyncItem.objects.filter(pk=first.pk).update(title='=HYPERLINK("http://evil")', last_error="@SUM(A1)")
+    SyncItem.objects.filter(pk=first.pk).update(last_error="@SUM(A1)")
 
     answer = logged_in.get("/weights/export.csv")
     assert answer.streaming and answer["Content-Type"].startswith("text/csv")
@@ -129,8 +141,20 @@ def test_the_export_streams_the_list_columns_and_defuses_formulas(logged_in, mak
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
     assert rows[0] == ["Measured", "Date", "Weight", "Body fat", "Status", "Attempts", "Destination", "Reason"]
     assert len(rows) == 4
-    assert rows[1][0] == '\'=HYPERLINK("http://evil")' and rows[1][-1] == "'@SUM(A1)"
+    assert rows[1][0].endswith(" kg") and rows[1][-1] == "'@SUM(A1)"
     assert rows[1][4] == "Synced" and rows[1][6].endswith("/modern/weight")
+
+
+def test_the_export_defuses_a_formula_in_a_title_and_follows_the_readers_unit_and_zone(logged_in, make_account, user):
+    make_items(make_account("hevy"), WORKOUTS, 1)
+    SyncItem.objects.update(title='=HYPERLINK("http://evil")')
+    make_items(make_account("withings"), WEIGHTS, 1)
+    Profile.objects.update_or_create(user=user, defaults={"time_zone": "Asia/Tokyo", "weight_unit": "lb"})
+
+    workout = list(csv.reader(io.StringIO(b"".join(logged_in.get("/workouts/export.csv").streaming_content).decode())))
+    assert workout[1][0] == '\'=HYPERLINK("http://evil")' and workout[1][1].endswith("+09:00")
+    weight = list(csv.reader(io.StringIO(b"".join(logged_in.get("/weights/export.csv").streaming_content).decode())))
+    assert weight[1][0].endswith(" lb") and weight[1][1].endswith("+09:00")
 
 
 def test_the_export_follows_the_list_filters(logged_in, make_account):

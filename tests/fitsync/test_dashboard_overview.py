@@ -85,7 +85,7 @@ def test_it_shows_the_webhook_url_with_a_copy_button_and_the_subscription_state(
     }
     ConnectedAccount.objects.filter(pk=withings.pk).update(meta={"subscription": subscription})
     html = logged_in.get("/").content.decode()
-    assert 'value="https://fit.example/hevy/webhook" readonly' in html and 'data-copy="webhook-hevy"' in html
+    assert "readonly>https://fit.example/hevy/webhook</textarea>" in html and 'data-copy="webhook-hevy"' in html
     assert "Withings sends new weigh-ins to fitsync." in html and "https://fit.example/withings/…" in html
 
 

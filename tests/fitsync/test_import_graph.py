@@ -65,5 +65,5 @@ def test_the_project_has_no_import_cycle():
 
 
 def test_the_check_sees_a_cycle_through_a_function_level_import():
-    graph = {"fitsync.sync": {"fitsync.pipelines"}, "fitsync.pipelines": {"fitsync.sync"}}
-    assert cycles(graph) == [["fitsync.pipelines", "fitsync.sync", "fitsync.pipelines"]]
+    graph = {"fitsync.sync": {"fitsync.imports"}, "fitsync.imports": {"fitsync.sync"}}
+    assert cycles(graph) == [["fitsync.imports", "fitsync.sync", "fitsync.imports"]]

@@ -60,3 +60,15 @@ def test_requeue_and_skip_leave_a_running_item_to_its_job(item, make_account):
     assert both.requeue(force=True) == [item.pk]
     row = SyncItem.objects.get(pk=item.pk)
     assert (row.status, row.force, row.attempts) == (ItemStatus.PENDING, True, 0)
+
+
+@pytest.mark.django_db
+def test_record_imported_inserts_new_items_settles_known_ones_and_leaves_a_running_one(item, make_account):
+    running = SyncItem.objects.create(account=item.account, route="hevy_intervals", source_id="w2")
+    SyncItem.objects.claim(running.pk, "job")
+    synced = {"status": ItemStatus.SYNCED, "destination_id": "a1"}
+    outcomes = {"w1": synced, "w2": synced, "w3": {"status": ItemStatus.FAILED, "last_error": "refused"}}
+    SyncItem.objects.record_imported(item.account.pk, "hevy_intervals", outcomes)
+    rows = dict(SyncItem.objects.values_list("source_id", "status"))
+    assert rows == {"w1": ItemStatus.SYNCED, "w2": ItemStatus.RUNNING, "w3": ItemStatus.FAILED}
+    assert SyncItem.objects.get(source_id="w2").destination_id == ""  # its job records its own outcome

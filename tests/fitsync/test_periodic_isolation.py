@@ -21,7 +21,7 @@ def two_accounts(django_user_model, make_account):
 
 
 def crashes_for(broken, done: list, answer):
-    def work(account):
+    def work(account, **_options):
         if account.pk == broken.pk:
             raise RuntimeError("a bug")
         done.append(account.pk)

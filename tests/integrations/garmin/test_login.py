@@ -6,6 +6,7 @@ reached the fake and what the page shows.
 
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from fitsync.models import AccountStatus, ConnectedAccount, Credential
+from fitsync.models import AccountStatus, ConnectedAccount, Credential, Profile
 from sandbox.garmin_sso import DI_TOKEN_PATH
 from tests.integrations.garmin.fixtures import EMAIL, MFA_EMAIL, PASSWORD
 
@@ -116,6 +117,16 @@ def test_it_logs_in_with_mfa_typed_into_the_page(garmin_url, fake, logged_in, po
     assert (credential.pending_blob, credential.pending_expires_at) == ("", None)
     assert json.loads(credential.session_blob)["di_refresh_token"] in fake.refresh_tokens
     assert "grace" in page(logged_in)
+
+
+def test_the_mfa_prompt_gives_the_deadline_in_the_users_zone(garmin_url, fake, user, logged_in, post, jobs):
+    Profile.objects.update_or_create(user=user, defaults={"time_zone": "Europe/Berlin"})
+    post("garmin:connect", {"email": MFA_EMAIL, "password": PASSWORD})
+    jobs.run()  # in a worker, where Django's active zone is the server's (UTC)
+
+    expires = Credential.objects.get(account=account()).pending_expires_at.astimezone(ZoneInfo("Europe/Berlin"))
+    prompt = f"Enter it before {expires:%H:%M} {expires.tzname()}."
+    assert prompt in account().meta["login"]["message"] and prompt in page(logged_in)
 
 
 def test_a_wrong_code_can_be_retried(garmin_url, fake, logged_in, post, jobs):

@@ -4,17 +4,22 @@ Every test runs with the Intervals.icu bulk upload upserting on external_id and 
 """
 
 import io
+import random
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from fitsync import throttle
 from fitsync.models import ConnectedAccount, SyncItem, SyncRun
-from integrations.hevy import history, tasks
+from integrations.hevy import tasks
 from sandbox.intervals import IntervalsFake
+from sandbox.workouts import generate_workouts
 
 from .conftest import ATHLETE, HEVY_KEY, INTERVALS_KEY
 
 pytestmark = pytest.mark.django_db
+LATER = datetime(2024, 11, 1, tzinfo=UTC)  # after every workout of `history`
 
 
 @pytest.fixture(params=["bulk_upserts", "bulk_creates"])
@@ -27,7 +32,7 @@ def intervals(request):
 @pytest.fixture(autouse=True)
 def small_batches(settings, monkeypatch):
     settings.INTERVALS_BULK_BATCH_SIZE = 7
-    monkeypatch.setattr(history, "BASE_PAUSE", 0.01)
+    monkeypatch.setattr(throttle, "BASE_HOLD", 0.01)
 
 
 def backfill(*args) -> tuple[str, str, int]:
@@ -158,19 +163,19 @@ def test_a_rate_limited_hevy_gets_everything_with_few_429s(upstreams, accounts, 
 
 
 def test_a_slow_page_holds_up_no_other(upstreams, accounts, history, hevy, intervals, settings):
-    """Pages stay in flight up to the bound: while page 2 hangs, the others are still read."""
+    """Pages stay in flight up to the bound: while the oldest page (read first) hangs, newer ones are read."""
     import threading
 
     settings.HEVY_BACKFILL_CONCURRENCY = 2
-    released, page_two_done, read_meanwhile = threading.Event(), threading.Event(), []
+    released, oldest_done, read_meanwhile = threading.Event(), threading.Event(), []
 
-    def slow_second_page(handler):
+    def slow_oldest_page(handler):
         def handle(request, **params):
             page = int(request.query.get("page") or 1)
-            if page == 2:
+            if page == 4:
                 released.wait(timeout=3)
-                page_two_done.set()
-            elif page > 2 and not page_two_done.is_set():
+                oldest_done.set()
+            elif page > 1 and not oldest_done.is_set():
                 read_meanwhile.append(page)
                 if len(read_meanwhile) == 2:
                     released.set()
@@ -178,9 +183,9 @@ def test_a_slow_page_holds_up_no_other(upstreams, accounts, history, hevy, inter
 
         return handle
 
-    hevy.routes = [(m, p, slow_second_page(h) if p.pattern == "^/v1/workouts$" else h) for m, p, h in hevy.routes]
+    hevy.routes = [(m, p, slow_oldest_page(h) if p.pattern == "^/v1/workouts$" else h) for m, p, h in hevy.routes]
     assert backfill()[2] == 0
-    assert read_meanwhile == [3, 4] and len(intervals.activities(ATHLETE)) == 40
+    assert read_meanwhile == [3, 2] and len(intervals.activities(ATHLETE)) == 40
 
 
 def test_since_until_max_pages_and_limit(upstreams, accounts, history, intervals):
@@ -331,3 +336,23 @@ def test_a_workout_a_job_wrote_meanwhile_keeps_the_jobs_activity(upstreams, acco
     assert backfill()[2] == 0
     assert sorted(a["external_id"] for a in intervals.activities(ATHLETE)) == sorted(w["id"] for w in history)
     assert SyncItem.objects.get(source_id=oldest["id"]).destination_id == written_by_job["id"]
+
+
+def test_a_workout_saved_during_the_read_shifts_no_workout_out(upstreams, accounts, history, hevy, intervals, settings):
+    """Pages are read oldest first: a workout saved meanwhile pushes the edge of every newer page onto an
+    older one already read. The count at the end tells, and a second read picks up what moved."""
+    settings.HEVY_BACKFILL_CONCURRENCY = 1
+    saved = []
+
+    def save_one_while_reading(handler):
+        def handle(request, **params):
+            if int(request.query.get("page") or 1) == 3 and not saved:
+                saved.extend(hevy.add_workouts(HEVY_KEY, generate_workouts(1, rng=random.Random(9), end=LATER)))
+            return handler(request, **params)
+
+        return handle
+
+    hevy.routes = [(m, p, save_one_while_reading(h) if p.pattern == "^/v1/workouts$" else h) for m, p, h in hevy.routes]
+    assert backfill()[2] == 0
+    ids = [a["external_id"] for a in intervals.activities(ATHLETE)]
+    assert sorted(ids) == sorted(w["id"] for w in [*history, *saved]) and len(set(ids)) == 41

@@ -22,8 +22,8 @@ def test_it_connects_with_a_checked_key_and_shows_what_to_paste(logged_in, upstr
     assert account.webhook_digest == crypto.digest(credential.webhook_secret)
     assert account.meta == {"webhook_url": "http://testserver/webhooks/hevy/"}
     assert account.cursor  # the events feed starts now; older workouts are the backfill's
-    assert 'value="http://testserver/webhooks/hevy/" readonly' in page
-    assert f'value="{credential.webhook_secret}" readonly' in page
+    assert "readonly>http://testserver/webhooks/hevy/</textarea>" in page
+    assert f"readonly>{credential.webhook_secret}</textarea>" in page
     assert page.count('data-copy="webhook-') == 2 and "Send test" in page
     assert [c.path for c in hevy.calls()] == ["/v1/user/info"]
     assert hevy.calls()[0].headers["api-key"] == HEVY_KEY
@@ -55,7 +55,7 @@ def test_rotating_the_secret_retires_the_old_one(logged_in, upstreams, client):
     old = Credential.objects.get().webhook_secret
     page = logged_in.post("/hevy/webhook-secret/", {"confirm": "yes"}, follow=True).content.decode()
     new = Credential.objects.get().webhook_secret
-    assert new != old and f'value="{new}"' in page and "old one no longer works" in page
+    assert new != old and f"readonly>{new}</textarea>" in page and "old one no longer works" in page
     delivery = {"id": "e1", "payload": {"workoutId": "w1"}}
     assert (
         client.post("/webhooks/hevy/", delivery, content_type="application/json", HTTP_AUTHORIZATION=old).status_code

@@ -175,5 +175,7 @@ def test_a_feed_that_keeps_failing_shows_on_the_dashboard_until_it_recovers(logg
         text = logged_in.get(page).content.decode()
         assert "Hevy&#x27;s events feed has failed 3 times since" in text, page
     assert tasks.poll_one(ConnectedAccount.objects.get(pk=accounts[0].pk))[0] is True
-    assert "events feed has failed" not in logged_in.get("/").content.decode()
+    text = logged_in.get("/").content.decode()
+    assert "<strong>Last problem:</strong>" not in text  # history now, no longer the card's current problem
+    assert "Earlier problem, resolved since" in text and "events feed has failed" in text
     assert not ConnectedAccount.objects.get(pk=accounts[0].pk).meta.get("events_feed_failures")

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fitsync.models import AccountStatus, Credential, ItemStatus, SyncItem, SyncRun
+from fitsync.run_counts import counts_for
 from integrations.withings import subscriptions
 
 from .conftest import USER
@@ -29,11 +30,14 @@ def test_it_imports_the_whole_history_from_the_page_with_progress(
     run.refresh_from_db()
     # Garmin is not connected: every weigh-in waits (pending, not held), none is lost to the safety cap.
     assert run.finished_at and run.total >= 400 and run.done == run.total
-    assert SyncItem.objects.count() == run.total and run.held == 0
+    counts = counts_for([run])[run.pk]  # read from the items the run tagged
+    assert SyncItem.objects.count() == run.total and (counts.queued, counts.held) == (run.total, 0)
     assert set(SyncItem.objects.values_list("status", flat=True)) == {ItemStatus.PENDING}
     progress = logged_in.get(reverse("dashboard:run_progress", args=[run.pk])).content.decode()
     assert f'<progress id="run-bar" max="{run.total}" value="{run.total}">100%</progress>' in progress
-    assert "Finished" in progress
+    assert "Waiting for its queued items" in progress and f"{run.total} queued" in progress
+    page = logged_in.get(reverse("withings:connect")).content.decode()
+    assert f"finished: 0 new, 0 held, {run.total} waiting" in page
 
 
 def test_it_imports_a_chosen_range_of_days(

@@ -79,6 +79,21 @@ def test_it_resubscribes_in_the_daily_check_when_withings_dropped_it(account, fa
     assert [c.form()["action"] for c in fake.calls("POST", "^/notify$")] == ["list", "subscribe"]
 
 
+def test_a_dropped_subscription_that_cannot_be_renewed_is_marked_as_once_active(account, fake, rsps):
+    """An error after a working subscription is what the alerts report; one that never worked is not."""
+    reachable, refusing = fake.http, SimpleNamespace(head=lambda url, **kw: SimpleNamespace(status_code=405))
+    fake.http = refusing
+    subscriptions.subscribe(account)
+    assert account.meta["subscription"]["state"] == "error" and not account.meta["subscription"]["was_active"]
+    fake.http = reachable
+    subscriptions.subscribe(account)
+    fake.subscriptions.remove(USER, 1, hook_url(account))
+    fake.http = refusing
+    tasks.check_subscriptions()
+    account.refresh_from_db()
+    assert account.meta["subscription"]["state"] == "error" and account.meta["subscription"]["was_active"]
+
+
 def test_it_leaves_a_live_subscription_alone_in_the_daily_check(account, fake, rsps):
     subscriptions.subscribe(account)
     fake.clear_ledger()

@@ -8,15 +8,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date
 
 from fitsync.errors import UpstreamError
+from fitsync.imports import ImportBlocked, ImportOptions, ImportReport, import_history
 from fitsync.models import ConnectedAccount, Provider, SyncRun
-from fitsync.pipelines.hevy_to_intervals_backfill import (
-    ROUTE,
-    BackfillError,
-    BackfillOptions,
-    BackfillReport,
-    backfill,
-)
+from fitsync.routes import route_for
 from integrations.hevy.client import MAX_PAGE_SIZE
+
+ROUTE = "hevy_intervals"
 
 BAR_WIDTH = 30
 
@@ -37,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         account = hevy_account(opts["user"])
-        options = BackfillOptions(
+        options = ImportOptions(
             since=opts["since"],
             until=opts["until"],
             max_pages=opts["max_pages"],
@@ -54,8 +51,8 @@ class Command(BaseCommand):
         )
         self.is_tty = self.stdout.isatty()
         try:
-            report = backfill(account, options, progress=self.show_progress, run=run)
-        except (BackfillError, UpstreamError) as exc:
+            report = import_history(route_for(ROUTE), account, options, progress=self.show_progress, run=run)
+        except (ImportBlocked, UpstreamError) as exc:
             run and run.finish(error=str(exc))
             raise CommandError(str(exc), returncode=1)
         except KeyboardInterrupt:
@@ -67,8 +64,8 @@ class Command(BaseCommand):
         if report.failed:
             raise SystemExit(1)
 
-    def show_progress(self, report: BackfillReport) -> None:
-        total = len(report.writes) or 1
+    def show_progress(self, report: ImportReport) -> None:
+        total = report.total or 1
         if self.is_tty:
             filled = BAR_WIDTH * report.done // total
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
@@ -80,13 +77,13 @@ class Command(BaseCommand):
                 f"({report.created} created, {report.updated} updated, {report.failed} failed)"
             )
 
-    def print_report(self, report: BackfillReport, dry_run: bool) -> None:
+    def print_report(self, report: ImportReport, dry_run: bool) -> None:
         if self.is_tty and report.done:
             self.stdout.write("")
         if dry_run:
             for planned in report.planned:
-                when = planned.activity["start_date_local"].replace("T", " ")[:16]
-                self.stdout.write(f"{planned.action:<10} {when}  {planned.workout.title}")
+                when = f"{planned.described.occurred_at:%Y-%m-%d %H:%M}"
+                self.stdout.write(f"{planned.action:<10} {when}  {planned.described.title}")
             self.stdout.write(
                 f"Dry run: would create {report.count('create')}, update {report.count('update')}, "
                 f"leave {report.unchanged} alone. Nothing was written."

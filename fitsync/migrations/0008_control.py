@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fitsync', '0003_run_retry'),
+        ('fitsync', '0007_truthful_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
