@@ -122,10 +122,9 @@ class Source(ServiceRole):
 
     def webhook_is_set(self, account) -> bool:
         """Whether the service delivers changes to fitsync on its own (the overview's first-run checklist).
-        By default: a delivery has arrived, which proves the webhook is configured."""
-        from .models import InboundEvent
-
-        return InboundEvent.objects.filter(account=account).exists()
+        By default: a delivery has arrived, which proves the webhook is configured. (Read through the
+        account's reverse relation: the models import the route table, which imports the roles.)"""
+        return account.inboundevent_set.exists()
 
 
 class Destination(ServiceRole):

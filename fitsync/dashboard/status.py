@@ -120,8 +120,8 @@ class RoutePanel:
     sync_now_task: str
     counts: dict = field(default_factory=dict)
     last_item_at: datetime | None = None
-    paused: bool = False  # the user paused the route: its items wait
     last_synced_at: datetime | None = None  # the newest copy written, by any path (a job, an import)
+    paused: bool = False  # the user paused the route: its items wait
 
     @property
     def last_received_at(self) -> datetime | None:
@@ -193,8 +193,8 @@ def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[Rout
             by_provider[route.destination_provider],
             route.sync_now_task,
             row,
-            last,
-            synced,
+            last_item_at=last,
+            last_synced_at=synced,
         )
         panels.append(panel)
     return panels

@@ -186,3 +186,13 @@ def test_the_chart_page_says_what_fills_an_empty_chart(logged_in, make_account):
     assert "Connect Withings to draw it." in html and 'href="/withings/"' in html
     make_account("withings")
     assert "Import your history on the Withings page" in logged_in.get("/charts/").content.decode()
+
+
+def test_a_route_with_synced_copies_is_not_shown_paused(logged_in, make_account):
+    """The panel's `paused` and `last_synced_at` are separate facts: a synced route shows when, not a pause."""
+    make_items(make_account("withings"), WEIGHTS, 2)
+    make_account("garmin")
+    html = logged_in.get("/").content.decode()
+    route = html[html.index('id="route-withings_garmin"') :]
+    route = route[: route.index("</article>")]
+    assert "Paused" not in route and "<dt>Last synced</dt><dd><time" in route
