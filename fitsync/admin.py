@@ -18,6 +18,7 @@ from .models import (
     Heartbeat,
     InboundEvent,
     Profile,
+    RoutePause,
     SyncAttempt,
     SyncItem,
     SyncRun,
@@ -187,6 +188,12 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_select_related = ("account__owner",)
     search_fields = ("error", "route")
     date_hierarchy = "started_at"
+
+
+@admin.register(RoutePause)
+class RoutePauseAdmin(admin.ModelAdmin):
+    list_display = ("owner", "route", "paused_at")
+    list_filter = ("route",)
 
 
 @admin.register(Profile)

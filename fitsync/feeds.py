@@ -2,45 +2,72 @@
 
 A source whose changes arrive as whole records, not as ids to fetch, hands them here; each route from
 that source gets its own item carrying the record as its snapshot, queued for the engine.
+
+The destination's safety cap (`Destination.max_uploads_per_run`) guards against a flood of uploads, so it
+applies to bulk runs only: a run over a window or a history (an import, "Sync last N days", the first
+fetch of a new account), not the few records a notification announces. It counts only what will really be
+uploaded now: while the destination is not connected or the route is paused, the items wait (pending, not
+held) and go out once that changes, so weigh-ins fetched before the destination was connected leave no gap.
 """
 
 from django.db import transaction
 
 from .models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
 from .routes import Route, routes_from
-from .sync import enqueue
+from .sync import can_write_now, enqueue
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "held")
+PROGRESS_CHUNK = 50  # records stored between two updates of the run's progress
 
 
-def take_in(account: ConnectedAccount, records: list, run: SyncRun, *, lift_cap: bool = False) -> dict:
-    """Upsert and queue an item per record and route; counts of created, updated, unchanged, skipped, held."""
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for route in routes_from(account.provider):
-        for outcome, number in take_in_route(route, account, records, lift_cap, run.pk).items():
-            counts[outcome] += number
-    # The outcomes are counted from the items, which carry the run (`fitsync.run_counts`), once they settle.
-    run.bump(done=len(records))
-    return counts
+def take_in(
+    account: ConnectedAccount, records: list, run: SyncRun, *, lift_cap: bool = False, bulk: bool = True
+) -> dict:
+    """Upsert and queue an item per record and route; counts of created, updated, unchanged, skipped, held.
+
+    `bulk` is False for the records a notification announced: the safety cap is for bulk runs only. Every
+    item is tagged with the run; the run's progress (`done`) moves a chunk at a time, so a long history
+    shows how far it got."""
+    routes = [(route, _uncapped(route, account, lift_cap, bulk)) for route in routes_from(account.provider)]
+    per_route = {route.name: dict.fromkeys(OUTCOMES, 0) for route, _ in routes}
+    for start in range(0, len(records), PROGRESS_CHUNK):
+        chunk = records[start : start + PROGRESS_CHUNK]
+        for route, uncapped in routes:
+            take_in_route(route, account, chunk, lift_cap, uncapped, per_route[route.name], run.pk)
+        # The outcomes are counted from the items, which carry the run (`fitsync.run_counts`), once they
+        # settle; the run's own counter says how far the records are stored.
+        run.bump(done=len(chunk))
+    return _sum(per_route)
 
 
-def take_in_route(route: Route, account: ConnectedAccount, records: list, lift_cap: bool, run_id=None) -> dict:
-    counts = dict.fromkeys(OUTCOMES, 0)
+def _uncapped(route: Route, account: ConnectedAccount, lift_cap: bool, bulk: bool) -> bool:
+    return lift_cap or not bulk or not can_write_now(route, account.owner_id)
+
+
+def _sum(per_route: dict) -> dict:
+    return {outcome: sum(counts[outcome] for counts in per_route.values()) for outcome in OUTCOMES}
+
+
+def take_in_route(
+    route: Route, account: ConnectedAccount, records: list, lift_cap: bool, uncapped: bool, counts: dict, run_id=None
+) -> dict:
+    """Store the records on one route, adding to `counts` (this run's so far: the cap reads them)."""
     for record in records:
-        status, note = decide_status(route, record, counts, lift_cap)
+        status, note = decide_status(route, record, counts, uncapped)
         with transaction.atomic():
             counts[store(route, account, record, status, note, lift_cap, run_id)] += 1
     return counts
 
 
-def decide_status(route: Route, record, counts: dict, lift_cap: bool) -> tuple[str, str]:
-    """(status, note) for a record about to be stored; the destination's per-run safety cap applies here."""
+def decide_status(route: Route, record, counts: dict, uncapped: bool) -> tuple[str, str]:
+    """(status, note) for a record about to be stored; the destination's per-run safety cap applies here,
+    unless the run is `uncapped` (a notification, the cap lifted, or items that wait for the destination)."""
     reason = route.source_role.skip_reason(record)
     if reason:
         return ItemStatus.SKIPPED, reason
     # The rest are held (never dropped) until "Upload held" or a manual run that lifts the cap.
     cap = route.destination_role.max_uploads_per_run
-    if cap is not None and not lift_cap and counts["created"] + counts["updated"] >= cap:
+    if cap is not None and not uncapped and counts["created"] + counts["updated"] >= cap:
         return ItemStatus.HELD, f"Held by the safety cap of {cap} uploads per run."
     return ItemStatus.PENDING, ""
 

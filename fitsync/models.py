@@ -26,7 +26,7 @@ PAYLOAD_LIMIT = 4096  # bytes of an inbound payload kept for the dashboard
 class AccountStatus(models.TextChoices):
     CONNECTED = "connected", "Connected"
     NEEDS_REAUTH = "needs_reauth", "Needs re-authentication"
-    DISABLED = "disabled", "Disabled"
+    DISABLED = "disabled", "Disconnected"  # by the user: tokens wiped, history kept
 
 
 class ConnectedAccount(models.Model):
@@ -408,6 +408,24 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} delivery {self.outcome} ({self.status_code})"
+
+
+class RoutePause(models.Model):
+    """A route the user paused: its items keep being recorded and wait; nothing is written until resumed."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="route_pauses")
+    route = models.CharField(max_length=40)
+    paused_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "route"], name="one_pause_per_route")]
+
+    def __str__(self) -> str:
+        return f"{self.route} paused for {self.owner}"
+
+    @classmethod
+    def is_paused(cls, owner_id: int, route: str) -> bool:
+        return cls.objects.filter(owner_id=owner_id, route=route).exists()
 
 
 class Heartbeat(models.Model):

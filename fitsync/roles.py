@@ -75,8 +75,18 @@ class Described:
     snapshot: dict
 
 
-class Source:
+class ServiceRole:
+    """What both roles share: the dashboard's "Disconnect" asks each role of the service to let go."""
+
     provider: str = ""
+    disconnect_note: str = ""  # what else disconnecting undoes, for the confirmation page
+
+    def disconnect(self, account) -> None:
+        """Undo at the service what connecting set up (a notification subscription, say), before fitsync
+        wipes the account's tokens; raise only `fitsync.errors` (the wipe goes ahead anyway)."""
+
+
+class Source(ServiceRole):
     noun: str = "item"  # what one record is called on the dashboard: "workout", "measurement"
     heading: str = "Items"  # the dashboard's list of a route's items: "Workouts", "Weights"
     title_label: str = "Item"  # the list's first column, the item's title: "Workout", "Measured"
@@ -110,9 +120,14 @@ class Source:
         (`fitsync/imports.py`); from the newest `max_pages` pages of `page_size` records when given."""
         raise NotImplementedError
 
+    def webhook_is_set(self, account) -> bool:
+        """Whether the service delivers changes to fitsync on its own (the overview's first-run checklist).
+        By default: a delivery has arrived, which proves the webhook is configured. (Read through the
+        account's reverse relation: the models import the route table, which imports the roles.)"""
+        return account.inboundevent_set.exists()
 
-class Destination:
-    provider: str = ""
+
+class Destination(ServiceRole):
     # Safety cap: at most this many uploads per run of new data (None: no cap). The rest wait, held.
     max_uploads_per_run: int | None = None
 

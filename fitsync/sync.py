@@ -20,7 +20,7 @@ from django.utils import timezone
 from . import jobs
 from .errors import AuthExpired, NotFound, UpstreamError, provider_label
 from .item_states import ACTIVE, due
-from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
+from .models import AccountStatus, ConnectedAccount, ItemStatus, RoutePause, SyncAttempt, SyncItem, SyncRun
 from .roles import Described, SyncContext, SyncResult
 from .routes import ROUTES, Route, route_for
 from .tokens import lease_owner
@@ -29,7 +29,11 @@ log = logging.getLogger("fitsync.sync")
 
 
 class WaitingForAccount(Exception):
-    """The destination account is missing or needs re-authentication: wait, burn no attempt."""
+    """The destination account is missing or needs re-authentication, or the route is paused: wait, burn
+    no attempt."""
+
+
+PAUSED = "The route is paused; this item waits until it is resumed."
 
 
 def crash_point(name: str) -> None:
@@ -110,6 +114,8 @@ def run_item(item_id: int) -> str:
     attempt = SyncAttempt.objects.create(item=item, outcome="running")
     try:
         route = route_for(item.route)
+        if RoutePause.is_paused(item.account.owner_id, route.name):
+            raise WaitingForAccount(PAUSED)
         context = SyncContext(item, item.account, destination_account(item, route.destination_provider))
         result = sync_step(route, context)
     except WaitingForAccount as exc:
@@ -149,6 +155,15 @@ def remember(item: SyncItem, described: Described) -> None:
         SyncItem.objects.owned(item.pk, item.lease_owner).update(**changed)
         for name, value in changed.items():
             setattr(item, name, value)
+
+
+def can_write_now(route: Route, owner_id: int) -> bool:
+    """True when the engine would write this route's items now: the destination is connected and the
+    route is not paused. Otherwise its items wait, pending, and go out once that changes."""
+    destination = ConnectedAccount.objects.filter(owner_id=owner_id, provider=route.destination_provider)
+    return destination.filter(status=AccountStatus.CONNECTED).exists() and not RoutePause.is_paused(
+        owner_id, route.name
+    )
 
 
 def destination_account(item: SyncItem, provider: str) -> ConnectedAccount:
@@ -241,8 +256,11 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 
 # --- the dispatcher -------------------------------------------------------------------------------
 def due_items(limit: int = 500):
-    """Pending items that are due, and running items whose lease expired, on connected accounts."""
+    """Pending items that are due, and running items whose lease expired, on connected accounts and routes
+    that are not paused (their items wait until resumed)."""
+    paused = RoutePause.objects.filter(owner_id=OuterRef("account__owner_id"), route=OuterRef("route"))
     items = SyncItem.objects.filter(due(timezone.now()), account__status=AccountStatus.CONNECTED)
+    items = items.filter(~Exists(paused))
     ready = Q()
     for route in ROUTES.values():
         destination_ok = ConnectedAccount.objects.filter(

@@ -69,7 +69,8 @@ def emit_hevy(sandbox: Sandbox, workout_id: str = "", new: bool = False, wait: b
     workout_id = created["id"] if created else workout_id or newest_workout_id(sandbox) or ""
     _hevy_workout(sandbox, workout_id)
     target = sandbox.hevy_webhook
-    args = (target.url, target.authorization or None, workout_id)
+    authorization = target.authorization or (sandbox.hevy_secret_lookup() if sandbox.hevy_secret_lookup else "")
+    args = (target.url, authorization or None, workout_id)
     result = {"workout_id": workout_id, "created": bool(created), "url": target.url}
     if not wait:
         sandbox.hevy.emit_webhook_in_background(*args)

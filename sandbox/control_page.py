@@ -142,7 +142,11 @@ def _hevy(sandbox: Sandbox) -> str:
         _input("hook", "url", "Webhook URL", target.url, "url")
         + " "
         + _input(
-            "hook", "authorization", "Authorization value (from fitsync's Hevy page)", target.authorization, css="wide"
+            "hook",
+            "authorization",
+            "Authorization value (empty: the one fitsync expects)",
+            target.authorization,
+            css="wide",
         )
     )
     forms = [

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .control import mount_table
 from .core import Blackhole, ConnectionReset, Request, Response
+from .fitsync_link import current_hevy_secret
 from .registry import (
     HEVY_WEBHOOK_PATH,
     WITHINGS_CALLBACK_PATH,
@@ -55,6 +56,7 @@ def build_for_fitsync(seed: bool, control_root: str = "/", withings_redirect_uri
         control_root=control_root,
     )
     sandbox.hevy_webhook.url = site + fitsync_path("hevy:webhook", HEVY_WEBHOOK_PATH)
+    sandbox.hevy_secret_lookup = current_hevy_secret  # the demo's webhook works without pasting its secret
     return sandbox
 
 

@@ -8,6 +8,7 @@ at the root (last, because the root prefix matches every path).
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -57,6 +58,8 @@ class Sandbox:
     hevy_webhook: HevyWebhookTarget
     withings_redirect_uris: list[str] = field(default_factory=list)
     control_root: str = "/"  # the path the control page is served at ("/sandbox/" in Django)
+    # Where the Hevy fake reads the Authorization value when `hevy_webhook` holds none (the demo: fitsync's).
+    hevy_secret_lookup: Callable[[], str] | None = None
 
     def fake(self, name: str) -> FakeService:
         if name not in SERVICES:

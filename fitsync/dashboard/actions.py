@@ -17,6 +17,9 @@ from .. import jobs, sync
 from ..models import ConnectedAccount, ItemStatus, SyncRun
 from ..zones import clock_time
 
+# Skipping means something only for an item still on its way: a synced or skipped one has nothing to stop.
+SKIPPABLE = (ItemStatus.PENDING, ItemStatus.FAILED, ItemStatus.HELD)
+
 
 def requeue(items, *, force: bool = False, lift_cap: bool = False) -> int:
     """Make the items pending and due now, and queue them. Returns how many jobs were queued."""
@@ -34,8 +37,9 @@ def force_resync_chosen(items) -> int:
 
 
 def skip(items) -> int:
-    """Stop trying: the item stays skipped until new source data or a resync arrives."""
-    return items.skip("Skipped from the dashboard.")
+    """Stop trying: the item stays skipped until new source data or a resync arrives. Only items still on
+    their way (pending, failed, held) can be skipped: a synced one has nothing left to stop."""
+    return items.filter(status__in=SKIPPABLE).skip("Skipped from the dashboard.")
 
 
 def upload_held(items) -> int:

@@ -13,10 +13,12 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from ..models import SyncItem
+from ..errors import provider_label
+from ..models import AccountStatus, ConnectedAccount, SyncItem
 from ..profiles import from_kg
 from ..routes import ROUTES
 from . import charts
+from .status import connect_url
 from .summary import amount, number, volume_kg
 
 PERIODS = {"90": 90, "180": 180, "365": 365, "730": 730}
@@ -30,6 +32,8 @@ class Chart:
     svg: str
     legend: str
     empty: str  # what the page says when the period holds nothing to draw
+    action: str = ""  # and what to do about it: a link to the source's page
+    action_url: str = ""
 
 
 def points_of(user, route: str, days: int):
@@ -63,7 +67,8 @@ def weekly_volume(rows, days: int, unit: str = "kg") -> list:
 
 
 def with_trend(name: str, points: list, css: str) -> list[charts.Series]:
-    return [charts.Series(name, points, css), charts.Series("7-day trend", charts.trailing_mean(points), "line trend")]
+    raw = charts.Series(name, points, css, markers=True)
+    return [raw, charts.Series("7-day trend", charts.trailing_mean(points), "line trend")]
 
 
 def weight_chart(rows, days: int, unit: str) -> Chart:
@@ -107,6 +112,22 @@ def route_feeding(chart: str) -> str:
     return next((name for name, route in ROUTES.items() if chart in route.source_role.charts), "")
 
 
+def with_advice(chart: Chart, user, route) -> Chart:
+    """An empty chart says what fills it: connect the source, or import its history (from its page)."""
+    label = provider_label(route.source_provider)
+    connected = ConnectedAccount.objects.filter(
+        owner=user, provider=route.source_provider, status=AccountStatus.CONNECTED
+    ).exists()
+    if connected:
+        chart.empty += f" Import your history on the {label} page, or pick a longer period."
+        chart.action = f"Import history from {label}"
+    else:
+        chart.empty += f" Connect {label} to draw it."
+        chart.action = f"Connect {label}"
+    chart.action_url = connect_url(route.source_provider)
+    return chart
+
+
 @require_GET
 def chart_page(request):
     period = request.GET.get("days") if request.GET.get("days") in PERIODS else DEFAULT_PERIOD
@@ -115,5 +136,6 @@ def chart_page(request):
     for name, draw in CHARTS.items():
         route = route_feeding(name)
         if route:
-            drawn.append(draw(points_of(request.user, route, days), days, request.profile.weight_unit))
+            chart = draw(points_of(request.user, route, days), days, request.profile.weight_unit)
+            drawn.append(chart if chart.svg else with_advice(chart, request.user, ROUTES[route]))
     return render(request, "fitsync/charts.html", {"periods": PERIODS, "period": period, "charts": drawn})

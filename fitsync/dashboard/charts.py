@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 12, 30
 TICKS = 4
+FEW_POINTS = 40  # up to this many, each point gets a marker: a line alone hides how sparse they are
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Series:
     name: str
     points: list[tuple[datetime, float]]
     css: str  # class name: colour and dash come from app.css
+    markers: bool = False  # mark each point when there are few (a single point draws no line at all)
 
 
 def trailing_mean(points: list[tuple[datetime, float]], days: int = 7) -> list[tuple[datetime, float]]:
@@ -101,7 +103,17 @@ def line_chart(label: str, series: list[Series]) -> str:
     for s in series:
         coords = " ".join(f"{x(_ordinal(when))},{y(value)}" for when, value in s.points)
         body.append(f'<polyline class="{escape(s.css)}" points="{coords}"><title>{escape(s.name)}</title></polyline>')
+        if s.markers and len(s.points) <= FEW_POINTS:
+            body += _markers(s, x, y)
     return _svg(label, body)
+
+
+def _markers(series: Series, x, y) -> list[str]:
+    return [
+        f'<circle class="point {escape(series.css)}" cx="{x(_ordinal(when))}" cy="{y(value)}" r="3.5">'
+        f"<title>{escape(series.name)}: {value:.1f} on {when:%d %b %Y}</title></circle>"
+        for when, value in series.points
+    ]
 
 
 def _ordinal(when) -> float:

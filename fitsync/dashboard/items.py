@@ -92,6 +92,7 @@ def item_detail(request, pk: int):
         "sent_rows": flatten(item.sent),
         "attempts": item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN],
         "list_url": reverse("dashboard:items", args=[item.route]) if item.route in ROUTES else "",
+        "can_skip": item.status in actions.SKIPPABLE,
     }
     return render(request, "fitsync/item_detail.html", context)
 

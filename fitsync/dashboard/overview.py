@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..alerts import check_worker_soon
-from ..models import ConnectedAccount, SyncRun
+from ..models import ConnectedAccount, RoutePause, SyncRun
 from ..routes import ROUTES
 from ..run_counts import with_counts
-from . import actions, status
+from . import actions, checklist, status
 from .timeline import timeline
 
 RECENT_RUNS = 5
@@ -20,8 +20,12 @@ def overview(request):
     check_worker_soon()  # also where no monitor polls /health
     cards = status.service_cards(request.user)
     panels = status.route_panels(cards, status.item_counts(cards))
+    paused = set(RoutePause.objects.filter(owner=request.user).values_list("route", flat=True))
+    for panel in panels:
+        panel.paused = panel.name in paused
     runs = with_counts(SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS])
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
+    context["checklist_route"], context["checklist"] = checklist.checklist(request.user, cards)
     context["timeline"] = timeline(request.user)
     return render(request, "fitsync/overview.html", context)
 

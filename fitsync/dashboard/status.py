@@ -74,7 +74,7 @@ def advice_for(account: ConnectedAccount, url: str) -> Advice | None:
         text = account.status_message or f"{label} rejected fitsync's credentials."
         return Advice(text, f"Reconnect {label}", url)
     if account.status == AccountStatus.DISABLED:
-        return Advice(f"Syncing with {label} is turned off.", f"Open {label} settings", url)
+        return Advice(account.status_message or f"{label} is disconnected.", f"Connect {label} again", url)
     if not account.has_current_problem:
         return None
     if "429" in account.last_error or "rate" in account.last_error.lower():
@@ -121,6 +121,7 @@ class RoutePanel:
     counts: dict = field(default_factory=dict)
     last_item_at: datetime | None = None
     last_synced_at: datetime | None = None  # the newest copy written, by any path (a job, an import)
+    paused: bool = False  # the user paused the route: its items wait
 
     @property
     def last_received_at(self) -> datetime | None:
@@ -192,8 +193,8 @@ def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[Rout
             by_provider[route.destination_provider],
             route.sync_now_task,
             row,
-            last,
-            synced,
+            last_item_at=last,
+            last_synced_at=synced,
         )
         panels.append(panel)
     return panels

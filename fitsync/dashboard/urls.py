@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from ..routes import ROUTES
-from . import alert_settings, chart_views, items, overview, runs
+from . import alert_settings, chart_views, controls, export, items, overview, runs
 
 
 class RouteList:
@@ -34,6 +34,10 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.run_detail, name="run"),
     path("runs/<int:pk>/progress/", runs.run_progress, name="run_progress"),
     path("charts/", chart_views.chart_page, name="charts"),
+    path("services/<str:provider>/disconnect/", controls.disconnect_service, name="disconnect"),
+    path("routes/<str:route>/pause/", controls.pause_route, name="pause_route"),
+    path("routes/<str:route>/resume/", controls.resume_route, name="resume_route"),
+    path("<route_list:route>/export.csv", export.export_csv, name="export"),
     path("alerts/", alert_settings.alert_settings, name="alerts"),
     path("alerts/test/", alert_settings.send_test, name="alerts_test"),
     path("<route_list:route>/", items.item_list, name="items"),

@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fitsync import deliveries, site_url, unreadable
 from fitsync.crypto import UnreadableSecret
 from fitsync.dashboard.actions import already_running
+from fitsync.dashboard.confirm import Question, ask, is_confirmed
 from fitsync.models import ConnectedAccount, Credential, Provider, SyncRun
 from fitsync.run_counts import with_counts
 
@@ -56,11 +58,22 @@ def page_context(account: ConnectedAccount | None, form: ApiKeyForm) -> dict:
     }
 
 
+ROTATE_QUESTION = Question(
+    "Make a new webhook secret?",
+    "The secret configured in Hevy stops working at once: Hevy's deliveries are refused until you paste the "
+    "new one into Hevy's developer settings. Edits still arrive through the change feed meanwhile.",
+    "Make a new secret",
+    reverse_lazy("hevy:connect"),
+)
+
+
 @require_POST
 def rotate_secret(request):
     account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.HEVY).first()
     if account is None:
         messages.error(request, "Connect Hevy first.")
+    elif not is_confirmed(request):
+        return ask(request, ROTATE_QUESTION)
     else:
         auth.rotate_webhook_secret(account)
         messages.success(request, "New webhook secret made. Paste it into Hevy now: the old one no longer works.")

@@ -74,25 +74,31 @@ def _remember_height(account: ConnectedAccount, groups: list[dict]) -> Decimal |
 
 def fetch_new(account: ConnectedAccount, run: SyncRun) -> dict:
     """Everything modified since the cursor; the cursor moves only after the items are stored."""
+    first = not account.cursor.isdigit()  # a new account's first catch-up is bulk; later ones follow notifications
     fetched = read_all_pages(account, lastupdate=_cursor(account))
-    counts = _ingest(account, fetched, run, lift_cap=False)
+    counts = _ingest(account, fetched, run, lift_cap=False, bulk=first)
     _advance_cursor(account, fetched.updatetime - CURSOR_OVERLAP)
     return counts
 
 
 def fetch_window(account: ConnectedAccount, run: SyncRun, days: int, *, lift_cap: bool = False) -> dict:
-    """Weigh-ins measured in the last `days` days (a manual sync or backfill)."""
+    """Weigh-ins measured in the last `days` days (a manual sync)."""
     end = int(time.time())
-    fetched = read_all_pages(account, startdate=end - days * 86400, enddate=end)
+    return fetch_range(account, run, end - days * 86400, end, lift_cap=lift_cap)
+
+
+def fetch_range(account: ConnectedAccount, run: SyncRun, start: int, end: int, *, lift_cap: bool = False) -> dict:
+    """Weigh-ins measured between two epoch seconds (a history import, or a window): a bulk run."""
+    fetched = read_all_pages(account, startdate=start, enddate=end)
     return _ingest(account, fetched, run, lift_cap=lift_cap)
 
 
-def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_cap: bool) -> dict:
+def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_cap: bool, bulk: bool = True) -> dict:
     if fetched.timezone and account_meta.read(account, WithingsMeta).timezone != fetched.timezone:
         account_meta.write(account, WithingsMeta, timezone=fetched.timezone)
     measurements = measurements_from(account, fetched)
     SyncRun.objects.filter(pk=run.pk).update(total=len(measurements))
-    counts = take_in(account, measurements, run, lift_cap=lift_cap)
+    counts = take_in(account, measurements, run, lift_cap=lift_cap, bulk=bulk)
     log.info("withings account %s: %s groups read, %s", account.pk, len(fetched.groups), counts)
     return counts
 

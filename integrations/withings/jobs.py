@@ -53,6 +53,12 @@ def prepare_window_run(run: SyncRun, days: int, lift_cap: bool) -> None:
     SyncRun.objects.filter(pk=run.pk).update(task=run.task, params=run.params)
 
 
+def prepare_range_run(run: SyncRun, start: int, end: int, lift_cap: bool) -> None:
+    """Make an existing run (the history import's) a fetch of what was measured between two epoch seconds."""
+    run.task, run.params = RESUME_TASK, {"start": int(start), "end": int(end), "lift_cap": bool(lift_cap)}
+    SyncRun.objects.filter(pk=run.pk).update(task=run.task, params=run.params)
+
+
 def run_fetch(account: ConnectedAccount, run: SyncRun) -> str:
     """Fetch into `run`; on failure record it on the run and the account, and maybe leave it due again."""
     attempt = run.start_attempt(settings.SYNC_LEASE_SECONDS)
@@ -66,10 +72,12 @@ def run_fetch(account: ConnectedAccount, run: SyncRun) -> str:
 
 
 def _fetch(account: ConnectedAccount, run: SyncRun) -> dict:
-    days = run.params.get("days")
-    if days is None:
+    params, lift_cap = run.params, bool(run.params.get("lift_cap"))
+    if "start" in params:
+        return fetch.fetch_range(account, run, int(params["start"]), int(params["end"]), lift_cap=lift_cap)
+    if params.get("days") is None:
         return fetch.fetch_new(account, run)
-    return fetch.fetch_window(account, run, int(days), lift_cap=bool(run.params.get("lift_cap")))
+    return fetch.fetch_window(account, run, int(params["days"]), lift_cap=lift_cap)
 
 
 def _failed(account: ConnectedAccount, run: SyncRun, exc: UpstreamError, attempt: int) -> str:

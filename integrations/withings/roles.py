@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from fitsync import account_meta
 from fitsync.dashboard.summary import amount, number
 from fitsync.errors import PermanentError
 from fitsync.profiles import from_kg, weight_text
@@ -41,6 +42,20 @@ class Measurements(Source):
             "Weight": weight_text(weight, unit),
             "Body fat": f"{amount(fat)} %" if fat is not None else "–",
         }
+
+    disconnect_note = "fitsync also asks Withings to stop sending weigh-in notifications."
+
+    def webhook_is_set(self, account) -> bool:
+        """Withings has no webhook to paste: the notification subscription plays its part."""
+        from .account_meta import WithingsMeta
+
+        subscription = account_meta.read(account, WithingsMeta).subscription
+        return bool(subscription and subscription.state == "active") or super().webhook_is_set(account)
+
+    def disconnect(self, account) -> None:
+        from .subscriptions import revoke
+
+        revoke(account)
 
     def title_in(self, title: str, snapshot: dict, unit: str) -> str:
         """A weigh-in is titled by its weight (`title_of`), so the title follows the reader's unit."""

@@ -9,5 +9,6 @@ urlpatterns = [
     path("withings/callback/", views.callback, name="callback"),
     path("withings/subscribe/", views.subscribe, name="subscribe"),
     path("withings/sync/", views.sync_recent, name="sync_recent"),
+    path("withings/history/", views.import_history, name="import_history"),
     path("webhooks/withings/<str:token>/", webhook.receive, name="webhook"),
 ]

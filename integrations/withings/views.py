@@ -16,9 +16,11 @@ from fitsync import account_meta, deliveries, unreadable
 from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
+from fitsync.run_counts import with_counts
 
 from . import auth, jobs, subscriptions
 from .account_meta import Subscription, WithingsMeta
+from .forms import HistoryForm
 from .tasks import MANUAL_SYNC_DAYS
 
 log = logging.getLogger("fitsync.withings")
@@ -39,7 +41,13 @@ def _account(user) -> ConnectedAccount | None:
 def connect(request):
     account = _account(request.user)
     unreadable.check(account)
-    context = {
+    return render(request, "withings/account_connect.html", _page_context(request, account, HistoryForm()))
+
+
+def _page_context(request, account: ConnectedAccount | None, history_form: HistoryForm) -> dict:
+    imports = SyncRun.objects.filter(account=account, trigger=SyncRun.Trigger.BACKFILL).order_by("-pk")[:1]
+    last_import = next(iter(with_counts(imports)), None) if account else None  # counted from its items
+    return {
         "configured": auth.is_configured(),
         "callback_url": auth.callback_url(),
         "account": account,
@@ -49,8 +57,9 @@ def connect(request):
         "items": SyncItem.objects.filter(account=account).order_by("-occurred_at")[:10] if account else [],
         "days": MANUAL_SYNC_DAYS,
         "deliveries": deliveries.recent(request.user, Provider.WITHINGS) if account else [],
+        "history_form": history_form,
+        "last_import": last_import,
     }
-    return render(request, "withings/account_connect.html", context)
 
 
 def _subscription(account: ConnectedAccount | None) -> Subscription:
@@ -135,3 +144,28 @@ def sync_recent(request):
     else:
         messages.info(request, already_running("A Withings sync", run))
     return redirect("withings:connect")
+
+
+@require_POST
+def import_history(request):
+    """Import the weigh-ins of a range of days, or all of them: a run whose page shows its progress."""
+    account = _account(request.user)
+    if account is None or not account.is_connected:
+        messages.error(request, "Connect Withings first.")
+        return redirect("withings:connect")
+    form = HistoryForm(request.POST)
+    if not form.is_valid():
+        return render(request, "withings/account_connect.html", _page_context(request, account, form), status=400)
+    start, end = form.window()
+    lift_cap = form.cleaned_data["lift_cap"]
+    run, started = start_once(
+        SyncRun.Trigger.BACKFILL,
+        account,
+        ROUTE,
+        lambda run: jobs.queue("fetch_history", account.pk, run.pk, start, end, lift_cap),
+    )
+    if not started:
+        messages.info(request, already_running("A Withings history import", run))
+        return redirect("withings:connect")
+    messages.success(request, f"Weight history import started (run #{run.pk}).")
+    return redirect("dashboard:run", pk=run.pk)

@@ -118,7 +118,7 @@ def connect_hevy_and_intervals(page, control, shot) -> None:
     shot(page, "intervals-connected")
 
     control.get_by_label("Webhook URL").fill(webhook_url)
-    control.get_by_label("Authorization value (from fitsync's Hevy page)").fill(authorization)
+    control.get_by_label("Authorization value (empty: the one fitsync expects)").fill(authorization)
     control.get_by_role("button", name="Save webhook settings").click()
     expect(control.get_by_role("status")).to_contain_text(f"Hevy webhooks now go to {webhook_url}")
 

@@ -54,3 +54,17 @@ def test_it_renders_the_charts_page_from_synced_items(logged_in, make_account):
 def test_it_says_so_when_there_is_nothing_to_chart(logged_in):
     html = logged_in.get("/charts/").content.decode()
     assert "No weigh-ins in this period." in html and "No workouts with weights in this period." in html
+
+
+def test_sparse_points_get_markers_and_dense_ones_do_not():
+    from datetime import UTC, datetime, timedelta
+
+    from fitsync.dashboard import charts
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    few = [(start + timedelta(days=n), 80.0 + n) for n in range(3)]
+    many = [(start + timedelta(days=n), 80.0 + n % 5) for n in range(charts.FEW_POINTS + 1)]
+    assert charts.line_chart("w", [charts.Series("Weight", few, "line raw", markers=True)]).count("<circle") == 3
+    assert "<circle" not in charts.line_chart("w", [charts.Series("Weight", many, "line raw", markers=True)])
+    one = charts.line_chart("w", [charts.Series("Weight", few[:1], "line raw", markers=True)])
+    assert one.count("<circle") == 1  # a single weigh-in draws no line, but it shows

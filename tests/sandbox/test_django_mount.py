@@ -83,3 +83,23 @@ def test_it_points_the_withings_app_and_hevy_webhook_at_this_fitsync(settings):
         sandbox.withings.tokens.apps["demo-withings-client"].redirect_uris[0]
         == "http://127.0.0.1:8001/withings/callback/"
     )
+
+
+@pytest.mark.django_db
+def test_the_demo_hevy_webhook_carries_the_secret_fitsync_expects_without_pasting_it(settings, make_account):
+    from fitsync.crypto import digest
+    from fitsync.models import ConnectedAccount
+    from sandbox import control_actions
+
+    settings.SITE_URL = "http://127.0.0.1:1"
+    sandbox = django_view.build_for_fitsync(seed=True)
+    assert sandbox.hevy_webhook.authorization == ""
+    hevy = make_account("hevy", webhook_secret="demo-webhook-secret")
+    ConnectedAccount.objects.filter(pk=hevy.pk).update(webhook_digest=digest("demo-webhook-secret"))
+    sent = []
+    sandbox.hevy.emit_webhook = lambda url, authorization, workout_id, **options: sent.append(authorization) or []
+    control_actions.emit_hevy(sandbox)
+    assert sent == ["demo-webhook-secret"]
+    sandbox.hevy_webhook.authorization = "typed-on-the-page"  # a value typed on the sandbox page wins
+    control_actions.emit_hevy(sandbox)
+    assert sent[-1] == "typed-on-the-page"

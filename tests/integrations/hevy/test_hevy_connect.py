@@ -42,10 +42,18 @@ def test_an_outage_says_try_again_and_saves_nothing(logged_in, upstreams, hevy):
     assert not ConnectedAccount.objects.exists()
 
 
+def test_rotating_the_secret_asks_first_and_changes_nothing_until_confirmed(logged_in, upstreams):
+    connect(logged_in)
+    old = Credential.objects.get().webhook_secret
+    page = logged_in.post("/hevy/webhook-secret/").content.decode()
+    assert Credential.objects.get().webhook_secret == old
+    assert "stops working at once" in page and 'name="confirm" value="yes"' in page and 'href="/hevy/"' in page
+
+
 def test_rotating_the_secret_retires_the_old_one(logged_in, upstreams, client):
     connect(logged_in)
     old = Credential.objects.get().webhook_secret
-    page = logged_in.post("/hevy/webhook-secret/", follow=True).content.decode()
+    page = logged_in.post("/hevy/webhook-secret/", {"confirm": "yes"}, follow=True).content.decode()
     new = Credential.objects.get().webhook_secret
     assert new != old and f"readonly>{new}</textarea>" in page and "old one no longer works" in page
     delivery = {"id": "e1", "payload": {"workoutId": "w1"}}
