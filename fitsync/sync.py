@@ -100,11 +100,6 @@ def _broker(queue: str):
     return get_broker(queue)
 
 
-def upsert_item(account_id: int, route: str, source_id: str, **fields) -> tuple[int, bool]:
-    """Create the item as pending or mark it for another run (see `ItemQuerySet.upsert`)."""
-    return SyncItem.objects.upsert(account_id, route, source_id, **fields)
-
-
 def run_item(item_id: int) -> str:
     """Claim, sync through the item's route and record the outcome. Returns a short summary."""
     owner = lease_owner()

@@ -115,4 +115,4 @@ def _upsert(account: ConnectedAccount, route: str, event: WorkoutEvent, operatio
         fields.update(
             title=event.workout.title[:200], occurred_at=event.workout.start, snapshot=snapshot_of(event.workout)
         )
-    return sync.upsert_item(account.pk, route, event.workout_id, **fields)[0]
+    return SyncItem.objects.upsert(account.pk, route, event.workout_id, **fields)[0]

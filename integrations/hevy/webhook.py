@@ -111,7 +111,7 @@ def record_delivery(account_id: int, event_id: str, workout_id: str, body: bytes
             log_delivery(account_id, deliveries.Outcome.DUPLICATE, "A copy of a recent delivery.", item_pk(item))
             return "duplicate"
         item_ids = [
-            sync.upsert_item(account_id, route.name, workout_id, operation=SyncItem.Operation.UPSERT)[0]
+            SyncItem.objects.upsert(account_id, route.name, workout_id, operation=SyncItem.Operation.UPSERT)[0]
             for route in routes_from(Provider.HEVY)
         ]
         sync.enqueue(item_ids)

@@ -113,7 +113,7 @@ def test_a_hevy_delivery_reaches_the_new_destination_once(
 
 
 def test_the_dashboard_lists_the_new_route(logged_in, notebook, accounts):
-    sync.upsert_item(accounts.pk, "hevy_notebook", "w-1", title="Leg day")
+    SyncItem.objects.upsert(accounts.pk, "hevy_notebook", "w-1", title="Leg day")
     overview = logged_in.get("/").content.decode()
     assert '<h3 id="route-hevy_notebook">Hevy → Notebook</h3>' in overview
     assert '<a href="/hevy_notebook/?status=pending">1</a>' in overview

@@ -199,7 +199,7 @@ def test_enqueue_requeues_a_task_the_broker_lost(item, sent_jobs, django_capture
 def test_new_data_during_a_run_triggers_another_run(route, item, sent_jobs, django_capture_on_commit_callbacks):
     class EditingDestination(ScriptedRoute):
         def write(self, context, payload):
-            sync.upsert_item(context.item.account_id, "test_route", "w1", title="Leg day (edited)")
+            SyncItem.objects.upsert(context.item.account_id, "test_route", "w1", title="Leg day (edited)")
             return sync.SyncResult(action="created", destination_id="d1")
 
     ROUTES["test_route"] = Route("test_route", "Test", ItemSource(), EditingDestination(), as_it_is)
@@ -253,14 +253,16 @@ def test_the_reauth_message_names_the_action_once(route, item):
 def test_upsert_of_an_existing_item_follows_its_row(item, row_status, given, expected):
     """Decided inside the one statement, so a worker's claim or record just before it is respected (R2)."""
     put_in_state(SyncItem.objects.filter(pk=item.pk), status=row_status)
-    item_id, created = sync.upsert_item(item.account_id, item.route, item.source_id, title="edited", **given)
+    item_id, created = SyncItem.objects.upsert(item.account_id, item.route, item.source_id, title="edited", **given)
     updated = SyncItem.objects.get(pk=item_id)
     assert (item_id, created) == (item.pk, False)
     assert (updated.status, updated.rerun) == expected and updated.title == "edited"
 
 
 def test_upsert_creates_a_pending_item_with_the_given_fields(item):
-    item_id, created = sync.upsert_item(item.account_id, item.route, "w-new", title="Push day", snapshot={"sets": 3})
+    item_id, created = SyncItem.objects.upsert(
+        item.account_id, item.route, "w-new", title="Push day", snapshot={"sets": 3}
+    )
     created_item = SyncItem.objects.get(pk=item_id)
     assert created and created_item.status == ItemStatus.PENDING and created_item.snapshot == {"sets": 3}
     assert created_item.title == "Push day" and created_item.next_attempt_at <= timezone.now()

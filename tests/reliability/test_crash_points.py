@@ -71,7 +71,7 @@ def intervals_bulk_upsert(request) -> bool:
 def test_a_hevy_job_killed_at_each_crash_point_writes_one_activity(point, hevy_sandbox, hevy_accounts, worker_env):
     (workout,) = hevy_sandbox.add_workouts(1)
     with transaction.atomic():
-        item_id, _ = sync.upsert_item(hevy_accounts[0].pk, "hevy_intervals", workout["id"])
+        item_id, _ = SyncItem.objects.upsert(hevy_accounts[0].pk, "hevy_intervals", workout["id"])
         sync.enqueue([item_id])
     item = SyncItem.objects.get(pk=item_id)
     written = {"before_write": 0, "after_write": 1, "after_record": 1}[point]

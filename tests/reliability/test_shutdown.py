@@ -30,7 +30,7 @@ def test_sigterm_with_jobs_in_flight_stops_in_time_and_loses_nothing(settings, h
     env = {**worker_env, **hevy_sandbox.urls, "Q_TIMEOUT": TIMEOUT, "Q_RETRY": RETRY, "SYNC_LEASE_SECONDS": LEASE}
     ids = [w["id"] for w in hevy_sandbox.add_workouts(ITEMS)]
     with transaction.atomic():
-        item_ids = [sync.upsert_item(hevy_accounts[0].pk, "hevy_intervals", workout_id)[0] for workout_id in ids]
+        item_ids = [SyncItem.objects.upsert(hevy_accounts[0].pk, "hevy_intervals", workout_id)[0] for workout_id in ids]
         sync.enqueue(item_ids)
     hevy_sandbox.intervals.latency = 2.0
 

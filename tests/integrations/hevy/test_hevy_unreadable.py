@@ -29,7 +29,7 @@ def test_an_item_marks_the_account_whose_secret_failed_and_waits(upstreams, inte
     source_id = history[0]["id"]
     seal_under_another_key(intervals_account, api_key=INTERVALS_KEY)
     with sync.transaction.atomic():
-        item_id, _ = sync.upsert_item(hevy_account.pk, "hevy_intervals", source_id)
+        item_id, _ = SyncItem.objects.upsert(hevy_account.pk, "hevy_intervals", source_id)
     sync.run_item(item_id)
     item = SyncItem.objects.get(pk=item_id)
     assert item.status == ItemStatus.PENDING and item.attempts == 0  # waits for the reconnect, no attempt spent
