@@ -81,8 +81,10 @@ class ConnectedAccount(models.Model):
             setattr(self, name, value)
 
     def mark_received(self) -> None:
+        """Stamped at most once a minute: every webhook calls this inside its short transaction."""
         now = timezone.now()
-        ConnectedAccount.objects.filter(pk=self.pk).update(last_received_at=now)
+        stale = Q(last_received_at__isnull=True) | Q(last_received_at__lt=now - timedelta(minutes=1))
+        ConnectedAccount.objects.filter(stale, pk=self.pk).update(last_received_at=now)
         self.last_received_at = now
 
     def mark_error(self, message: str, *, logged: bool = True) -> None:

@@ -91,6 +91,7 @@ def test_the_delivery_log_shows_accepted_and_refused_deliveries_without_the_secr
 
 def test_refused_deliveries_are_bounded(client, accounts, settings, monkeypatch):
     monkeypatch.setattr(Delivery, "KEEP", 5)
+    monkeypatch.setattr(deliveries, "PRUNE_EVERY", 1)  # trimmed at every delivery, not every 20th
     for n in range(12):
         deliver(client, {"id": f"e-{n}", "payload": {"workoutId": f"w-{n}"}}, f"wrong-{n}")
     assert Delivery.objects.filter(account=None).count() == 5
