@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from fitsync import account_meta
 from fitsync.errors import UpstreamError
-from fitsync.models import AccountStatus, ConnectedAccount, Provider
+from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 
 from .account_meta import GarminMeta, KeepAlive
 from .session import garmin_session
@@ -53,11 +53,15 @@ def keep_alive(account_id: int) -> bool:
 
 def keep_signed_in(account: ConnectedAccount) -> str:
     """Refresh the tokens unless somebody did recently; AuthExpired marks the account (garmin_session)."""
+    # The version read before anything else: a keep-alive racing this one may refresh and store new tokens
+    # between our look at the time and our session, and then this one must not refresh them again.
+    seen = Credential.objects.filter(account=account).values_list("version", flat=True).first()
     last = refreshed_at(account)
     if last and timezone.now() - last < KEEP_ALIVE_AFTER:
         return "refreshed recently; nothing to do"
     with garmin_session(account) as garmin:
-        garmin.client._refresh_session()  # session.SingleFlightRefresh: under the credential's lease
+        # session.SingleFlightRefresh: under the credential's lease, and only over the version seen above
+        garmin.client._refresh_session(only_if_version=seen)
     return "refreshed"
 
 

@@ -45,10 +45,12 @@ class SingleFlightRefresh:
         self.stored_blob = credential.session_blob  # what the database holds, as far as we know
         self.stored_version = credential.version
 
-    def __call__(self) -> None:
+    def __call__(self, only_if_version: int | None = None) -> None:
         held = self.client.di_token
 
         def needs_refresh(credential: Credential) -> bool:
+            if only_if_version is not None and credential.version != only_if_version:
+                return False  # stored anew since the caller looked: somebody refreshed already
             return _di_token(credential.session_blob) == held  # nobody refreshed this token yet
 
         credential = fresh_credential(self.account, needs_refresh, self._refresh)

