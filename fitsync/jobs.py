@@ -92,15 +92,21 @@ def skipped_schedules():
     return Schedule.objects.filter(repeats=0, name__startswith=SKIPPED_PREFIX)
 
 
-def for_each(accounts, work) -> list:
-    """`work(account)` for every account of a periodic job: one that raises is logged and shown on its
-    card, and the others still run."""
+def shown_on_card(account, exc: Exception) -> str:
+    """What a periodic job's failure means unless the job says otherwise: logged, and shown on the
+    account's card until the next success."""
+    log.error("periodic job failed for account %s", account.pk, exc_info=exc)
+    account.mark_error(f"A periodic job failed ({exc.__class__.__name__}); fitsync tries again next time.")
+    return f"account {account.pk}: failed ({exc.__class__.__name__})"
+
+
+def for_each(accounts, work, on_failure=shown_on_card) -> list:
+    """`work(account)` for every account of a periodic job, and the others still run when one raises:
+    `on_failure(account, exc)` then says what that means, and its answer stands in for the result."""
     results = []
     for account in accounts:
         try:
             results.append(work(account))
         except Exception as exc:
-            log.exception("periodic job failed for account %s", account.pk)
-            account.mark_error(f"A periodic job failed ({exc.__class__.__name__}); fitsync tries again next time.")
-            results.append(f"account {account.pk}: failed ({exc.__class__.__name__})")
+            results.append(on_failure(account, exc))
     return results

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from fitsync import account_meta
+from fitsync import account_meta, jobs
 from fitsync.errors import UpstreamError
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 
@@ -30,25 +30,26 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 
 def keep_all_signed_in() -> str:
     """Refresh every connected Garmin sign-in; an account that fails is recorded and the rest still run."""
-    ids = ConnectedAccount.objects.filter(provider=Provider.GARMIN, status=AccountStatus.CONNECTED)
-    outcomes = [keep_alive(account_id) for account_id in ids.values_list("pk", flat=True)]
+    accounts = ConnectedAccount.objects.filter(provider=Provider.GARMIN, status=AccountStatus.CONNECTED)
+    outcomes = jobs.for_each(accounts, keep_alive, on_failure=keep_alive_failed)
     return f"kept {outcomes.count(True)} Garmin sign-ins alive, {outcomes.count(False)} failed"
 
 
-def keep_alive(account_id: int) -> bool:
-    """One account's refresh; whatever it raises is logged and shown on its Garmin page, never re-raised."""
-    try:
-        account = ConnectedAccount.objects.get(pk=account_id)
-        message = keep_signed_in(account)
-    except Exception as exc:  # one account's trouble (or a bug) must not stop the others
-        if isinstance(exc, UpstreamError):
-            log.warning("garmin account %s: keep-alive failed: %s", account_id, exc)
-        else:
-            log.exception("garmin account %s: keep-alive crashed", account_id)
-        _record(account_id, ok=False, message=str(exc) or exc.__class__.__name__)
-        return False
-    _record(account_id, ok=True, message=message)
+def keep_alive(account: ConnectedAccount) -> bool:
+    """One account's refresh, its outcome noted for the Garmin page."""
+    _record(account, ok=True, message=keep_signed_in(account))
     return True
+
+
+def keep_alive_failed(account: ConnectedAccount, exc: Exception) -> bool:
+    """Shown on the Garmin page, not as an error on the account's card: the account still syncs (an
+    upload refreshes the tokens too) and a refresh Garmin refused already marked it (garmin_session)."""
+    if isinstance(exc, UpstreamError):
+        log.warning("garmin account %s: keep-alive failed: %s", account.pk, exc)
+    else:
+        log.error("garmin account %s: keep-alive crashed", account.pk, exc_info=exc)
+    _record(account, ok=False, message=str(exc) or exc.__class__.__name__)
+    return False
 
 
 def keep_signed_in(account: ConnectedAccount) -> str:
@@ -56,6 +57,7 @@ def keep_signed_in(account: ConnectedAccount) -> str:
     # The version read before anything else: a keep-alive racing this one may refresh and store new tokens
     # between our look at the time and our session, and then this one must not refresh them again.
     seen = Credential.objects.filter(account=account).values_list("version", flat=True).first()
+    account.refresh_from_db(fields=["meta"])  # read after the version: the account may have been loaded long ago
     last = refreshed_at(account)
     if last and timezone.now() - last < KEEP_ALIVE_AFTER:
         return "refreshed recently; nothing to do"
@@ -65,10 +67,11 @@ def keep_signed_in(account: ConnectedAccount) -> str:
     return "refreshed"
 
 
-def _record(account_id: int, *, ok: bool, message: str) -> None:
-    account = ConnectedAccount.objects.filter(pk=account_id).first()
-    if account is not None:
+def _record(account: ConnectedAccount, *, ok: bool, message: str) -> None:
+    try:
         account_meta.write(account, GarminMeta, keep_alive=KeepAlive(timezone.now(), ok, message[:300]))
+    except ConnectedAccount.DoesNotExist:
+        pass  # disconnected meanwhile: there is no Garmin page left to show it on
 
 
 # --- the sign-in's age, for the Garmin page ------------------------------------------------------------
