@@ -17,7 +17,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 PASSWORD = "correct horse battery staple"
 
 
@@ -59,10 +59,17 @@ def browser(django_db_setup):
         launched.close()
 
 
+@pytest.fixture
+def context_options() -> dict:
+    """More of Playwright's context options (a timezone, say): a test module overrides this fixture."""
+    return {}
+
+
 @pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, live_server):
+def page(request, browser, live_server, context_options):
     """A fresh browser context per test, at a phone-sized or a desktop-sized viewport."""
-    context = browser.new_context(viewport=VIEWPORTS[request.param], base_url=live_server.url)
+    options = {"viewport": VIEWPORTS[request.param], "base_url": live_server.url, "accept_downloads": True}
+    context = browser.new_context(**(options | context_options))
     context.set_default_timeout(10_000)
     opened = context.new_page()
     opened.viewport_name = request.param

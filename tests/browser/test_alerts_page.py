@@ -4,11 +4,9 @@ import pytest
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 pytestmark = pytest.mark.browser
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 def test_it_saves_a_url_and_sends_a_test(page, shot, log_in, alert_receiver):
-    page.set_viewport_size(SIZES[page.viewport_name])
     log_in()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
@@ -26,7 +24,7 @@ def test_it_saves_a_url_and_sends_a_test(page, shot, log_in, alert_receiver):
     page.get_by_role("button", name="Send a test").click()
     expect(page.get_by_role("status")).to_contain_text("Test alert sent to 1 URL(s).")
     assert alert_receiver.titles() == ["fitsync: test alert"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[page.viewport_name]["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     shot("3-test-sent")
 
     alert_receiver.add_fault(status=500)

@@ -11,17 +11,6 @@ from tests.seed import WEIGHTS, make_items
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 pytestmark = pytest.mark.browser
-SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
-
-
-@pytest.fixture(params=list(SIZES))
-def page(request, browser, live_server):
-    context = browser.new_context(viewport=SIZES[request.param], base_url=live_server.url, accept_downloads=True)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    opened.viewport_name = request.param
-    yield opened
-    context.close()
 
 
 @pytest.fixture

@@ -22,19 +22,8 @@ from tests.seed import WEIGHTS
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 pytestmark = pytest.mark.browser
-SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 AGO = re.compile(r"^\d+\s+minutes?\s+ago$")
 LEASE_OWNER = "browser-test"
-
-
-@pytest.fixture(params=list(SIZES))
-def page(request, browser, live_server):
-    context = browser.new_context(viewport=SIZES[request.param], base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    opened.viewport_name = request.param
-    yield opened
-    context.close()
 
 
 def connect(owner, provider: str) -> ConnectedAccount:

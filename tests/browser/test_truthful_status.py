@@ -10,18 +10,6 @@ from tests.seed import WORKOUTS, make_items
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 pytestmark = pytest.mark.browser
-VIEWPORTS = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, live_server):
-    """The package's page fixture, at the two sizes this test is about."""
-    context = browser.new_context(viewport=VIEWPORTS[request.param], base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    opened.viewport_name = request.param
-    yield opened
-    context.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 
 from fitsync.models import ConnectedAccount, Credential, SyncItem
 from sandbox.garmin import GarminFake
-from tests.browser.conftest import PASSWORD, SCREENSHOTS
 from tests.integrations.garmin import fixtures
 from tests.integrations.garmin.fixtures import MFA_EMAIL
 from tests.integrations.garmin.fixtures import PASSWORD as GARMIN_PASSWORD
@@ -19,7 +18,12 @@ pytestmark = pytest.mark.browser
 BERLIN = "Europe/Berlin"
 STARTED = datetime(2026, 3, 2, 16, 7, tzinfo=UTC)  # 17:07 CET
 garmin_url, jobs = fixtures.garmin_url, fixtures.jobs
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def context_options() -> dict:
+    """The browser reads the clock in Berlin (conftest's page fixture takes these)."""
+    return {"timezone_id": BERLIN}
 
 
 @pytest.fixture
@@ -30,57 +34,14 @@ def fake() -> GarminFake:
     return fake
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def open_page(request, browser, live_server):
-    """A page factory: a fresh context in Berlin's zone at the viewport, light or dark."""
-    contexts = []
-
-    def open_(color_scheme: str = "light"):
-        context = browser.new_context(
-            viewport=VIEWPORTS[request.param],
-            base_url=live_server.url,
-            timezone_id=BERLIN,
-            color_scheme=color_scheme,
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.viewport_name = request.param
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def shoot(request):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(page, step: str) -> None:
-        name = f"{request.node.originalname.removeprefix('test_')}-{page.viewport_name}-{step}.png"
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
-
-    return take
-
-
-def log_in(page) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
-def test_a_workout_and_the_garmin_prompt_read_in_the_browsers_zone(open_page, shoot, browser_user, garmin_url, jobs):
+def test_a_workout_and_the_garmin_prompt_read_in_the_browsers_zone(page, shot, log_in, browser_user, garmin_url, jobs):
     make_items(ConnectedAccount.objects.create(owner=browser_user, provider="hevy"), WORKOUTS, 1, now=STARTED)
-    page = open_page()
-    log_in(page)
+    log_in()
     expect(page.get_by_role("link", name=BERLIN)).to_be_visible()  # taken from the browser at first login
 
     page.goto(f"/items/{SyncItem.objects.get().pk}/")
     expect(page.locator("h1 + p time")).to_have_text("Mon 2 Mar 2026 17:07 CET")
-    shoot(page, "1-workout")
+    shot("1-workout")
 
     page.goto("/garmin/")
     page.get_by_label("Garmin email").fill(MFA_EMAIL)
@@ -90,13 +51,12 @@ def test_a_workout_and_the_garmin_prompt_read_in_the_browsers_zone(open_page, sh
     expires = Credential.objects.get(account__provider="garmin").pending_expires_at.astimezone(ZoneInfo(BERLIN))
     page.goto("/garmin/")
     expect(page.get_by_text(f"Enter it before {expires:%H:%M} {expires.tzname()}.")).to_be_visible()
-    shoot(page, "2-garmin-mfa")
+    shot("2-garmin-mfa")
 
 
-def test_weights_switch_to_pounds(open_page, shoot, browser_user):
+def test_weights_switch_to_pounds(page, shot, log_in, browser_user):
     make_items(ConnectedAccount.objects.create(owner=browser_user, provider="withings"), WEIGHTS, 3)
-    page = open_page()
-    log_in(page)
+    log_in()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_label("Pounds (lb)").check()
     page.get_by_role("button", name="Save settings").click()
@@ -106,27 +66,26 @@ def test_weights_switch_to_pounds(open_page, shoot, browser_user):
     weight = page.locator("td[data-label=Weight]").first
     expect(weight).to_have_text("176.4 lb")  # 80.00 kg
     expect(page.locator("td[data-label=Weight]", has_text="kg")).to_have_count(0)
-    shoot(page, "weights-lb")
+    shot("weights-lb")
 
 
-def test_the_dashboard_follows_the_systems_dark_mode(open_page, shoot, browser_user):
-    page = open_page(color_scheme="dark")
-    log_in(page)
+def test_the_dashboard_follows_the_systems_dark_mode(page, shot, log_in, browser_user):
+    page.emulate_media(color_scheme="dark")
+    log_in()
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     card = page.evaluate("getComputedStyle(document.querySelector('.card')).backgroundColor")
     assert luminance(background) < 0.1 and luminance(card) < 0.15, (background, card)
     text = page.evaluate("getComputedStyle(document.body).color")
     assert luminance(text) > 0.6, text
-    shoot(page, "dark-overview")
+    shot("dark-overview")
 
 
-def test_the_webhook_url_fits_its_card(open_page, shoot, browser_user):
+def test_the_webhook_url_fits_its_card(page, shot, log_in, browser_user):
     url = "http://127.0.0.1:8000/webhooks/hevy/"
     meta = {"webhook_url": url}
     hevy = ConnectedAccount.objects.create(owner=browser_user, provider="hevy", display_name="ada", meta=meta)
     Credential.objects.create(account=hevy, api_key="hevy-key")
-    page = open_page()
-    log_in(page)
+    log_in()
     field = page.get_by_label("Webhook URL")
     expect(field).to_have_value(url)
     fits = field.evaluate("(e) => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
@@ -135,7 +94,7 @@ def test_the_webhook_url_fits_its_card(open_page, shoot, browser_user):
     assert fits and card_fits
     box, card_box = field.bounding_box(), card.bounding_box()
     assert box["x"] + box["width"] <= card_box["x"] + card_box["width"]
-    shoot(page, "webhook-card")
+    shot("webhook-card")
 
 
 def luminance(css_rgb: str) -> float:
