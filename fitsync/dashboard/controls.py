@@ -12,7 +12,7 @@ from .. import sync
 from ..disconnect import disconnect, disconnect_note
 from ..errors import provider_label
 from ..models import AccountStatus, ConnectedAccount, ItemStatus, RoutePause, SyncItem
-from ..routes import ROUTES
+from ..routes import ROUTES, Route
 from .confirm import Question, ask, is_confirmed
 
 
@@ -40,22 +40,28 @@ def disconnect_service(request, provider: str):
     return redirect("dashboard:overview")
 
 
+def route_or_404(name: str) -> Route:
+    """The route a button names in its URL. Looked up in the view, not by a URL converter, so an unknown
+    name still asks a visitor to log in first and still answers a GET with 405."""
+    if name not in ROUTES:
+        raise Http404("No such route")
+    return ROUTES[name]
+
+
 @require_POST
 def pause_route(request, route: str):
-    if route not in ROUTES:
-        raise Http404("No such route")
-    RoutePause.objects.get_or_create(owner=request.user, route=route)
-    messages.success(request, f"{ROUTES[route].label} is paused: new data is recorded and waits; nothing is written.")
+    route = route_or_404(route)
+    RoutePause.objects.get_or_create(owner=request.user, route=route.name)
+    messages.success(request, f"{route.label} is paused: new data is recorded and waits; nothing is written.")
     return redirect("dashboard:overview")
 
 
 @require_POST
 def resume_route(request, route: str):
-    if route not in ROUTES:
-        raise Http404("No such route")
+    route = route_or_404(route)
     with transaction.atomic():
-        RoutePause.objects.filter(owner=request.user, route=route).delete()
-        waiting = SyncItem.objects.filter(account__owner=request.user, route=route, status=ItemStatus.PENDING)
+        RoutePause.objects.filter(owner=request.user, route=route.name).delete()
+        waiting = SyncItem.objects.filter(account__owner=request.user, route=route.name, status=ItemStatus.PENDING)
         queued = sync.enqueue(list(waiting.values_list("pk", flat=True)), stale_after=0)
-    messages.success(request, f"{ROUTES[route].label} is running again; {queued} waiting item(s) queued.")
+    messages.success(request, f"{route.label} is running again; {queued} waiting item(s) queued.")
     return redirect("dashboard:overview")

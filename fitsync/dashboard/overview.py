@@ -1,15 +1,14 @@
 """The overview page and its "Sync now" buttons."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..alerts import check_worker_soon
 from ..models import ConnectedAccount, RoutePause, SyncRun
-from ..routes import ROUTES
 from ..run_counts import with_counts
 from . import actions, checklist, status
+from .controls import route_or_404
 from .timeline import timeline
 
 RECENT_RUNS = 5
@@ -32,9 +31,7 @@ def overview(request):
 
 @require_POST
 def sync_now(request, route: str):
-    if route not in ROUTES:
-        raise Http404("No such route")
-    route = ROUTES[route]
+    route = route_or_404(route)
     account = ConnectedAccount.objects.filter(owner=request.user, provider=route.source_provider).first()
     if not route.sync_now_task or account is None or not account.is_connected:
         messages.error(request, f"{route.label} cannot be synced now: connect both services first.")

@@ -49,3 +49,9 @@ def test_a_paused_route_writes_nothing_until_resumed(logged_in, make_account, ga
     assert len(fake.weigh_ins(EMAIL)) == 2
     assert set(SyncItem.objects.values_list("status", flat=True)) == {ItemStatus.SYNCED}
     assert "status-paused" not in logged_in.get("/").content.decode()
+
+
+def test_an_unknown_route_cannot_be_paused_or_resumed(logged_in):
+    assert logged_in.post("/routes/nowhere/pause/").status_code == 404
+    assert logged_in.post("/routes/nowhere/resume/").status_code == 404
+    assert logged_in.get(f"/routes/{ROUTE}/pause/").status_code == 405
