@@ -19,9 +19,13 @@ def load_fixture(name: str):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     """Tests render templates without a collectstatic manifest, hash passwords cheaply, share no cache."""
+    from fitsync.throttle import pacer
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A fresh cache namespace per test: Redis keeps keys across tests (rate budgets would carry over),
-    # where the database cache is rolled back with everything else.
+    # where the database cache is rolled back with everything else. Fresh pacers too: one remembers
+    # its last slot, which a test on another (virtual or travelled) clock would wait for.
+    pacer.cache_clear()
     namespace = f"test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = {alias: {**config, "KEY_PREFIX": namespace} for alias, config in settings.CACHES.items()}
     settings.STORAGES = {

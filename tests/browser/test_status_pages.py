@@ -13,7 +13,6 @@ from fitsync import sync
 from fitsync.feeds import take_in
 from fitsync.models import ConnectedAccount, Credential, ItemStatus, SyncAttempt, SyncItem, SyncRun
 from integrations.withings import jobs as withings_jobs
-from integrations.withings import ratelimit
 from sandbox.mock import mount
 from sandbox.withings import WithingsFake
 from tests.integrations.garmin.fixtures import measurement
@@ -84,10 +83,10 @@ def test_a_route_and_its_services_show_when_they_last_worked(page, shot, log_in,
 
 
 @pytest.fixture
-def withings_fake(settings, monkeypatch, live_server):
+def withings_fake(settings, live_server):
     """The sandbox Withings fake behind `responses` (it patches every thread, the live server's too)."""
     settings.WITHINGS_CLIENT_ID, settings.WITHINGS_CLIENT_SECRET = CLIENT_ID, SECRET
-    monkeypatch.setattr(ratelimit, "sleep", lambda seconds: None)
+    settings.WITHINGS_REQUESTS_PER_MINUTE = 0
     fake = WithingsFake(page_size=100)
     fake.add_app(CLIENT_ID, SECRET, [auth_callback()])
     fake.add_user(userid=USER, email="ada@example.com", timezone="Europe/Berlin")
