@@ -138,6 +138,6 @@ def _sets_and_rests(exercise: Exercise, slots: list[Slot], origin: datetime, lap
 def _zone_name(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError):  # unknown, malformed or missing: UTC
         return "UTC"
     return name
