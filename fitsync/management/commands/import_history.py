@@ -1,4 +1,5 @@
-"""manage.py backfill_hevy: copy a Hevy history to Intervals.icu (resumable, dry-run, progress)."""
+"""manage.py import_history SOURCE: copy a source's history through every route from it (resumable,
+dry-run, progress). A run per route, as the dashboard's history import (`fitsync/history_runs.py`)."""
 
 from argparse import ArgumentTypeError
 from datetime import UTC, datetime, time
@@ -7,33 +8,44 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date
 
-from fitsync.errors import UpstreamError
+from fitsync.errors import UpstreamError, provider_label
+from fitsync.history_runs import importable_routes
 from fitsync.imports import ImportBlocked, ImportOptions, ImportReport, import_history
-from fitsync.models import ConnectedAccount, Provider, SyncRun
-from fitsync.routes import route_for
-from integrations.hevy.client import MAX_PAGE_SIZE
-
-ROUTE = "hevy_intervals"
+from fitsync.models import ConnectedAccount, SyncRun
+from fitsync.routes import ROUTES, Route, routes_from
 
 BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
-    help = "Sync Hevy workouts not yet in Intervals.icu (or changed since), oldest first. Safe to re-run."
+    help = (
+        "Copy a source's records not yet at the destinations (or changed since), oldest first, through every "
+        "route from the source. Safe to re-run."
+    )
+    source = ""  # a service's own name for this command fixes it; otherwise it is the first argument
 
     def add_arguments(self, parser):
-        parser.add_argument("--since", type=day, help="Only workouts starting on or after this date (YYYY-MM-DD, UTC).")
-        parser.add_argument("--until", type=day, help="Only workouts starting before this date (YYYY-MM-DD, UTC).")
-        parser.add_argument("--max-pages", type=positive, help="Read at most N pages of Hevy history, newest first.")
-        parser.add_argument("--page-size", type=page_size, default=MAX_PAGE_SIZE, help="Workouts per Hevy page (1-10).")
+        if not self.source:
+            parser.add_argument("source", choices=sources(), help="The service whose history to import.")
+        parser.add_argument("--since", type=day, help="Only records from this date on (YYYY-MM-DD, UTC).")
+        parser.add_argument("--until", type=day, help="Only records before this date (YYYY-MM-DD, UTC).")
+        parser.add_argument("--max-pages", type=positive, help="Read at most N pages of the history, newest first.")
         parser.add_argument(
-            "--limit", type=positive, help="Upload at most N workouts (creates + updates), oldest first."
+            "--page-size", type=positive, help="Records per page read (at most what the source allows)."
+        )
+        parser.add_argument(
+            "--limit", type=positive, help="Write at most N records per route (creates + updates), oldest first."
         )
         parser.add_argument("--dry-run", action="store_true", help="Show what would be created/updated; write nothing.")
-        parser.add_argument("--user", help="Whose accounts to use, when several users have Hevy connected.")
+        parser.add_argument(
+            "--lift-cap", action="store_true", help="Queue everything now, beyond a destination's per-run safety cap."
+        )
+        parser.add_argument("--user", help="Whose accounts to use, when several users have the source connected.")
 
     def handle(self, *args, **opts):
-        account = hevy_account(opts["user"])
+        provider = self.source or opts["source"]
+        check_page_size(provider, opts["page_size"])
+        account = source_account(provider, opts["user"])
         options = ImportOptions(
             since=opts["since"],
             until=opts["until"],
@@ -41,17 +53,29 @@ class Command(BaseCommand):
             page_size=opts["page_size"],
             limit=opts["limit"],
             dry_run=opts["dry_run"],
+            lift_cap=opts["lift_cap"],
         )
-        run = (
-            None
-            if options.dry_run
-            else SyncRun.objects.create(
-                trigger=SyncRun.Trigger.BACKFILL, account=account, owner=account.owner, route=ROUTE
-            )
-        )
-        self.is_tty = self.stdout.isatty()
         try:
-            report = import_history(route_for(ROUTE), account, options, progress=self.show_progress, run=run)
+            routes = importable_routes(account)
+        except ImportBlocked as exc:
+            raise CommandError(str(exc), returncode=1)
+        self.is_tty = self.stdout.isatty()
+        failed = 0
+        for route in routes:
+            if len(routes) > 1:
+                self.stdout.write(f"{route.label}:")
+            failed += self.import_route(route, account, options).failed
+        if failed:
+            raise SystemExit(1)
+
+    def import_route(self, route: Route, account: ConnectedAccount, options: ImportOptions) -> ImportReport:
+        run = None
+        if not options.dry_run:
+            run = SyncRun.objects.create(
+                trigger=SyncRun.Trigger.BACKFILL, account=account, owner=account.owner, route=route.name
+            )
+        try:
+            report = import_history(route, account, options, progress=self.show_progress, run=run)
         except (ImportBlocked, UpstreamError) as exc:
             run and run.finish(error=str(exc))
             raise CommandError(str(exc), returncode=1)
@@ -61,8 +85,7 @@ class Command(BaseCommand):
             raise SystemExit(130)
         run and run.finish(error="; ".join(report.errors[:5]))
         self.print_report(report, options.dry_run)
-        if report.failed:
-            raise SystemExit(1)
+        return report
 
     def show_progress(self, report: ImportReport) -> None:
         total = report.total or 1
@@ -91,25 +114,38 @@ class Command(BaseCommand):
             return
         for error in report.errors:
             self.stderr.write(f"failed: {error}")
+        waiting = "".join(f", {n} {what}" for n, what in ((report.held, "held"), (report.skipped, "skipped")) if n)
         summary = (
             f"Done: {report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{report.failed} failed."
+            f"{report.failed} failed{waiting}."
         )
         self.stdout.write(self.style.ERROR(summary) if report.failed else self.style.SUCCESS(summary))
 
 
-def hevy_account(username: str | None) -> ConnectedAccount:
-    accounts = ConnectedAccount.objects.filter(provider=Provider.HEVY).select_related("owner")
+def sources() -> list[str]:
+    return sorted({route.source_provider for route in ROUTES.values()})
+
+
+def check_page_size(provider: str, size: int | None) -> None:
+    largest = routes_from(provider)[0].source_role.max_page_size
+    if size is not None and largest is not None and size > largest:
+        label = provider_label(provider)
+        raise CommandError(f"--page-size must be 1-{largest} ({label} refuses larger pages), not {size}")
+
+
+def source_account(provider: str, username: str | None) -> ConnectedAccount:
+    label = provider_label(provider)
+    accounts = ConnectedAccount.objects.filter(provider=provider).select_related("owner")
     if username:
         accounts = accounts.filter(owner__username=username)
         if not get_user_model().objects.filter(username=username).exists():
             raise CommandError(f"No user {username!r}.")
     found = list(accounts)
     if not found:
-        raise CommandError("No Hevy account is connected" + (f" for {username!r}." if username else "."))
+        raise CommandError(f"No {label} account is connected" + (f" for {username!r}." if username else "."))
     if len(found) > 1:
         names = ", ".join(sorted(a.owner.get_username() for a in found))
-        raise CommandError(f"Several users have Hevy connected ({names}): choose one with --user.")
+        raise CommandError(f"Several users have {label} connected ({names}): choose one with --user.")
     return found[0]
 
 
@@ -126,10 +162,4 @@ def day(value: str) -> datetime:
 def positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise ArgumentTypeError(f"{value!r} is not a positive whole number")
-    return int(value)
-
-
-def page_size(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise ArgumentTypeError(f"must be 1-{MAX_PAGE_SIZE} (Hevy refuses larger pages), not {value!r}")
     return int(value)
