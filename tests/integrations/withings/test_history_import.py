@@ -1,8 +1,10 @@
 """The weight history from the browser, and disconnecting Withings, against the sandbox Withings fake."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -92,6 +94,27 @@ def test_a_failed_read_leaves_the_run_due_again_and_the_retry_imports_it(
     history_runs.import_run(run.pk)  # what the dispatcher sends once the run is due
     run.refresh_from_db()
     assert run.finished_at and run.error == "" and SyncItem.objects.filter(run=run).count() == 5
+
+
+def test_the_command_imports_the_history_through_every_route_and_holds_beyond_the_cap(
+    account, fake, rsps, make_account, settings, sent_jobs
+):
+    fake.seed_daily_history(USER, days=12, end=timezone.now())
+    make_account("garmin")  # connected: the cap counts what goes out now
+    settings.GARMIN_MAX_UPLOADS_PER_RUN = 5
+    out = StringIO()
+    call_command("import_history", "withings", "--dry-run", stdout=out)
+    assert "Dry run: would create 12, update 0, leave 0 alone. Nothing was written." in out.getvalue()
+    assert not SyncItem.objects.exists()
+
+    call_command("import_history", "withings", stdout=(out := StringIO()))
+    assert "Done: 5 created, 0 updated, 0 unchanged, 0 failed, 7 held." in out.getvalue()
+    run = SyncRun.objects.get()
+    assert (run.route, run.trigger, run.total, run.done) == ("withings_garmin", "backfill", 12, 12)
+    assert counts_for([run])[run.pk].held == 7 and len(sent_jobs) == 5
+
+    call_command("import_history", "withings", "--lift-cap", stdout=(out := StringIO()))
+    assert "Done: 0 created, 0 updated, 12 unchanged, 0 failed." in out.getvalue()  # held items keep waiting
 
 
 def test_a_range_that_ends_before_it_starts_is_refused(logged_in, account, rsps, history_jobs):
