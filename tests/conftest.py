@@ -88,3 +88,25 @@ def alert_receiver():
 def _fresh_web_alert_check(monkeypatch):
     """The web process checks the worker once a minute per process: every test starts with it due."""
     monkeypatch.setattr("fitsync.alerts._last_web_check", None)
+
+
+class HistoryJobs:
+    """History import runs queued by `fitsync.history_runs` (after commit), runnable on demand."""
+
+    def __init__(self):
+        self.runs: list[int] = []
+
+    def run(self) -> list[str]:
+        from fitsync.history_runs import import_run
+
+        results = []
+        while self.runs:
+            results.append(import_run(self.runs.pop(0)))
+        return results
+
+
+@pytest.fixture
+def history_jobs(monkeypatch) -> HistoryJobs:
+    captured = HistoryJobs()
+    monkeypatch.setattr("fitsync.history_runs._send", lambda run: captured.runs.append(run.pk))
+    return captured
