@@ -18,7 +18,7 @@ from .models import (
     Heartbeat,
     InboundEvent,
     Profile,
-    RoutePause,
+    RouteSetting,
     SyncAttempt,
     SyncItem,
     SyncRun,
@@ -190,10 +190,10 @@ class SyncRunAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
 
 
-@admin.register(RoutePause)
-class RoutePauseAdmin(admin.ModelAdmin):
-    list_display = ("owner", "route", "paused_at")
-    list_filter = ("route",)
+@admin.register(RouteSetting)
+class RouteSettingAdmin(admin.ModelAdmin):
+    list_display = ("owner", "route", "enabled", "paused_at")
+    list_filter = ("route", "enabled")
 
 
 @admin.register(Profile)

@@ -12,8 +12,9 @@ held) and go out once that changes, so weigh-ins fetched before the destination 
 
 from django.db import transaction
 
+from . import route_settings
 from .models import ConnectedAccount, ItemStatus, SyncItem, SyncRun
-from .routes import Route, routes_from
+from .routes import Route
 from .sync import can_write_now, enqueue
 
 OUTCOMES = ("created", "updated", "unchanged", "skipped", "held")
@@ -28,7 +29,8 @@ def take_in(
     `bulk` is False for the records a notification announced: the safety cap is for bulk runs only. Every
     item is tagged with the run; the run's progress (`done`) moves a chunk at a time, so a long history
     shows how far it got."""
-    routes = [(route, is_uncapped(route, account, lift_cap, bulk)) for route in routes_from(account.provider)]
+    on = route_settings.routes_for(account.owner_id, account.provider)
+    routes = [(route, is_uncapped(route, account, lift_cap, bulk)) for route in on]
     per_route = {route.name: dict.fromkeys(OUTCOMES, 0) for route, _ in routes}
     for start in range(0, len(records), PROGRESS_CHUNK):
         chunk = records[start : start + PROGRESS_CHUNK]

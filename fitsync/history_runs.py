@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from . import jobs
+from . import jobs, route_settings
 from .dashboard.actions import already_running, start_once
 from .errors import UpstreamError
 from .imports import ImportBlocked, ImportOptions, destination_of, import_history, writes_in_bulk
 from .models import ConnectedAccount, SyncRun
-from .routes import ROUTES, Route, routes_from
+from .routes import ROUTES, Route
 from .sync import backoff_seconds
 
 log = logging.getLogger("fitsync.imports")
@@ -32,7 +32,7 @@ def importable_routes(account: ConnectedAccount) -> list[Route]:
     """The routes from the account's service whose import can start now; ImportBlocked (the first reason)
     when there is none."""
     routes, reasons = [], []
-    for route in routes_from(account.provider):
+    for route in route_settings.routes_for(account.owner_id, account.provider):
         try:
             destination_of(route, account, required=writes_in_bulk(route))
         except ImportBlocked as exc:

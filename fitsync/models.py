@@ -432,22 +432,24 @@ class Delivery(models.Model):
         return f"{self.provider} delivery {self.outcome} ({self.status_code})"
 
 
-class RoutePause(models.Model):
-    """A route the user paused: its items keep being recorded and wait; nothing is written until resumed."""
+class RouteSetting(models.Model):
+    """A user's choices for one route: on or off (an optional route starts off), paused, and its options.
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="route_pauses")
+    A paused route keeps recording its items, which wait; a route turned off records nothing new. The
+    options are what the route's options form (`Route.options_form`) cleaned; `fitsync.route_settings`
+    reads them with the form's defaults beneath."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="route_settings")
     route = models.CharField(max_length=40)
-    paused_at = models.DateTimeField(default=timezone.now)
+    enabled = models.BooleanField(null=True, blank=True, help_text="Empty: the route's default")
+    paused_at = models.DateTimeField(null=True, blank=True)
+    options = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "route"], name="one_pause_per_route")]
+        constraints = [models.UniqueConstraint(fields=["owner", "route"], name="one_setting_per_route")]
 
     def __str__(self) -> str:
-        return f"{self.route} paused for {self.owner}"
-
-    @classmethod
-    def is_paused(cls, owner_id: int, route: str) -> bool:
-        return cls.objects.filter(owner_id=owner_id, route=route).exists()
+        return f"{self.route} for {self.owner}"
 
 
 class Heartbeat(models.Model):

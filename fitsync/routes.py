@@ -29,6 +29,13 @@ class Route:
     sync_now_task: str = ""
     # The dashboard lists the route's items at /<list_path>/ (default: the route's name).
     list_path: str = ""
+    # An optional route is off until the user turns it on, on its card (`fitsync.route_settings`).
+    optional: bool = False
+    # Dotted path of a Django form of the route's per-user options (its fields' initials are the
+    # defaults); empty when the route has none. The destination reads them with `route_settings.options_of`.
+    options_form: str = ""
+    # One sentence for the route's card while it is off: what turning it on does.
+    summary: str = ""
 
     @property
     def source_role(self) -> Source:

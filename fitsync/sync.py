@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from . import jobs
+from . import jobs, route_settings
 from .errors import AuthExpired, NotFound, UpstreamError, provider_label
 from .item_states import ACTIVE, due
-from .models import AccountStatus, ConnectedAccount, ItemStatus, RoutePause, SyncAttempt, SyncItem, SyncRun
+from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
 from .roles import Described, SyncContext, SyncResult
 from .routes import ROUTES, Route, route_for
 from .tokens import lease_owner
@@ -29,11 +29,12 @@ log = logging.getLogger("fitsync.sync")
 
 
 class WaitingForAccount(Exception):
-    """The destination account is missing or needs re-authentication, or the route is paused: wait, burn
-    no attempt."""
+    """The destination account is missing or needs re-authentication, or the route is paused or off: wait,
+    burn no attempt."""
 
 
 PAUSED = "The route is paused; this item waits until it is resumed."
+TURNED_OFF = "The route is turned off; this item waits until it is turned on again."
 
 
 def crash_point(name: str) -> None:
@@ -109,8 +110,9 @@ def run_item(item_id: int) -> str:
     attempt = SyncAttempt.objects.create(item=item, outcome="running")
     try:
         route = route_for(item.route)
-        if RoutePause.is_paused(item.account.owner_id, route.name):
-            raise WaitingForAccount(PAUSED)
+        stopped = route_stopped(route, item.account.owner_id)
+        if stopped:
+            raise WaitingForAccount(stopped)
         context = SyncContext(item, item.account, destination_account(item, route.destination_provider))
         result = sync_step(route, context)
     except WaitingForAccount as exc:
@@ -152,13 +154,18 @@ def remember(item: SyncItem, described: Described) -> None:
             setattr(item, name, value)
 
 
+def route_stopped(route: Route, owner_id: int) -> str:
+    """Why the user's route writes nothing now (paused, or turned off), or ""."""
+    if not route_settings.is_on(owner_id, route):
+        return TURNED_OFF
+    return PAUSED if route_settings.is_paused(owner_id, route.name) else ""
+
+
 def can_write_now(route: Route, owner_id: int) -> bool:
     """True when the engine would write this route's items now: the destination is connected and the
-    route is not paused. Otherwise its items wait, pending, and go out once that changes."""
+    route is on and not paused. Otherwise its items wait, pending, and go out once that changes."""
     destination = ConnectedAccount.objects.filter(owner_id=owner_id, provider=route.destination_provider)
-    return destination.filter(status=AccountStatus.CONNECTED).exists() and not RoutePause.is_paused(
-        owner_id, route.name
-    )
+    return destination.filter(status=AccountStatus.CONNECTED).exists() and not route_stopped(route, owner_id)
 
 
 def destination_account(item: SyncItem, provider: str) -> ConnectedAccount:
@@ -252,16 +259,14 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 # --- the dispatcher -------------------------------------------------------------------------------
 def due_items(limit: int = 500):
     """Pending items that are due, and running items whose lease expired, on connected accounts and routes
-    that are not paused (their items wait until resumed)."""
-    paused = RoutePause.objects.filter(owner_id=OuterRef("account__owner_id"), route=OuterRef("route"))
+    that are on and not paused (their items wait until then)."""
     items = SyncItem.objects.filter(due(timezone.now()), account__status=AccountStatus.CONNECTED)
-    items = items.filter(~Exists(paused))
     ready = Q()
     for route in ROUTES.values():
         destination_ok = ConnectedAccount.objects.filter(
             owner_id=OuterRef("account__owner_id"), provider=route.destination_provider, status=AccountStatus.CONNECTED
         )
-        ready |= Q(route=route.name) & Q(Exists(destination_ok))
+        ready |= Q(route=route.name) & Q(Exists(destination_ok)) & route_settings.writing(route)
     return items.filter(ready).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
 
 

@@ -8,10 +8,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .. import sync
+from .. import route_settings, sync
 from ..disconnect import disconnect, disconnect_note
 from ..errors import provider_label
-from ..models import AccountStatus, ConnectedAccount, ItemStatus, RoutePause, SyncItem
+from ..models import AccountStatus, ConnectedAccount, ItemStatus, SyncItem
 from ..routes import ROUTES, Route
 from .confirm import Question, ask, is_confirmed
 
@@ -51,7 +51,7 @@ def route_or_404(name: str) -> Route:
 @require_POST
 def pause_route(request, route: str):
     route = route_or_404(route)
-    RoutePause.objects.get_or_create(owner=request.user, route=route.name)
+    route_settings.pause(request.user, route)
     messages.success(request, f"{route.label} is paused: new data is recorded and waits; nothing is written.")
     return redirect("dashboard:overview")
 
@@ -60,7 +60,7 @@ def pause_route(request, route: str):
 def resume_route(request, route: str):
     route = route_or_404(route)
     with transaction.atomic():
-        RoutePause.objects.filter(owner=request.user, route=route.name).delete()
+        route_settings.resume(request.user, route)
         waiting = SyncItem.objects.filter(account__owner=request.user, route=route.name, status=ItemStatus.PENDING)
         queued = sync.enqueue(list(waiting.values_list("pk", flat=True)), stale_after=0)
     messages.success(request, f"{route.label} is running again; {queued} waiting item(s) queued.")

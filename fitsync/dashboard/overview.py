@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import route_settings
 from ..alerts import check_worker_soon
-from ..models import ConnectedAccount, RoutePause, SyncRun
+from ..models import ConnectedAccount, SyncRun
 from ..run_counts import with_counts
 from . import actions, checklist, status
 from .controls import route_or_404
@@ -19,9 +20,9 @@ def overview(request):
     check_worker_soon()  # also where no monitor polls /health
     cards = status.service_cards(request.user)
     panels = status.route_panels(cards, status.item_counts(cards))
-    paused = set(RoutePause.objects.filter(owner=request.user).values_list("route", flat=True))
+    states = route_settings.states(request.user.pk)
     for panel in panels:
-        panel.paused = panel.name in paused
+        panel.on, panel.paused = states[panel.name]
     runs = with_counts(
         SyncRun.objects.filter(owner=request.user).select_related("account").order_by("-started_at")[:RECENT_RUNS]
     )

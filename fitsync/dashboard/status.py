@@ -122,6 +122,10 @@ class RoutePanel:
     last_item_at: datetime | None = None
     last_synced_at: datetime | None = None  # the newest copy written, by any path (a job, an import)
     paused: bool = False  # the user paused the route: its items wait
+    on: bool = True  # an optional route the user has not turned on records nothing
+    optional: bool = False
+    summary: str = ""  # what turning the route on does
+    has_options: bool = False
 
     @property
     def last_received_at(self) -> datetime | None:
@@ -195,6 +199,9 @@ def route_panels(cards: list[ServiceCard], counts: dict[str, dict]) -> list[Rout
             row,
             last_item_at=last,
             last_synced_at=synced,
+            optional=route.optional,
+            summary=route.summary,
+            has_options=bool(route.options_form),
         )
         panels.append(panel)
     return panels

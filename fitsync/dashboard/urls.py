@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from ..routes import ROUTES
-from . import alert_settings, chart_views, controls, export, items, overview, runs
+from . import alert_settings, chart_views, controls, export, items, overview, route_switches, runs
 
 
 class RouteList:
@@ -37,6 +37,9 @@ urlpatterns = [
     path("services/<str:provider>/disconnect/", controls.disconnect_service, name="disconnect"),
     path("routes/<str:route>/pause/", controls.pause_route, name="pause_route"),
     path("routes/<str:route>/resume/", controls.resume_route, name="resume_route"),
+    path("routes/<str:route>/on/", route_switches.turn_on, name="turn_on_route"),
+    path("routes/<str:route>/off/", route_switches.turn_off, name="turn_off_route"),
+    path("routes/<str:route>/options/", route_switches.options, name="route_options"),
     path("<route_list:route>/export.csv", export.export_csv, name="export"),
     path("alerts/", alert_settings.alert_settings, name="alerts"),
     path("alerts/test/", alert_settings.send_test, name="alerts_test"),

@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from fitsync import sync
+from fitsync import route_settings, sync
 from fitsync.models import ConnectedAccount, ItemStatus, Provider, SyncItem
-from fitsync.routes import routes_from
 
 from .auth import api_key_of
 from .client import MAX_PAGE_SIZE, HevyClient, WorkoutEvent
@@ -83,7 +82,7 @@ def _order(event: WorkoutEvent) -> tuple[datetime, bool]:
 
 def apply_event(account: ConnectedAccount, event: WorkoutEvent, summary: PollSummary, run_id=None) -> list[int]:
     item_ids = []
-    for route in routes_from(Provider.HEVY):
+    for route in route_settings.routes_for(account.owner_id, Provider.HEVY):
         item = SyncItem.objects.filter(account=account, route=route.name, source_id=event.workout_id).first()
         if event.kind == "deleted":
             if item is None:  # never synced, so there is nothing of ours to delete

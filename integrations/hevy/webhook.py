@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from fitsync import crypto, deliveries, sync
+from fitsync import crypto, deliveries, route_settings, sync
 from fitsync.models import ConnectedAccount, InboundEvent, Provider, SyncItem
 from fitsync.routes import routes_from
 
@@ -110,9 +110,10 @@ def record_delivery(account_id: int, event_id: str, workout_id: str, body: bytes
             item = SyncItem.objects.filter(account_id=account_id, route__in=routes, source_id=workout_id)
             log_delivery(account_id, deliveries.Outcome.DUPLICATE, "A copy of a recent delivery.", item_pk(item))
             return "duplicate"
+        owner_id = ConnectedAccount.objects.values_list("owner_id", flat=True).get(pk=account_id)
         item_ids = [
             SyncItem.objects.upsert(account_id, route.name, workout_id, operation=SyncItem.Operation.UPSERT)[0]
-            for route in routes_from(Provider.HEVY)
+            for route in route_settings.routes_for(owner_id, Provider.HEVY)
         ]
         sync.enqueue(item_ids)
         log_delivery(account_id, deliveries.Outcome.ACCEPTED, "", item_ids[0] if item_ids else None)

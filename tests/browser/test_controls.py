@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from fitsync.models import ConnectedAccount, Credential, RoutePause
+from fitsync.models import ConnectedAccount, Credential
+from fitsync.route_settings import paused_routes
 from tests.seed import WEIGHTS, make_items
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
@@ -35,11 +36,11 @@ def test_it_pauses_a_route_disconnects_a_service_and_exports(page, shot, log_in,
     route = page.get_by_role("article", name="Withings → Garmin Connect Paused")
     expect(route.get_by_text("Paused", exact=True)).to_be_visible()
     expect(route.get_by_role("button", name="Resume Withings → Garmin Connect")).to_be_visible()
-    assert RoutePause.objects.filter(owner=browser_user, route=WEIGHTS).exists()
+    assert paused_routes(browser_user.pk) == {WEIGHTS}
     shot("2-paused")
     route.get_by_role("button", name="Resume Withings → Garmin Connect").click()
     expect(page.get_by_role("status")).to_contain_text("is running again")
-    assert not RoutePause.objects.exists()
+    assert paused_routes(browser_user.pk) == set()
 
     page.get_by_role("button", name="Disconnect Hevy").click()
     expect(page.get_by_role("heading", name="Disconnect Hevy?")).to_be_visible()

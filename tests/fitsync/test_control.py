@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from fitsync import account_meta, sync
 from fitsync.feeds import take_in
@@ -15,7 +16,7 @@ from fitsync.models import (
     Credential,
     ItemStatus,
     Profile,
-    RoutePause,
+    RouteSetting,
     SyncItem,
     SyncRun,
 )
@@ -64,7 +65,7 @@ def test_a_notification_is_not_capped_but_a_bulk_run_is(make_account, sent_jobs,
 def test_a_paused_route_does_not_count_against_the_cap(make_account, user, sent_jobs, settings):
     settings.GARMIN_MAX_UPLOADS_PER_RUN = 5
     withings, _ = make_account("withings"), make_account("garmin")
-    RoutePause.objects.create(owner=user, route=WEIGHTS)
+    RouteSetting.objects.create(owner=user, route=WEIGHTS, paused_at=timezone.now())
     assert ingest(withings, seven_weigh_ins()).held == 0
     assert list(sync.due_items()) == []
 

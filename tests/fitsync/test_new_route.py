@@ -4,17 +4,20 @@ engine, the dashboard or another service.
 GIVEN the route registered in ROUTES next to the real ones (as one entry in fitsync/routes.py would be)
 WHEN Hevy delivers a signed webhook through the real view, and the queued jobs run
 THEN the notebook holds the workout, mapped by the route's mapping; a re-delivery writes nothing more;
-and the overview and the route's own list page show it.
+and the overview and the route's own list page show it. A route declared optional records nothing until
+its user turns it on, on its card, and its options form gets a page whose choices its destination reads.
 """
 
 import hashlib
 import json
+import re
 
 import pytest
 import responses
+from django import forms
 
-from fitsync import crypto, sync
-from fitsync.models import ItemStatus, SyncItem
+from fitsync import crypto, route_settings, sync
+from fitsync.models import ItemStatus, RouteSetting, SyncItem
 from fitsync.roles import Destination, SyncContext, SyncResult
 from fitsync.routes import ROUTES, Route
 from sandbox.hevy import HevyFake
@@ -119,3 +122,92 @@ def test_the_dashboard_lists_the_new_route(logged_in, notebook, accounts):
     assert '<a href="/hevy_notebook/?status=pending">1</a>' in overview
     listed = logged_in.get("/hevy_notebook/").content.decode()
     assert "<h1>Hevy → Notebook</h1>" in listed and "Leg day<" in listed
+
+
+# --- an optional route: off until its user turns it on; options on a page of its own ---------------------
+OPTIONAL = "hevy_notebook_optional"
+
+
+class NotebookOptions(forms.Form):
+    style = forms.ChoiceField(choices=[("short", "Short"), ("long", "Long")], initial="short", widget=forms.RadioSelect)
+    margin = forms.IntegerField(min_value=0, max_value=10, initial=2)
+
+
+@pytest.fixture
+def optional_notebook(monkeypatch):
+    destination = Notebook()
+    route = Route(
+        OPTIONAL,
+        "Hevy → Notebook (optional)",
+        source="integrations.hevy.roles.WORKOUTS",
+        destination=destination,
+        mapping=page_from_workout,
+        optional=True,
+        options_form=NotebookOptions,
+        summary="Writes every workout into the notebook.",
+    )
+    monkeypatch.setitem(ROUTES, OPTIONAL, route)
+    return destination
+
+
+def delivered(client, hevy, capture, event_id: str) -> dict:
+    workout = hevy.add_workout(HEVY_KEY, load_fixture("hevy/workout__supersets.json"))
+    with capture(execute=True):
+        assert deliver(client, workout["id"], event_id).status_code == 200
+    return workout
+
+
+def test_an_optional_route_records_nothing_until_turned_on(
+    logged_in, optional_notebook, hevy, accounts, sent_jobs, django_capture_on_commit_callbacks
+):
+    delivered(logged_in, hevy, django_capture_on_commit_callbacks, "event-1")
+    assert not SyncItem.objects.filter(route=OPTIONAL).exists()
+    assert SyncItem.objects.filter(route="hevy_intervals").count() == 1  # the other routes go on as ever
+    overview = logged_in.get("/").content.decode()
+    assert "Writes every workout into the notebook." in overview and "Turn on" in overview
+
+    assert logged_in.post(f"/routes/{OPTIONAL}/on/").status_code == 302
+    sent_jobs.clear()
+    workout = delivered(logged_in, hevy, django_capture_on_commit_callbacks, "event-2")
+    run_queued(sent_jobs)
+    assert SyncItem.objects.get(route=OPTIONAL).status == ItemStatus.SYNCED
+    assert list(optional_notebook.pages) == [workout["id"]]
+    assert "Turn off" in logged_in.get("/").content.decode()
+
+
+def test_a_route_turned_off_writes_nothing_and_its_items_wait(
+    logged_in, optional_notebook, hevy, accounts, sent_jobs, django_capture_on_commit_callbacks
+):
+    logged_in.post(f"/routes/{OPTIONAL}/on/")
+    delivered(logged_in, hevy, django_capture_on_commit_callbacks, "event-1")
+    asked = logged_in.post(f"/routes/{OPTIONAL}/off/")
+    assert "Turn off Hevy → Notebook (optional)?" in asked.content.decode()  # a confirmation first
+    assert route_settings.is_on(accounts.owner_id, ROUTES[OPTIONAL])
+    logged_in.post(f"/routes/{OPTIONAL}/off/", {"confirm": "yes"})
+    assert not route_settings.is_on(accounts.owner_id, ROUTES[OPTIONAL])
+
+    item = SyncItem.objects.get(route=OPTIONAL)
+    assert item.pk not in list(sync.due_items())
+    sync.run_item(item.pk)  # a job queued before it was turned off
+    item.refresh_from_db()
+    assert item.status == ItemStatus.PENDING and item.last_error == sync.TURNED_OFF and optional_notebook.pages == {}
+
+
+def test_the_options_page_saves_what_the_route_reads(logged_in, optional_notebook, accounts):
+    owner = accounts.owner_id
+    assert route_settings.options_of(owner, OPTIONAL) == {"style": "short", "margin": 2}  # the form's defaults
+    page = logged_in.get(f"/routes/{OPTIONAL}/options/").content.decode()
+    assert "<h1>Hevy → Notebook (optional): options</h1>" in page and re.search(
+        r'<input[^>]*value="short"[^>]*checked', page
+    )
+
+    refused = logged_in.post(f"/routes/{OPTIONAL}/options/", {"style": "long", "margin": "99"})
+    assert refused.status_code == 400 and route_settings.options_of(owner, OPTIONAL)["margin"] == 2
+    assert logged_in.post(f"/routes/{OPTIONAL}/options/", {"style": "long", "margin": "5"}).status_code == 302
+    assert route_settings.options_of(owner, OPTIONAL) == {"style": "long", "margin": 5}
+    assert RouteSetting.objects.get(route=OPTIONAL).enabled is None  # saving options does not turn it on
+
+
+def test_unknown_routes_have_no_switches(logged_in):
+    for path in ("on", "off", "options"):
+        assert logged_in.post(f"/routes/nowhere/{path}/").status_code == 404
