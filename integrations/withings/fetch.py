@@ -94,13 +94,17 @@ def fetch_range(account: ConnectedAccount, run: SyncRun, start: int, end: int, *
 
 
 def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_cap: bool, bulk: bool = True) -> dict:
-    if fetched.timezone and account_meta.read(account, WithingsMeta).timezone != fetched.timezone:
-        account_meta.write(account, WithingsMeta, timezone=fetched.timezone)
+    remember_timezone(account, fetched)
     measurements = measurements_from(account, fetched)
     SyncRun.objects.filter(pk=run.pk).update(total=len(measurements))
     counts = take_in(account, measurements, run, lift_cap=lift_cap, bulk=bulk)
     log.info("withings account %s: %s groups read, %s", account.pk, len(fetched.groups), counts)
     return counts
+
+
+def remember_timezone(account: ConnectedAccount, fetched: Fetched) -> None:
+    if fetched.timezone and account_meta.read(account, WithingsMeta).timezone != fetched.timezone:
+        account_meta.write(account, WithingsMeta, timezone=fetched.timezone)
 
 
 def _cursor(account: ConnectedAccount) -> int:

@@ -62,6 +62,11 @@ class Measurements(Source):
         weight = number(snapshot.get("weight_kg"))
         return weight_title(weight, unit) if weight else title
 
+    def history(self, account, since, until, *, max_pages=None, page_size=None):
+        from .history import read_history
+
+        return read_history(account, since, until, max_pages=max_pages, page_size=page_size)
+
     def skip_reason(self, measurement: BodyMeasurement) -> str:
         reason = ambiguity_reason(measurement)
         if reason and not settings.WITHINGS_INCLUDE_AMBIGUOUS:
