@@ -9,6 +9,7 @@ from django.utils import timezone
 from fitsync.models import AccountStatus, Credential, ItemStatus, SyncItem, SyncRun
 from fitsync.run_counts import counts_for
 from integrations.withings import subscriptions
+from integrations.withings.roles import MEASUREMENTS
 
 from .conftest import USER
 
@@ -81,3 +82,16 @@ def test_disconnect_asks_first_then_revokes_the_subscription_wipes_tokens_and_ke
     assert SyncItem.objects.filter(source_id="g1").exists()  # the history stays
     overview = logged_in.get("/").content.decode()
     assert "Disconnected" in overview and "/services/withings/disconnect/" not in overview
+
+
+def test_the_source_hands_a_range_to_an_import_a_page_at_a_time_oldest_first(account, fake, rsps):
+    fake.seed_daily_history(USER, days=30, end=timezone.now())
+    since, until = timezone.now() - timedelta(days=20), timezone.now() - timedelta(days=5)
+    pages = list(MEASUREMENTS.history(account, since, until, page_size=4))
+    records = [record for page in pages for record in page.records]
+    assert [len(page.records) for page in pages[:-1]] == [4] * (len(pages) - 1) and 14 <= len(records) <= 16
+    assert [page.remaining for page in pages] == [len(records) - 4 * n for n in range(1, len(pages))] + [0]
+    times = [record.measured_at for record in records]
+    assert times == sorted(times) and since <= times[0] and times[-1] < until
+    newest = list(MEASUREMENTS.history(account, since, until, page_size=4, max_pages=1))
+    assert [page.records for page in newest] == [pages[-1].records]
