@@ -20,12 +20,13 @@ from . import wellness_support
 from .wellness_support import ATHLETE, choose_pick, delete_at_source, item, sync_route, take, wellness_puts
 
 pytestmark = pytest.mark.django_db
-route, intervals, accounts, commits = (
+route, rsps, intervals, accounts = (
     wellness_support.route,
+    wellness_support.rsps,
     wellness_support.intervals,
     wellness_support.accounts,
-    wellness_support.commits,
 )
+commits = wellness_support.commits
 DAY = "2026-11-30"
 MORNING = datetime(2026, 11, 30, 5, 30, tzinfo=UTC)  # 06:30 in Berlin
 

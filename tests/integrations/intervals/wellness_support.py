@@ -35,15 +35,21 @@ def route(monkeypatch) -> Route:
     return ROUTE
 
 
+@pytest.fixture
+def rsps():
+    """The in-process mounts of the fakes a test uses."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
 @pytest.fixture(params=WELLNESS_PUTS, ids=lambda put: f"put={put}")
-def intervals(request, settings):
+def intervals(request, settings, rsps):
     """The fake Intervals.icu, mounted in-process, under one setting of `wellness_put`."""
     settings.INTERVALS_REQUESTS_PER_SECOND = 0
     fake = IntervalsFake(wellness_put=request.param)
     fake.add_athlete(KEY, athlete_id=ATHLETE, timezone="Europe/Berlin")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        mount(rsps, fake, settings.INTERVALS_API_URL)
-        yield fake
+    mount(rsps, fake, settings.INTERVALS_API_URL)
+    return fake
 
 
 @pytest.fixture
