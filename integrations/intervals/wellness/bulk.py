@@ -45,7 +45,8 @@ class DayBulkWriter:
 
     def _write(self, writes: list[PlannedWrite]) -> Outcomes:
         outcomes = self._take(writes)
-        days = sorted({write.payload.day for write in writes if write.source_id not in outcomes})
+        days = {write.payload.day for write in writes if write.source_id not in outcomes}
+        days = sorted(days | {write.known_id for write in writes if write.known_id})  # a weigh-in's former day too
         if not days:
             return outcomes
         target = writes[0].payload.target

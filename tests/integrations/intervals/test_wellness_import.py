@@ -60,15 +60,17 @@ def weigh_ins_per_day() -> list[int]:
     return [1] + [2] * 80 + [1] * (DAYS - 81)
 
 
-def seed(fake: WithingsFake) -> dict[int, list[Decimal]]:
-    """day number -> its weights; the morning weigh-in k/100 kg above 80, the evening's 0.40 kg lighter."""
+def seed(fake: WithingsFake, groups: dict | None = None) -> dict[int, list[Decimal]]:
+    """day number -> its weights; the morning weigh-in k/100 kg above 80, the evening's 0.40 kg lighter.
+    `groups` gets day number -> the grpids of its weigh-ins."""
     weights = {}
     for day, count in enumerate(weigh_ins_per_day()):
         morning = FIRST_DAY + timedelta(days=day)
         weights[day] = [Decimal("80.00") + Decimal(day) / 100 - Decimal("0.40") * n for n in range(count)]
         for n, weight in enumerate(weights[day]):
             fat = Decimal("20.00") - Decimal("0.40") * n
-            fake.add_measurement(USERID, morning + timedelta(hours=12 * n), weight, fat_ratio=fat)
+            grpid = fake.add_measurement(USERID, morning + timedelta(hours=12 * n), weight, fat_ratio=fat)
+            (groups if groups is not None else {}).setdefault(day, []).append(grpid)
     return weights
 
 
@@ -125,3 +127,21 @@ def test_a_weigh_in_added_later_is_averaged_with_the_ones_fitsync_holds(withings
     assert (report.created, report.unchanged) == (1, 200)
     day = intervals.wellness(ATHLETE)[local_day(90)]
     assert (day["weight"], day["bodyFat"]) == (float((weights[90][0] + Decimal("80.10")) / 2), 19.5)
+
+
+def test_a_weigh_in_moved_to_another_day_leaves_its_former_day(withings, intervals, accounts):
+    fake, account = withings
+    choose_pick(accounts[1], "average")
+    groups = {}
+    weights = seed(fake, groups)
+    import_history(ROUTE, account, ImportOptions())
+
+    [moved] = groups[95]  # the only weigh-in of day 95, its time corrected at Withings to the next day
+    fake.edit_measurement(moved, when=FIRST_DAY + timedelta(days=96, hours=1))
+    report = import_history(ROUTE, account, ImportOptions())
+
+    assert (report.updated, report.unchanged) == (1, 199)
+    days = intervals.wellness(ATHLETE)
+    assert (days[local_day(95)].get("weight"), days[local_day(95)].get("bodyFat")) == (None, None)
+    assert weights[95] + weights[96] == [Decimal("80.95"), Decimal("80.96")]
+    assert days[local_day(96)]["weight"] == 80.96  # their average, 80.955, to two decimals rounded half up
