@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils.html import escape
 
 from fitsync.models import ItemStatus, SyncItem
 from integrations.intervals.wellness.fields import fields_sent_for
@@ -17,7 +18,7 @@ from tests.integrations.garmin.fixtures import measurement
 from tests.items import put_in_state
 
 from . import wellness_support
-from .wellness_support import ATHLETE, choose_pick, delete_at_source, item, sync_route, take, wellness_puts
+from .wellness_support import ATHLETE, ROUTE, choose_pick, delete_at_source, item, sync_route, take, wellness_puts
 
 pytestmark = pytest.mark.django_db
 route, rsps, intervals, accounts = (
@@ -139,17 +140,16 @@ def test_a_deleted_weigh_in_recomputes_its_day_and_the_last_clears_only_untouche
     assert item("1001").sent["cleared"] == ["weight"] and item("1001").sent["deleted"] is True
 
 
-def test_a_locked_day_is_reported_and_written_once_unlocked(accounts, intervals, sent_jobs):
+def test_a_locked_day_is_reported_and_written_once_unlocked(accounts, intervals, sent_jobs, logged_in):
     withings, _ = accounts
     intervals.set_wellness(ATHLETE, DAY, weight=81.0, locked=True)
     take(withings, weigh_in("1001"))
     [locked] = sync_route(sent_jobs)
 
-    assert (locked.status, record(intervals)["weight"]) == (ItemStatus.SKIPPED, 81.0)
-    assert (
-        locked.last_error == f"Intervals.icu's wellness record for {DAY} is locked; unlock it there and press Resync."
-    )
+    note = f"Intervals.icu's wellness record for {DAY} is locked; unlock it there and press Resync."
+    assert (locked.status, locked.last_error, record(intervals)["weight"]) == (ItemStatus.SKIPPED, note, 81.0)
     assert wellness_puts(intervals) == []
+    assert escape(note) in logged_in.get(f"/{ROUTE.name}/").content.decode()  # the route's list on the dashboard
 
     intervals.set_wellness(ATHLETE, DAY, locked=False)
     sent_jobs.extend(SyncItem.objects.filter(pk=locked.pk).requeue())  # the dashboard's Resync
