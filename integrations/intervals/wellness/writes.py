@@ -3,7 +3,8 @@ no longer has cleared, the athlete's own entries left as they are.
 
 A PUT is documented to change only the fields it is sent, which is unconfirmed in practice; the day is
 read first and sent whole (fitsync's fields changed in it), so the write is right either way: a PUT that
-replaces the record gets back every field it had. A field fitsync no longer has a value for is cleared
+replaces the record gets back every field it had. The price is one request's window: an entry the athlete
+saves between the read and the write goes back to what was read. A field fitsync no longer has a value for is cleared
 (sent as -1, "unset") only while it still holds a value fitsync sent: a value the athlete typed since
 stays. A locked record is not written at all: the athlete keeps it from syncs.
 """
@@ -18,8 +19,10 @@ from .mapping import text_of
 
 CLEAR = -1  # Intervals.icu: "To 'unset' numeric fields send -1"
 HALF_CENT = Decimal("0.005")  # Intervals.icu keeps floats: 80.35 may come back as 80.34999847
-# Fields Intervals.icu computes itself: never sent back.
-COMPUTED_FIELDS = frozenset("updated ctl atl rampRate ctlLoad atlLoad sportInfo menstrualPhasePredicted".split())
+# Never sent back: the fields Intervals.icu computes itself, and the lock, which is the athlete's alone (only
+# unlocked days are written, so a PUT that replaces leaves it unlocked as it was; one that changes only the
+# fields sent keeps a lock set since the read).
+NOT_SENT = frozenset("updated ctl atl rampRate ctlLoad atlLoad sportInfo menstrualPhasePredicted locked".split())
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def day_change(current: dict, values: dict[str, Decimal], sent: Sent) -> DayChan
     changes.update(dict.fromkeys(cleared, CLEAR))
     if not changes:
         return DayChange(None)
-    kept = {name: value for name, value in current.items() if name not in COMPUTED_FIELDS and value is not None}
+    kept = {name: value for name, value in current.items() if name not in NOT_SENT and value is not None}
     return DayChange({**kept, **changes}, cleared)
 
 

@@ -70,6 +70,7 @@ def test_the_put_keeps_the_whole_record_and_clears_only_what_still_holds_fitsync
         "bodyFat": 21.0,  # typed by the athlete after fitsync sent 20.14
         "MuscleMass": 61.25,
         "comments": "race week",
+        "locked": False,  # the athlete's alone: never sent back, so a lock set meanwhile stays
         "ctl": 41.2,
         "updated": "2026-11-30T07:00:00Z",
         "hrv": None,
