@@ -18,6 +18,7 @@ from fitsync.sync import crash_point
 
 from .. import auth
 from ..client import IntervalsClient
+from ..roles import DELETED_HASH
 from .bulk import DayBulkWriter
 from .days import KnownWeighIns, readings_of_day, sent_for_day
 from .fields import wellness_field_codes
@@ -26,8 +27,6 @@ from .options import options_for
 from .writes import Settled, locked_note, sent_record, settle_day
 
 log = logging.getLogger("fitsync.intervals")
-
-DELETED_HASH = "deleted"  # so a weigh-in that comes back is written again, not taken as unchanged
 
 
 class WellnessDays(Destination):
