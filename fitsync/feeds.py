@@ -28,7 +28,7 @@ def take_in(
     `bulk` is False for the records a notification announced: the safety cap is for bulk runs only. Every
     item is tagged with the run; the run's progress (`done`) moves a chunk at a time, so a long history
     shows how far it got."""
-    routes = [(route, _uncapped(route, account, lift_cap, bulk)) for route in routes_from(account.provider)]
+    routes = [(route, is_uncapped(route, account, lift_cap, bulk)) for route in routes_from(account.provider)]
     per_route = {route.name: dict.fromkeys(OUTCOMES, 0) for route, _ in routes}
     for start in range(0, len(records), PROGRESS_CHUNK):
         chunk = records[start : start + PROGRESS_CHUNK]
@@ -40,7 +40,7 @@ def take_in(
     return _sum(per_route)
 
 
-def _uncapped(route: Route, account: ConnectedAccount, lift_cap: bool, bulk: bool) -> bool:
+def is_uncapped(route: Route, account: ConnectedAccount, lift_cap: bool, bulk: bool) -> bool:
     return lift_cap or not bulk or not can_write_now(route, account.owner_id)
 
 
@@ -51,7 +51,8 @@ def _sum(per_route: dict) -> dict:
 def take_in_route(
     route: Route, account: ConnectedAccount, records: list, lift_cap: bool, uncapped: bool, counts: dict, run_id=None
 ) -> dict:
-    """Store the records on one route, adding to `counts` (this run's so far: the cap reads them)."""
+    """Store the records on one route, adding to `counts` (this run's so far: the cap reads them). The
+    history import (`fitsync/imports.py`) stores its batches here too when the destination has no bulk write."""
     for record in records:
         status, note = decide_status(route, record, counts, uncapped)
         with transaction.atomic():
@@ -76,9 +77,8 @@ def store(route: Route, account: ConnectedAccount, record, status: str, note: st
     """Upsert one item for the run (inside a transaction); returns created, updated, unchanged, skipped or held."""
     described = route.source_role.describe(record)
     existing = SyncItem.objects.filter(account=account, route=route.name, source_id=record.source_id).first()
-    was_skipped = existing is not None and existing.status == ItemStatus.SKIPPED
-    if existing and existing.snapshot == described.snapshot and (not was_skipped or status == ItemStatus.SKIPPED):
-        return "unchanged"  # a re-read record (cursor overlap, a second notification) changes nothing
+    if is_unchanged(existing, described.snapshot, skipping=status == ItemStatus.SKIPPED):
+        return "unchanged"
     fields = {"title": described.title[:200], "occurred_at": described.occurred_at, "snapshot": described.snapshot}
     fields["last_error"], fields["run_id"] = note, run_id
     if status != ItemStatus.PENDING:
@@ -90,3 +90,11 @@ def store(route: Route, account: ConnectedAccount, record, status: str, note: st
         return status
     enqueue([item_id])
     return "created" if created else "updated"
+
+
+def is_unchanged(existing: SyncItem | None, snapshot: dict, *, skipping: bool) -> bool:
+    """A re-read record (cursor overlap, a second notification, a history imported again) changes nothing:
+    its item holds the same snapshot, unless the item was skipped and the record is no longer to skip."""
+    if existing is None or existing.snapshot != snapshot:
+        return False
+    return existing.status != ItemStatus.SKIPPED or skipping

@@ -1,16 +1,22 @@
 """History import through a route: a source's records, page by page, into the route's destination.
 
     for page in source.history(account, since, until):          # oldest first, read ahead in threads
-        payload = route.map(record, destination.target(...))     # for every record of the page
-        skip it when destination.unchanged(item, payload)        # the same check `write` makes
-        write it: in batches through destination.bulk_writer     # a few batches in flight
-                  or, without write_many, queue its item for the engine (`sync_step`)
+        with destination.bulk_writer:                            # a few batches in flight
+            payload = route.map(record, destination.target(...))
+            skip it when destination.unchanged(item, payload)    # the same check `write` makes
+            write it in batches, recorded as they return
+        without one:                                             # as `fitsync.feeds.take_in` stores records
+            skip it when its item holds the same snapshot
+            store its item, queued for the engine (`sync_step`): skipped when the source says so, held
+            beyond the destination's safety cap (unless lifted), tagged with the run
 
 A batch goes out as soon as it fills, while further pages are read; each is recorded as it returns,
 so an interrupted import resumes where it stopped (a batch written but not recorded is found and
 adopted next time by the destination's own idempotency). An item whose job is running is left to that
 job. AuthExpired marks the account and stops the import; every other error is a value (`Failed`), and
-the run counts it. Used by `manage.py backfill_hevy` and the dashboard's history import.
+the run counts it. A destination without a bulk write need not be connected: the queued items wait for
+it, as the engine's do. Used by `manage.py import_history` and the dashboard's history import
+(`fitsync/history_runs.py`).
 """
 
 import logging
@@ -23,10 +29,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from .errors import AuthExpired, UpstreamError, provider_label
+from .feeds import OUTCOMES, is_uncapped, is_unchanged, take_in_route
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncItem, SyncRun
 from .roles import Described, Failed, PlannedWrite, SyncContext, SyncResult
 from .routes import Route
-from .sync import enqueue, reauth_message
+from .sync import reauth_message
 
 log = logging.getLogger("fitsync.imports")
 WRITE_CONCURRENCY = 2  # batches in flight; the destination's pacer caps the rate anyway
@@ -46,6 +53,7 @@ class ImportOptions:
     page_size: int | None = None
     limit: int | None = None  # at most this many writes (creates + updates), oldest first
     dry_run: bool = False
+    lift_cap: bool = False  # queued items go out beyond the destination's safety cap
 
 
 @dataclass
@@ -60,8 +68,9 @@ class ImportReport:
     total: int = 0  # writes expected: a bound while pages are still coming, exact at the end
     created: int = 0
     updated: int = 0
-    skipped: int = 0  # written by nobody, with the destination's reason (a locked day, say)
     failed: int = 0
+    held: int = 0  # queued items beyond the destination's safety cap
+    skipped: int = 0  # queued items the source says not to sync; in bulk, those the destination set aside
     done: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -94,31 +103,43 @@ def import_history(
     return importer.report
 
 
-def destination_of(route: Route, account: ConnectedAccount) -> ConnectedAccount:
+def destination_of(route: Route, account: ConnectedAccount, *, required: bool = True) -> ConnectedAccount | None:
+    """The account the route writes to. Not `required` (the import queues items for the engine), a missing
+    or disconnected one is None: the items wait for it."""
     label = provider_label(route.destination_provider)
     found = ConnectedAccount.objects.filter(owner_id=account.owner_id, provider=route.destination_provider).first()
+    ready = found is not None and found.status == AccountStatus.CONNECTED
+    if not required and account.status == AccountStatus.CONNECTED:
+        return found if ready else None
     if found is None:
         raise ImportBlocked(f"Connect {label} first: the import writes there.")
-    if found.status != AccountStatus.CONNECTED or account.status != AccountStatus.CONNECTED:
+    if not ready or account.status != AccountStatus.CONNECTED:
         raise ImportBlocked("Reconnect your accounts first: one of them needs re-authentication.")
     return found
+
+
+def writes_in_bulk(route: Route) -> bool:
+    return route.destination_role.bulk_writer is not None
 
 
 class Importer:
     def __init__(self, route: Route, account: ConnectedAccount, options: ImportOptions, progress: Progress, run):
         self.route, self.account, self.options, self.progress, self.sync_run = route, account, options, progress, run
         self.source, self.destination = route.source_role, route.destination_role
-        self.destination_account = destination_of(route, account)
+        self.bulk = writes_in_bulk(route)
+        self.destination_account = destination_of(route, account, required=self.bulk)
         self.report = ImportReport()
         self.batch: list[PlannedWrite] = []
-        self.write_many = self.destination.bulk_writer and self.destination.bulk_writer(self.destination_account)
-        self.bulk = self.write_many is not None
+        self.write_many = self.destination.bulk_writer(self.destination_account) if self.bulk else None
+        # Without a bulk write, the items are stored as `take_in` stores a bulk run's: these are its counts.
+        self.queued = dict.fromkeys(OUTCOMES, 0)
+        self.uncapped = is_uncapped(route, account, options.lift_cap, bulk=True)
         self.pool = ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY) if self.bulk else None
         self.in_flight: dict[Future, list[PlannedWrite]] = {}
         self.remaining = 0  # records the source may still send
 
     def run(self) -> None:
-        target = self.guarded(lambda: self.destination.target(self.context(None)))
+        target = self.guarded(lambda: self.destination.target(self.context(None))) if self.bulk else None
         pages = self.history()
         try:
             for page in pages:
@@ -158,9 +179,9 @@ class Importer:
             if self.limit_reached():
                 break
             item = items.get(record.source_id)
-            payload = self.route.map(record, target)
             described = self.source.describe(record)
-            if item is not None and self.destination.unchanged(item, payload):
+            payload = self.route.map(record, target) if self.bulk else None  # queued: the engine maps it
+            if item is not None and self.unchanged(item, record, payload, described):
                 self.report.planned.append(Planned("unchanged", described))
                 unchanged += 1
                 continue
@@ -174,6 +195,11 @@ class Importer:
         if self.sync_run is not None and unchanged:
             self.sync_run.bump(skipped=unchanged)
         self.finish(wait_all=False)
+
+    def unchanged(self, item: SyncItem, record, payload, described: Described) -> bool:
+        if self.bulk:
+            return self.destination.unchanged(item, payload)
+        return is_unchanged(item, described.snapshot, skipping=bool(self.source.skip_reason(record)))
 
     def items(self, source_ids: list[str]) -> dict[str, SyncItem]:
         found: dict[str, SyncItem] = {}
@@ -203,7 +229,7 @@ class Importer:
         if not batch or self.options.dry_run:
             return
         if not self.bulk:
-            self.record(batch, self.queue_for_engine(batch))
+            self.tally_queued(batch, self.queue_for_engine(batch))
             return
         while len(self.in_flight) >= WRITE_CONCURRENCY:
             self.collect(wait(self.in_flight, return_when=FIRST_COMPLETED).done)
@@ -221,17 +247,23 @@ class Importer:
             self.record(batch, self.keep_rivals(batch, future.result()))  # AuthExpired is raised here
 
     def queue_for_engine(self, batch: list[PlannedWrite]) -> dict:
-        """Without a bulk write, each record becomes a pending item, queued for the engine."""
-        outcomes = {}
-        with transaction.atomic():
-            for write in batch:
-                fields = fields_of(write.described)
-                item_id, created = SyncItem.objects.upsert(self.account.pk, self.route.name, write.source_id, **fields)
-                enqueue([item_id])
-                outcomes[write.source_id] = SyncResult(
-                    status=ItemStatus.PENDING, action="created" if created else "updated"
-                )
-        return outcomes
+        """Without a bulk write, each record's item is stored and queued as `take_in` does it; the counts
+        of created, updated, unchanged, skipped and held items this batch added."""
+        before = dict(self.queued)
+        run_id = self.sync_run.pk if self.sync_run is not None else None
+        records = [write.record for write in batch]
+        take_in_route(self.route, self.account, records, self.options.lift_cap, self.uncapped, self.queued, run_id)
+        return {outcome: self.queued[outcome] - before[outcome] for outcome in OUTCOMES}
+
+    def tally_queued(self, batch: list[PlannedWrite], counts: dict) -> None:
+        """The run counts its queued items' outcomes from the items themselves (`fitsync.run_counts`), as
+        for any run that queued items; its own counter says how far the records are stored."""
+        for outcome in ("created", "updated", "held", "skipped"):
+            setattr(self.report, outcome, getattr(self.report, outcome) + counts[outcome])
+        self.report.done += len(batch)
+        if self.sync_run is not None:
+            self.sync_run.bump(done=len(batch))
+        self.progress(self.report)
 
     def keep_rivals(self, batch: list[PlannedWrite], outcomes: dict) -> dict:
         """A job may have written a record while its batch created it: its item names another copy.
@@ -258,13 +290,12 @@ class Importer:
         return outcomes
 
     def record(self, batch: list[PlannedWrite], outcomes: dict) -> None:
-        """One short transaction per batch, then the counters and the progress callback."""
+        """A batch written in bulk: one short transaction, then the counters and the progress callback."""
         now = timezone.now()
         results = {w.source_id: outcomes.get(w.source_id) or Failed("not written") for w in batch}
-        if self.bulk:
-            fields = {w.source_id: imported_fields(w, results[w.source_id], now) for w in batch}
-            with transaction.atomic():
-                SyncItem.objects.record_imported(self.account.pk, self.route.name, fields)
+        fields = {w.source_id: imported_fields(w, results[w.source_id], now) for w in batch}
+        with transaction.atomic():
+            SyncItem.objects.record_imported(self.account.pk, self.route.name, fields)
         self.tally(batch, results)
 
     def tally(self, batch: list[PlannedWrite], results: dict) -> None:

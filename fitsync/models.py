@@ -308,6 +308,11 @@ class SyncRun(models.Model):
         MANUAL = "manual", "Manual"
         BACKFILL = "backfill", "Backfill"
 
+    # The route of a source's fetch (a notification's, a window's, Sync now's): it feeds every route from
+    # the source, so the run is the source account's and its items carry their routes. A history import
+    # is a run per route (`fitsync/history_runs.py`).
+    EVERY_ROUTE = ""
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     account = models.ForeignKey(ConnectedAccount, null=True, blank=True, on_delete=models.SET_NULL)
     route = models.CharField(max_length=40, blank=True)
@@ -332,6 +337,21 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_trigger_display()} run #{self.pk}"
+
+    def routes(self) -> list:
+        """The routes this run concerns: its own, or every route from its source account's service."""
+        from .routes import ROUTES, routes_from  # the table imports roles, which import nothing of this module
+
+        if self.route in ROUTES:
+            return [ROUTES[self.route]]
+        if self.route == self.EVERY_ROUTE and self.account_id is not None:
+            return routes_from(self.account.provider)
+        return []
+
+    @property
+    def route_labels(self) -> str:
+        """What the dashboard calls the run's routes; an unknown route's name as it is."""
+        return " · ".join(route.label for route in self.routes()) or self.route or "–"
 
     @property
     def duration(self) -> timedelta | None:

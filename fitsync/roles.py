@@ -91,6 +91,7 @@ class Source(ServiceRole):
     heading: str = "Items"  # the dashboard's list of a route's items: "Workouts", "Weights"
     title_label: str = "Item"  # the list's first column, the item's title: "Workout", "Measured"
     charts: tuple[str, ...] = ()  # the dashboard charts its snapshots feed (`fitsync.dashboard.chart_views.CHARTS`)
+    max_page_size: int | None = None  # the largest page `history` can read (None: no limit)
 
     def fetch(self, context) -> Any:
         """The record behind `context.item.source_id`, as it is now; NotFound when the source has none."""

@@ -292,7 +292,8 @@ WITHINGS_ACCOUNT_URL = env.str("WITHINGS_ACCOUNT_URL", default="https://account.
 WITHINGS_CLIENT_ID = env.str("WITHINGS_CLIENT_ID", default="")
 WITHINGS_CLIENT_SECRET = env.str("WITHINGS_CLIENT_SECRET", default="")
 WITHINGS_INCLUDE_AMBIGUOUS = env.bool("WITHINGS_INCLUDE_AMBIGUOUS", default=False)
-# The whole app shares this budget (Withings allows 120 requests/minute per application).
+# Withings allows 120 requests/minute per application: every process paces against this one cap
+# (fitsync/throttle.py, never above it; 0 turns pacing off).
 WITHINGS_REQUESTS_PER_MINUTE = env.int("WITHINGS_REQUESTS_PER_MINUTE", default=120)
 
 # --- Garmin Connect --------------------------------------------------------------------------

@@ -1,18 +1,22 @@
 """One request pacer per upstream, shared by every thread and process of the instance.
 
-Hevy publishes no limit but answers 429; Intervals.icu allows about 10 requests/s per address. The
-pacer starts at a given rate and adapts (AIMD): while requests go out it probes upward (doubling
-quickly until the first 429, then slowly and linearly), and a 429 cuts the rate (to a share of it,
-and at most just below what went through lately) and holds every caller for its Retry-After or,
-without one, for a pause that doubles with each 429 in a row.
+Hevy publishes no limit but answers 429; Intervals.icu allows about 10 requests/s per address;
+Withings caps each application at a fixed number of requests per minute, all users together (its
+pacer starts at that cap, so it never probes above it). The pacer starts at a given rate and adapts
+(AIMD): while requests go out it probes upward (doubling quickly until the first 429, then slowly and
+linearly, never above its ceiling), and a 429 cuts the rate (to a share of it, and at most just below
+what went through lately) and holds every caller for its Retry-After or, without one, for a pause
+that doubles with each 429 in a row.
 
 The state lives in Django's cache (the database cache by default, Redis when set), so every worker
 and web process paces against one budget. Start times are numbered slots in four-second buckets,
 taken with `cache.add`, which is atomic on every backend we use (`incr` is not, on the database
-cache): at most `rate x 4` requests start per bucket, evenly spaced, whoever sends them (when the
-rate changes mid-bucket, slots of the two spacings mix, and one gap can be shorter). The rate
-itself is read-modify-written without a lock: two callers racing to grow or cut it write about the
-same value, and the next 429 corrects either way.
+cache): at most `rate x 4` requests start per bucket (rounded, but never above the ceiling), evenly
+spaced, whoever sends them. When the rate changes mid-bucket, slots of the two spacings mix, and one
+gap can be shorter; a request after a quiet spell starts at once, late in its slot, so any window
+holds at most one request more than the rate allows. The rate itself is read-modify-written without
+a lock: two callers racing to grow or cut it write about the same value, and the next 429 corrects
+either way.
 """
 
 import functools
@@ -60,7 +64,8 @@ class PaceState:
 
 
 class Throttle:
-    """Pace requests to `service` at an adaptive rate between `floor` and `per_second` (<= 0: off)."""
+    """Pace requests to `service` at an adaptive rate between `floor` and `per_second` (<= 0: off).
+    A caller that would wait longer than `max_wait` is told to come back later (RateLimited)."""
 
     def __init__(
         self,
@@ -69,9 +74,11 @@ class Throttle:
         service: str = "default",
         start: float | None = None,
         floor: float | None = None,
+        max_wait: float = MAX_WAIT,
         store=None,
     ):
         self.per_second = per_second
+        self.max_wait = max_wait
         self.store = store or cache  # Django's default cache; another client of it in tests
         self.service = service
         self.start = min(start or per_second, per_second)
@@ -103,7 +110,7 @@ class Throttle:
             start_at = self._claim(state)
             if start_at is None:
                 return  # the cache is unavailable: send unpaced (the 429 answer is the backstop)
-            if start_at - clock() > MAX_WAIT:  # a long Retry-After: free the worker, retry later
+            if start_at - clock() > self.max_wait:  # a long Retry-After: free the worker, retry later
                 raise RateLimited(
                     f"{self.service} asked to wait; trying again later",
                     provider=self.service,
@@ -201,7 +208,8 @@ class Throttle:
         """Take the first free slot not before now (nor the hold); its start time. The slot whose
         interval `earliest` falls in counts too (started at `earliest`): a request after a quiet spell
         goes at once instead of waiting for the next mark, and no bucket gets more than its slots."""
-        per_bucket = max(1, round(min(state.rate, self.per_second) * BUCKET))
+        ceiling = math.floor(self.per_second * BUCKET + 1e-9)  # rounding the rate must not go above it
+        per_bucket = max(1, min(round(state.rate * BUCKET), ceiling))
         earliest = max(clock(), state.hold_until, self._taken_until + 1e-6)  # earlier ones were taken
         bucket = int(earliest // BUCKET)
         slot = math.floor((earliest - bucket * BUCKET) * per_bucket / BUCKET)
@@ -225,9 +233,9 @@ class Throttle:
 
 
 @functools.cache
-def pacer(service: str, per_second: float, start: float | None = None) -> Throttle:
+def pacer(service: str, per_second: float, start: float | None = None, max_wait: float = MAX_WAIT) -> Throttle:
     """This process's pacer for `service` at the configured rate (a changed setting gets a new one)."""
-    return Throttle(per_second, service=service, start=start)
+    return Throttle(per_second, service=service, start=start, max_wait=max_wait)
 
 
 def retried(call: Callable[..., T], *args, attempts: int = 5) -> T:

@@ -21,9 +21,11 @@ from typing import Callable
 import requests
 
 from .core import FakeService, Request, Response, json_response, text_response
+from .hevy_templates import CUSTOM_TEMPLATES, builtin_templates
 
 DEFAULT_PAGE_SIZE = 5
 MAX_PAGE_SIZE = 10
+MAX_TEMPLATE_PAGE_SIZE = 100  # /v1/exercise_templates allows larger pages than the workout lists
 EPOCH = "1970-01-01T00:00:00Z"  # the spec's default for `since`
 SET_FIELDS = ("weight_kg", "reps", "distance_meters", "duration_seconds", "rpe", "custom_metric")
 
@@ -99,6 +101,7 @@ class HevyFake(FakeService):
         self.route("GET", r"/v1/workouts/count", self._authed(self._count_workouts))
         self.route("GET", r"/v1/workouts/events", self._authed(self._list_events))
         self.route("GET", r"/v1/workouts/(?P<workout_id>[^/]+)", self._authed(self._get_workout))
+        self.route("GET", r"/v1/exercise_templates", self._authed(self._list_templates))
 
     # --- state ----------------------------------------------------------------------------------
     def add_user(self, api_key: str, name: str = "demo_lifter", user_id: str | None = None) -> dict:
@@ -109,6 +112,7 @@ class HevyFake(FakeService):
             "url": f"https://hevy.com/user/{name}",
             "workouts": {},
             "events": [],
+            "custom_templates": copy.deepcopy(list(CUSTOM_TEMPLATES)),
         }
         with self.lock:
             self.users[api_key] = user
@@ -125,6 +129,21 @@ class HevyFake(FakeService):
 
     def add_workouts(self, api_key: str, workouts: list[dict]) -> list[dict]:
         return [self.add_workout(api_key, workout) for workout in workouts]
+
+    def add_custom_template(self, api_key: str, title: str, kind: str = "weight_reps", muscle: str = "other") -> dict:
+        """A custom exercise as the app creates one: a UUID id, `is_custom` true."""
+        template = {
+            "id": str(uuid.uuid4()),
+            "title": title,
+            "type": kind,
+            "primary_muscle_group": muscle,
+            "secondary_muscle_groups": [],
+            "equipment_category": "other",
+            "is_custom": True,
+        }
+        with self.lock:
+            self.users[api_key]["custom_templates"].append(template)
+        return dict(template)
 
     def update_workout(self, api_key: str, workout_id: str, **changes) -> dict:
         """Edit a workout as the app would: apply `changes`, bump updated_at, record the event."""
@@ -212,6 +231,11 @@ class HevyFake(FakeService):
         body = self._serialize(workout)
         return json_response({"workout": body} if self.wrap_single else body)
 
+    def _list_templates(self, request: Request, user: dict) -> Response:
+        # Hevy's built-in templates first, then the user's own (order unconfirmed: nothing relies on it).
+        templates = builtin_templates() + user["custom_templates"]
+        return self._page(request, "exercise_templates", templates, dict, max_size=MAX_TEMPLATE_PAGE_SIZE)
+
     def _list_events(self, request: Request, user: dict) -> Response:
         raw = request.query.get("since") or EPOCH
         try:
@@ -231,14 +255,14 @@ class HevyFake(FakeService):
         ordered.sort(key=lambda pair: (_event_time(pair[1]), pair[0]), reverse=True)
         return [event for _, event in ordered]
 
-    def _page(self, request: Request, key: str, items: list, serialize) -> Response:
+    def _page(self, request: Request, key: str, items: list, serialize, max_size: int = MAX_PAGE_SIZE) -> Response:
         """One page of `items`; only that page is serialized (a copy of a year of history per request
         would serialize concurrent readers behind the lock)."""
         page = _positive_int(request.query.get("page"), default=1)
         size = _positive_int(request.query.get("pageSize"), default=DEFAULT_PAGE_SIZE)
         if page is None:
             return self.error_response(400, "Invalid page")
-        if size is None or size > MAX_PAGE_SIZE:
+        if size is None or size > max_size:
             return self.error_response(400, "Invalid page size")
         page_count = math.ceil(len(items) / size)
         if page > max(page_count, 1) and self.page_past_end == "404":

@@ -35,8 +35,7 @@ def _ex(title: str, template_id: str, kind: str = WEIGHT_REPS, base: float = 0.0
     return Exercise(title, template_id, kind, base)
 
 
-# Template ids are Hevy's own (from Hevy's published exercise list) except "Farmers Walk", for
-# which no id was available: "F4A3C5E1" is a stand-in of the same shape.
+# Template ids are Hevy's own (from Hevy's published exercise list, as two public copies of it agree).
 PUSH = {
     "main": [
         _ex("Bench Press (Barbell)", "79D0BB3A", base=80),
@@ -83,7 +82,7 @@ FINISHERS = [
     _ex("Hanging Leg Raise", "F8356514", BODYWEIGHT_REPS),
     _ex("Rowing Machine", "0222DB42", DISTANCE_DURATION, base=2000),
     _ex("Treadmill", "243710DE", DISTANCE_DURATION, base=3000),
-    _ex("Farmers Walk", "F4A3C5E1", SHORT_DISTANCE_WEIGHT, base=32),
+    _ex("Farmers Walk", "50C613D0", SHORT_DISTANCE_WEIGHT, base=32),
 ]
 SPLITS = {"push": PUSH, "pull": PULL, "legs": LEGS}
 

@@ -19,9 +19,13 @@ def load_fixture(name: str):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     """Tests render templates without a collectstatic manifest, hash passwords cheaply, share no cache."""
+    from fitsync.throttle import pacer
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A fresh cache namespace per test: Redis keeps keys across tests (rate budgets would carry over),
-    # where the database cache is rolled back with everything else.
+    # where the database cache is rolled back with everything else. Fresh pacers too: one remembers
+    # its last slot, which a test on another (virtual or travelled) clock would wait for.
+    pacer.cache_clear()
     namespace = f"test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = {alias: {**config, "KEY_PREFIX": namespace} for alias, config in settings.CACHES.items()}
     settings.STORAGES = {
@@ -84,3 +88,25 @@ def alert_receiver():
 def _fresh_web_alert_check(monkeypatch):
     """The web process checks the worker once a minute per process: every test starts with it due."""
     monkeypatch.setattr("fitsync.alerts._last_web_check", None)
+
+
+class HistoryJobs:
+    """History import runs queued by `fitsync.history_runs` (after commit), runnable on demand."""
+
+    def __init__(self):
+        self.runs: list[int] = []
+
+    def run(self) -> list[str]:
+        from fitsync.history_runs import import_run
+
+        results = []
+        while self.runs:
+            results.append(import_run(self.runs.pop(0)))
+        return results
+
+
+@pytest.fixture
+def history_jobs(monkeypatch) -> HistoryJobs:
+    captured = HistoryJobs()
+    monkeypatch.setattr("fitsync.history_runs._send", lambda run: captured.runs.append(run.pk))
+    return captured

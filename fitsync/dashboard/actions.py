@@ -52,25 +52,27 @@ def resync_failed(items) -> int:
 
 
 def sync_now(route, account: ConnectedAccount) -> tuple[SyncRun, bool]:
-    """Record a manual run and queue the route's pull task for it (after commit); see `start_once`."""
+    """Record a manual run and queue the route's pull task for it (after commit); see `start_once`. The
+    task pulls the source for every route from it, so the run is the source's (`SyncRun.EVERY_ROUTE`):
+    Sync now on another route from the same source is the same run."""
 
     def queue(run: SyncRun) -> None:
         jobs.send(route.sync_now_task, account.pk, run.pk, name=f"sync now {route.name} run {run.pk}")
 
-    return start_once(SyncRun.Trigger.MANUAL, account, route.name, queue)
+    return start_once(SyncRun.Trigger.MANUAL, account, SyncRun.EVERY_ROUTE, queue)
 
 
-def start_once(trigger: str, account: ConnectedAccount, route: str, queue: Callable[[SyncRun], object]):
-    """(run, True): a new run, its job queued by `queue(run)` after commit. (run, False): the same run
-    (trigger, route, account) is still unfinished, so nothing was queued: each of these jobs spends an
-    upstream budget shared by every user, and repeated clicks must not multiply them."""
+def start_once(trigger: str, account: ConnectedAccount, route: str, queue: Callable[[SyncRun], object], **fields):
+    """(run, True): a new run (with `fields`), its job queued by `queue(run)` after commit. (run, False):
+    the same run (trigger, route, account) is still unfinished, so nothing was queued: each of these jobs
+    spends an upstream budget shared by every user, and repeated clicks must not multiply them."""
     with transaction.atomic():
         # Lock the account row so simultaneous clicks take turns (SQLite's IMMEDIATE transaction does the same).
         list(ConnectedAccount.objects.select_for_update().filter(pk=account.pk).values_list("pk"))
         running = unfinished_run(trigger, account, route)
         if running is not None:
             return running, False
-        run = sync.start_run(trigger, account=account, route=route)
+        run = sync.start_run(trigger, account=account, route=route, **fields)
         transaction.on_commit(lambda: queue(run))
     return run, True
 

@@ -22,7 +22,9 @@ def overview(request):
     paused = set(RoutePause.objects.filter(owner=request.user).values_list("route", flat=True))
     for panel in panels:
         panel.paused = panel.name in paused
-    runs = with_counts(SyncRun.objects.filter(owner=request.user).order_by("-started_at")[:RECENT_RUNS])
+    runs = with_counts(
+        SyncRun.objects.filter(owner=request.user).select_related("account").order_by("-started_at")[:RECENT_RUNS]
+    )
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
     context["checklist_route"], context["checklist"] = checklist.checklist(request.user, cards)
     context["timeline"] = timeline(request.user)

@@ -6,7 +6,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from ..models import SyncRun
-from ..routes import ROUTES
 from ..run_counts import with_counts
 
 PAGE_SIZE = 50
@@ -25,13 +24,14 @@ def run_list(request):
 
 
 def progress_context(run: SyncRun) -> dict:
-    """The run with its counts; while items it queued are unsettled, the page keeps polling and links to them."""
+    """The run with its counts; while items it queued are unsettled, the page keeps polling and links to
+    them, on each route the run concerns."""
     with_counts([run])
     settled = bool(run.finished_at) and not run.counts.queued
-    items_url = ""
-    if run.route in ROUTES:
-        items_url = reverse("dashboard:items", args=[run.route]) + f"?run={run.pk}"
-    return {"run": run, "settled": settled, "items_url": items_url, "poll_seconds": POLL_SECONDS}
+    items_links = [
+        (route.label, reverse("dashboard:items", args=[route.name]) + f"?run={run.pk}") for route in run.routes()
+    ]
+    return {"run": run, "settled": settled, "items_links": items_links, "poll_seconds": POLL_SECONDS}
 
 
 @require_GET

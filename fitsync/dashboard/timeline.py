@@ -73,13 +73,13 @@ def attempts(user, limit: int) -> list[Entry]:
 
 
 def runs(user, limit: int) -> list[Entry]:
-    rows = SyncRun.objects.filter(owner=user).order_by("-started_at")[:limit]
+    rows = SyncRun.objects.filter(owner=user).select_related("account").order_by("-started_at")[:limit]
     return [
         Entry(
             run.finished_at or run.started_at,
             "Run",
             ("error" if run.error else "finished") if run.finished_at else "started",
-            f"{run.get_trigger_display()} run #{run.pk} of {route_label(run.route)}"
+            f"{run.get_trigger_display()} run #{run.pk} of {run.route_labels}"
             + (f": {run.error}" if run.error else ""),
             reverse("dashboard:run", args=[run.pk]),
         )

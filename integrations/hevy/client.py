@@ -16,6 +16,7 @@ from .mapping import parse_time, workout_from_hevy
 
 PROVIDER = "hevy"
 MAX_PAGE_SIZE = 10  # the API answers 400 "Invalid page size" above this
+MAX_TEMPLATE_PAGE_SIZE = 100  # /v1/exercise_templates allows larger pages (spec: "Max 100")
 START_PER_SECOND = 4.0  # twice what a community client paces at (0.5 s per call); probed upward from here
 
 
@@ -43,6 +44,18 @@ class WorkoutEvent:
     workout_id: str
     at: datetime | None
     workout: Workout | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseTemplate:
+    """An entry of /v1/exercise_templates: Hevy's built-in exercises and the user's own (`is_custom`)."""
+
+    id: str
+    title: str
+    type: str
+    primary_muscle_group: str
+    secondary_muscle_groups: tuple[str, ...]
+    is_custom: bool
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,21 @@ class HevyClient:
         """GET /v1/workouts/count: how many workouts the account holds now."""
         return int(self._get("/v1/workouts/count").get("workout_count") or 0)
 
+    def exercise_templates(self) -> list[ExerciseTemplate]:
+        """GET /v1/exercise_templates, every page: Hevy's exercises and the user's custom ones."""
+        templates, page, page_count = [], 1, 1
+        while page <= page_count:
+            try:
+                data = self._get("/v1/exercise_templates", page=page, pageSize=MAX_TEMPLATE_PAGE_SIZE)
+            except NotFound:
+                if page == 1:
+                    raise
+                break  # a page past the end, however Hevy answers it
+            templates += [t for t in map(_template_from_hevy, data.get("exercise_templates") or []) if t]
+            page_count = int(data.get("page_count") or 0)
+            page += 1
+        return templates
+
     def events_page(self, since: str, page: int, page_size: int = MAX_PAGE_SIZE) -> EventPage:
         """GET /v1/workouts/events?since= (newest first): what changed or was deleted after `since`."""
         try:
@@ -99,6 +127,19 @@ class HevyClient:
             return EventPage(page, page - 1, [])
         events = [event for event in map(_event_from_hevy, data.get("events") or []) if event]
         return EventPage(int(data.get("page") or page), int(data.get("page_count") or 0), events)
+
+
+def _template_from_hevy(data: dict) -> ExerciseTemplate | None:
+    if not isinstance(data, dict) or not data.get("id"):
+        return None  # a template without an id cannot be matched to a workout's exercise
+    return ExerciseTemplate(
+        id=str(data["id"]),
+        title=(data.get("title") or "").strip(),
+        type=data.get("type") or "",
+        primary_muscle_group=data.get("primary_muscle_group") or "",
+        secondary_muscle_groups=tuple(data.get("secondary_muscle_groups") or ()),
+        is_custom=bool(data.get("is_custom")),
+    )
 
 
 def _event_from_hevy(data: dict) -> WorkoutEvent | None:

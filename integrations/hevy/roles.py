@@ -20,6 +20,7 @@ class Workouts(Source):
     heading = "Workouts"
     title_label = "Workout"
     charts = ("weekly_volume",)
+    max_page_size = MAX_PAGE_SIZE  # Hevy refuses larger pages
 
     def fetch(self, context) -> Workout:
         return HevyClient(api_key_of(context.source)).workout(context.item.source_id)

@@ -15,7 +15,6 @@ from .account_meta import FeedFailures, HevyMeta
 from .events import poll_account
 
 log = logging.getLogger("fitsync.hevy")
-HISTORY_ROUTE = "hevy_intervals"  # the route the history import writes through
 
 
 def poll_events() -> str:
@@ -62,29 +61,3 @@ def sync_now(account_id: int, run_id: int) -> str:
     succeeded, summary = poll_one(account, run.pk)
     run.finish(error="" if succeeded else summary)
     return summary
-
-
-def backfill(account_id: int, run_id: int) -> str:
-    """The dashboard's history import: the same import as `manage.py backfill_hevy`."""
-    from fitsync.imports import ImportBlocked, ImportOptions, import_history
-    from fitsync.routes import route_for
-
-    account = ConnectedAccount.objects.get(pk=account_id)
-    run = SyncRun.objects.get(pk=run_id)
-    try:
-        report = import_history(route_for(HISTORY_ROUTE), account, ImportOptions(), run=run)
-    except (ImportBlocked, UpstreamError) as exc:
-        run.finish(error=str(exc))
-        return f"backfill failed: {exc}"
-    run.finish(error="; ".join(report.errors[:5]))
-    return f"backfill: {report.created} created, {report.updated} updated, {report.failed} failed"
-
-
-def start_backfill(account: ConnectedAccount) -> tuple[SyncRun, bool]:
-    """Create the run and queue the task, unless a backfill of this account is still running."""
-    from fitsync.dashboard.actions import start_once
-
-    def queue(run: SyncRun) -> None:
-        jobs.send("integrations.hevy.tasks.backfill", account.pk, run.pk, name=f"hevy backfill {account.pk}")
-
-    return start_once(SyncRun.Trigger.BACKFILL, account, HISTORY_ROUTE, queue)

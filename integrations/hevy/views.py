@@ -6,14 +6,14 @@ from django.urls import reverse_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fitsync import deliveries, site_url, unreadable
+from fitsync import deliveries, history_runs, site_url, unreadable
 from fitsync.crypto import UnreadableSecret
-from fitsync.dashboard.actions import already_running
 from fitsync.dashboard.confirm import Question, ask, is_confirmed
+from fitsync.imports import ImportBlocked
 from fitsync.models import ConnectedAccount, Credential, Provider, SyncRun
 from fitsync.run_counts import with_counts
 
-from . import auth, tasks
+from . import auth
 from .forms import ApiKeyForm
 
 
@@ -82,15 +82,14 @@ def rotate_secret(request):
 
 @require_POST
 def backfill(request):
-    """Start importing the whole Hevy history (a task; progress shows in the run's total/done)."""
+    """Start importing the whole Hevy history through every route from Hevy (progress shows on the run)."""
     account = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.HEVY).first()
-    intervals = ConnectedAccount.objects.filter(owner=request.user, provider=Provider.INTERVALS).first()
-    if account is None or intervals is None or not (account.is_connected and intervals.is_connected):
-        messages.error(request, "Connect both Hevy and Intervals.icu before importing your history.")
+    if account is None or not account.is_connected:
+        messages.error(request, "Connect Hevy before importing your history.")
         return redirect("hevy:connect")
-    run, started = tasks.start_backfill(account)
-    if not started:
-        messages.info(request, already_running("A history import", run))
+    try:
+        runs = history_runs.start(account)
+    except ImportBlocked as exc:
+        messages.error(request, str(exc))
         return redirect("hevy:connect")
-    messages.success(request, f"History import started (run #{run.pk}).")
-    return redirect("dashboard:run", pk=run.pk)
+    return history_runs.answer(request, runs, "hevy:connect", started="History import", running="A history import")

@@ -5,6 +5,10 @@ Withings answers HTTP 200 for almost everything and puts the real outcome in the
 and turned into a `fitsync.errors` class once. Numbers may arrive as strings (the spec itself types
 `updatetime` as one), so they are read with `numbers`. No ORM in this module.
 
+Withings allows a fixed number of requests per minute per application, all users together, so every
+call goes through the instance's one Withings pacer (`fitsync.throttle`): it starts at that cap and
+never probes above it, and a 601 holds every caller for the minute.
+
 # Reference: https://developer.withings.com/api-reference and docs/upstream.md, "Withings"
 """
 
@@ -14,12 +18,16 @@ from django.conf import settings
 
 from fitsync.errors import UpstreamError, from_status
 from fitsync.http import json_of, request
+from fitsync.throttle import Throttle, pacer
 
-from . import ratelimit
 from .numbers import as_flag, as_int
 
 PROVIDER = "withings"
 RATE_WINDOW_SECONDS = 60  # 120 requests per minute per application: after 601, wait out the minute
+# Longer than this for a slot (a 601's hold), a caller gets RateLimited and comes back later (a job's
+# retry) instead of keeping a worker or a page waiting.
+MAX_WAIT_SECONDS = 10
+SAME_ARGUMENTS = "Same arguments"  # a 601 about one call repeated too soon, not the app's budget
 AUTH_FAILURES = {100, 101, 102, 200, 401}
 RETRYABLE = {522, 215, 219, 222, 2551, 2552, 2556, 2557, 2558, 2559, 9000, 10000}
 
@@ -65,17 +73,35 @@ def error_for(status: int, message: str, wait_seconds: int | None = None) -> Ups
 
 def call(path: str, data: dict, access_token: str = "") -> dict:
     """POST a form to the API host and return `body`; raises fitsync.errors on any failure."""
-    ratelimit.acquire()
     headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+    status, body, error = app_pacer().send(lambda: _post(path, data, headers))
+    if status != 0:
+        raise error_for(status, error, as_int(body.get("wait_seconds")))
+    return body
+
+
+def app_pacer() -> Throttle:
+    """The app-wide pacer at the configured cap (0 or less: off). One below it per minute: a request
+    after a quiet spell may start late in its slot, so a rolling minute can hold one more than the rate."""
+    per_minute = settings.WITHINGS_REQUESTS_PER_MINUTE
+    per_second = max(per_minute - 1, 1) / 60 if per_minute > 0 else 0
+    return pacer(PROVIDER, per_second, per_second, MAX_WAIT_SECONDS)
+
+
+def _post(path: str, data: dict, headers: dict) -> tuple[int, dict, str]:
+    """One request: Withings' status, body and error text. The app's budget running out (601) is
+    raised here, inside the pacer, so it holds every caller; a 601 for one call repeated too soon
+    concerns that call only, and is raised by `call` after the pacer."""
     response = request(PROVIDER, "POST", f"{settings.WITHINGS_API_URL}{path}", data=data, headers=headers)
     payload = json_of(response, PROVIDER)
     status = as_int(payload.get("status")) if isinstance(payload, dict) else None
     if status is None:
         raise from_status(PROVIDER, 502, "Withings sent an answer without a status")
     body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
-    if status != 0:
-        raise error_for(status, str(payload.get("error", ""))[:200], as_int(body.get("wait_seconds")))
-    return body
+    error = str(payload.get("error", ""))[:200]
+    if status == 601 and not error.startswith(SAME_ARGUMENTS):
+        raise error_for(status, error, as_int(body.get("wait_seconds")))
+    return status, body, error
 
 
 # --- OAuth2 -------------------------------------------------------------------------------------

@@ -1,14 +1,17 @@
-"""Pull measure groups from Withings and hand the weigh-ins to the Garmin route.
+"""Pull measure groups from Withings and hand the weigh-ins to every route from Withings.
 
 Incremental fetches read everything modified after the account's `lastupdate` cursor, which moves
 forward only once every page was read and ingested. Window fetches (the "last 7 days" button,
-`manage.py sync_withings --days N`) read by measurement date and leave the cursor alone.
+`manage.py sync_withings --days N`) read by measurement date and leave the cursor alone. Both hand the
+weigh-ins to `fitsync.feeds.take_in`. A history import reads by measurement date too, as the source's
+`history` (`history_pages`), and `fitsync/imports.py` writes it through each route.
 """
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,14 +22,17 @@ from fitsync.errors import TransientError
 from fitsync.feeds import take_in
 from fitsync.models import ConnectedAccount, SyncRun
 from fitsync.records import BodyMeasurement
+from fitsync.roles import Page
 
 from . import auth, client, mapping
 from .account_meta import WithingsMeta
+from .forms import HISTORY_STARTS
 
 log = logging.getLogger("fitsync.withings")
 FIRST_LOOKBACK = timedelta(days=1)  # a new account's first incremental fetch starts this far back
 CURSOR_OVERLAP = 60  # seconds re-read on the next fetch: stored-while-answering groups are not lost
 MAX_PAGES = 200
+HISTORY_PAGE_SIZE = 100  # weigh-ins per page handed to an import: how often its progress moves
 
 
 @dataclass
@@ -88,23 +94,46 @@ def fetch_window(account: ConnectedAccount, run: SyncRun, days: int, *, lift_cap
 
 
 def fetch_range(account: ConnectedAccount, run: SyncRun, start: int, end: int, *, lift_cap: bool = False) -> dict:
-    """Weigh-ins measured between two epoch seconds (a history import, or a window): a bulk run."""
+    """Weigh-ins measured between two epoch seconds (a window): a bulk run."""
     fetched = read_all_pages(account, startdate=start, enddate=end)
     return _ingest(account, fetched, run, lift_cap=lift_cap)
 
 
+def history_pages(
+    account: ConnectedAccount, since: datetime | None, until: datetime | None, *, max_pages=None, page_size=None
+) -> Iterator[Page]:
+    """The weigh-ins measured in [since, until) (the whole history without `since`, up to now without
+    `until`), oldest first, `page_size` at a time; the newest `max_pages` pages when given. Withings pages
+    a range by its own offsets, newest first, so the whole range is read before the first page is handed
+    over: a history of years is a few requests and a few thousand small records."""
+    start = since or datetime.combine(HISTORY_STARTS, datetime.min.time(), tzinfo=UTC)
+    end = min(until, timezone.now()) if until else timezone.now()
+    fetched = read_all_pages(account, startdate=int(start.timestamp()), enddate=int(end.timestamp()))
+    _remember_timezone(account, fetched)
+    found = [m for m in measurements_from(account, fetched) if start <= m.measured_at < end]
+    found.sort(key=lambda m: (m.measured_at, m.source_id))
+    size = max(1, page_size or HISTORY_PAGE_SIZE)
+    pages = [found[at : at + size] for at in range(0, len(found), size)]
+    if max_pages is not None:
+        pages = pages[len(pages) - max_pages :] if max_pages < len(pages) else pages
+    remaining = sum(len(page) for page in pages)
+    for page in pages:
+        remaining -= len(page)
+        yield Page(page, remaining=remaining)
+
+
+def _remember_timezone(account: ConnectedAccount, fetched: Fetched) -> None:
+    if fetched.timezone and account_meta.read(account, WithingsMeta).timezone != fetched.timezone:
+        account_meta.write(account, WithingsMeta, timezone=fetched.timezone)
+
+
 def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_cap: bool, bulk: bool = True) -> dict:
-    remember_timezone(account, fetched)
+    _remember_timezone(account, fetched)
     measurements = measurements_from(account, fetched)
     SyncRun.objects.filter(pk=run.pk).update(total=len(measurements))
     counts = take_in(account, measurements, run, lift_cap=lift_cap, bulk=bulk)
     log.info("withings account %s: %s groups read, %s", account.pk, len(fetched.groups), counts)
     return counts
-
-
-def remember_timezone(account: ConnectedAccount, fetched: Fetched) -> None:
-    if fetched.timezone and account_meta.read(account, WithingsMeta).timezone != fetched.timezone:
-        account_meta.write(account, WithingsMeta, timezone=fetched.timezone)
 
 
 def _cursor(account: ConnectedAccount) -> int:

@@ -1,6 +1,6 @@
 """The Withings page's history import: a range of days, or everything Withings holds."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -29,14 +29,13 @@ class HistoryForm(forms.Form):
             raise forms.ValidationError("The first day comes after the last one.")
         return data
 
-    def window(self) -> tuple[int, int]:
-        """(start, end) in epoch seconds: whole local days, the end capped at now."""
+    def span(self) -> tuple[datetime | None, datetime | None]:
+        """(since, until) as whole local days; None for the whole history, or up to now."""
         data = self.cleaned_data
-        start = _start_of(max(data["since"] or HISTORY_STARTS, HISTORY_STARTS))
-        end = _start_of(data["until"] + timedelta(days=1)) if data["until"] else None
-        now = int(datetime.now(UTC).timestamp())
-        return start, min(end, now) if end else now
+        since = _start_of(max(data["since"], HISTORY_STARTS)) if data["since"] else None
+        until = _start_of(data["until"] + timedelta(days=1)) if data["until"] else None
+        return since, until
 
 
-def _start_of(day: date) -> int:
-    return int(timezone.make_aware(datetime.combine(day, time.min)).timestamp())
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -20,7 +20,6 @@ from . import fetch
 log = logging.getLogger("fitsync.withings")
 TASKS = "integrations.withings.tasks"
 RESUME_TASK = f"{TASKS}.resume"
-ROUTE = "withings_garmin"
 MAX_TRIES = 5
 MIN_RETRY_SECONDS = 60  # Withings counts 120 requests per rolling minute
 
@@ -44,18 +43,12 @@ def connected_account(account_id: int) -> ConnectedAccount | None:
 
 def new_run(account: ConnectedAccount, trigger: str) -> SyncRun:
     """A run for an incremental fetch (from the account's cursor)."""
-    return start_run(str(trigger), account=account, route=ROUTE, task=RESUME_TASK)
+    return start_run(str(trigger), account=account, route=SyncRun.EVERY_ROUTE, task=RESUME_TASK)
 
 
 def prepare_window_run(run: SyncRun, days: int, lift_cap: bool) -> None:
     """Make an existing run (created by a page or a command) a fetch of the last `days` days."""
     run.task, run.params = RESUME_TASK, {"days": int(days), "lift_cap": bool(lift_cap)}
-    SyncRun.objects.filter(pk=run.pk).update(task=run.task, params=run.params)
-
-
-def prepare_range_run(run: SyncRun, start: int, end: int, lift_cap: bool) -> None:
-    """Make an existing run (the history import's) a fetch of what was measured between two epoch seconds."""
-    run.task, run.params = RESUME_TASK, {"start": int(start), "end": int(end), "lift_cap": bool(lift_cap)}
     SyncRun.objects.filter(pk=run.pk).update(task=run.task, params=run.params)
 
 
@@ -73,8 +66,6 @@ def run_fetch(account: ConnectedAccount, run: SyncRun) -> str:
 
 def _fetch(account: ConnectedAccount, run: SyncRun) -> dict:
     params, lift_cap = run.params, bool(run.params.get("lift_cap"))
-    if "start" in params:
-        return fetch.fetch_range(account, run, int(params["start"]), int(params["end"]), lift_cap=lift_cap)
     if params.get("days") is None:
         return fetch.fetch_new(account, run)
     return fetch.fetch_window(account, run, int(params["days"]), lift_cap=lift_cap)

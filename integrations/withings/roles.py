@@ -2,7 +2,8 @@
 
 A notification says only "something changed in this window", so the fetch reads the groups and hands
 every one to the routes (`fitsync.feeds.take_in`); each item keeps its group as a snapshot, and syncing
-it needs no further call to Withings.
+it needs no further call to Withings. A history import reads a range of days (`history`, for
+`fitsync/imports.py`).
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,6 +17,7 @@ from fitsync.profiles import from_kg, weight_text
 from fitsync.records import BodyMeasurement, measurement_from_jsonable, to_jsonable
 from fitsync.roles import Described, Source, SyncContext
 
+from .fetch import history_pages
 from .mapping import ambiguity_reason
 
 CENTI = Decimal("0.01")
@@ -45,6 +47,9 @@ class Measurements(Source):
 
     disconnect_note = "fitsync also asks Withings to stop sending weigh-in notifications."
 
+    def history(self, account, since, until, *, max_pages=None, page_size=None):
+        return history_pages(account, since, until, max_pages=max_pages, page_size=page_size)
+
     def webhook_is_set(self, account) -> bool:
         """Withings has no webhook to paste: the notification subscription plays its part."""
         from .account_meta import WithingsMeta
@@ -61,11 +66,6 @@ class Measurements(Source):
         """A weigh-in is titled by its weight (`title_of`), so the title follows the reader's unit."""
         weight = number(snapshot.get("weight_kg"))
         return weight_title(weight, unit) if weight else title
-
-    def history(self, account, since, until, *, max_pages=None, page_size=None):
-        from .history import read_history
-
-        return read_history(account, since, until, max_pages=max_pages, page_size=page_size)
 
     def skip_reason(self, measurement: BodyMeasurement) -> str:
         reason = ambiguity_reason(measurement)

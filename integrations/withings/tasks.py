@@ -23,13 +23,6 @@ def fetch_window(account_id: int, run_id: int, days: int, lift_cap: bool = False
     return _resume(run)
 
 
-def fetch_history(account_id: int, run_id: int, start: int, end: int, lift_cap: bool = False) -> str:
-    """Import the weigh-ins measured between two epoch seconds into an existing run (the history import)."""
-    run = SyncRun.objects.get(pk=run_id)
-    jobs.prepare_range_run(run, start, end, lift_cap)
-    return _resume(run)
-
-
 def resume(run_id: int) -> str:
     """The dispatcher's call for a fetch run that is due again: a retry, or a run whose worker died."""
     run = SyncRun.objects.filter(pk=run_id, finished_at__isnull=True).first()
@@ -47,7 +40,7 @@ def _resume(run: SyncRun) -> str:
 
 
 def sync_now(account_id: int, run_id: int) -> str:
-    """The dashboard's "Sync now" for the withings_garmin route: the last 7 days."""
+    """The dashboard's "Sync now" on a route from Withings: the last 7 days, for every route from it."""
     return fetch_window(account_id, run_id, MANUAL_SYNC_DAYS)
 
 

@@ -12,9 +12,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fitsync import account_meta, deliveries, unreadable
+from fitsync import account_meta, deliveries, history_runs, unreadable
 from fitsync.dashboard.actions import already_running, start_once
 from fitsync.errors import PermanentError, UpstreamError
+from fitsync.imports import ImportBlocked
 from fitsync.models import ConnectedAccount, Provider, SyncItem, SyncRun
 from fitsync.run_counts import with_counts
 
@@ -24,7 +25,6 @@ from .forms import HistoryForm
 from .tasks import MANUAL_SYNC_DAYS
 
 log = logging.getLogger("fitsync.withings")
-ROUTE = "withings_garmin"  # the manual sync feeds the same route as the dashboard's Sync now
 NOTHING_SAVED = "Nothing was connected; please start again."
 CALLBACK_PROBLEMS = {
     "denied": "You did not allow fitsync to read your Withings measurements.",
@@ -136,7 +136,7 @@ def sync_recent(request):
     run, started = start_once(
         SyncRun.Trigger.MANUAL,
         account,
-        ROUTE,
+        SyncRun.EVERY_ROUTE,
         lambda run: jobs.queue("fetch_window", account.pk, run.pk, MANUAL_SYNC_DAYS),
     )
     if started:
@@ -148,7 +148,8 @@ def sync_recent(request):
 
 @require_POST
 def import_history(request):
-    """Import the weigh-ins of a range of days, or all of them: a run whose page shows its progress."""
+    """Import the weigh-ins of a range of days, or all of them, through every route from Withings: a run
+    per route, whose page shows its progress."""
     account = _account(request.user)
     if account is None or not account.is_connected:
         messages.error(request, "Connect Withings first.")
@@ -156,16 +157,12 @@ def import_history(request):
     form = HistoryForm(request.POST)
     if not form.is_valid():
         return render(request, "withings/account_connect.html", _page_context(request, account, form), status=400)
-    start, end = form.window()
-    lift_cap = form.cleaned_data["lift_cap"]
-    run, started = start_once(
-        SyncRun.Trigger.BACKFILL,
-        account,
-        ROUTE,
-        lambda run: jobs.queue("fetch_history", account.pk, run.pk, start, end, lift_cap),
-    )
-    if not started:
-        messages.info(request, already_running("A Withings history import", run))
+    since, until = form.span()
+    try:
+        runs = history_runs.start(account, since=since, until=until, lift_cap=form.cleaned_data["lift_cap"])
+    except ImportBlocked as exc:
+        messages.error(request, str(exc))
         return redirect("withings:connect")
-    messages.success(request, f"Weight history import started (run #{run.pk}).")
-    return redirect("dashboard:run", pk=run.pk)
+    return history_runs.answer(
+        request, runs, "withings:connect", started="Weight history import", running="A Withings history import"
+    )

@@ -12,12 +12,10 @@ from django.utils import timezone
 from fitsync import sync
 from fitsync.feeds import take_in
 from fitsync.models import ConnectedAccount, Credential, ItemStatus, SyncAttempt, SyncItem, SyncRun
-from integrations.withings import jobs as withings_jobs
-from integrations.withings import ratelimit
 from sandbox.mock import mount
 from sandbox.withings import WithingsFake
 from tests.integrations.garmin.fixtures import measurement
-from tests.integrations.withings.conftest import CLIENT_ID, SECRET, USER, Jobs, auth_callback, connect_account
+from tests.integrations.withings.conftest import CLIENT_ID, SECRET, USER, auth_callback, connect_account
 from tests.seed import WEIGHTS
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
@@ -84,10 +82,10 @@ def test_a_route_and_its_services_show_when_they_last_worked(page, shot, log_in,
 
 
 @pytest.fixture
-def withings_fake(settings, monkeypatch, live_server):
+def withings_fake(settings, live_server):
     """The sandbox Withings fake behind `responses` (it patches every thread, the live server's too)."""
     settings.WITHINGS_CLIENT_ID, settings.WITHINGS_CLIENT_SECRET = CLIENT_ID, SECRET
-    monkeypatch.setattr(ratelimit, "sleep", lambda seconds: None)
+    settings.WITHINGS_REQUESTS_PER_MINUTE = 0
     fake = WithingsFake(page_size=100)
     fake.add_app(CLIENT_ID, SECRET, [auth_callback()])
     fake.add_user(userid=USER, email="ada@example.com", timezone="Europe/Berlin")
@@ -98,15 +96,8 @@ def withings_fake(settings, monkeypatch, live_server):
         yield fake
 
 
-@pytest.fixture
-def withings_jobs_sent(monkeypatch) -> Jobs:
-    captured = Jobs()
-    monkeypatch.setattr(withings_jobs, "_send", lambda task, *args: captured.sent.append((task, args)))
-    return captured
-
-
 def test_the_weight_history_import_shows_its_progress_and_its_queued_items(
-    page, shot, log_in, browser_user, withings_fake, withings_jobs_sent
+    page, shot, log_in, browser_user, withings_fake, history_jobs
 ):
     withings_fake.seed_daily_history(USER, days=30, end=timezone.now())
     connect_account(withings_fake, browser_user)
@@ -124,10 +115,10 @@ def test_the_weight_history_import_shows_its_progress_and_its_queued_items(
     expect(page).to_have_url(re.compile(r"/runs/\d+/$"))
     expect(page.locator("body")).to_contain_text("Weight history import started")
     run = SyncRun.objects.get()
-    assert withings_jobs_sent.names() == ["fetch_history"]
+    assert history_jobs.runs == [run.pk] and run.route == "withings_garmin"
     shot("2-run-started")
 
-    withings_jobs_sent.run()  # the worker's part: fetch the range, store the weigh-ins; Garmin is not connected
+    history_jobs.run()  # the worker's part: fetch the range, store the weigh-ins; Garmin is not connected
     run.refresh_from_db()
     waiting = SyncItem.objects.filter(run=run).count()
     assert 9 <= waiting <= 11 and run.total == waiting

@@ -17,7 +17,7 @@ from fitsync.roles import SyncContext
 from fitsync.routes import route_for
 from integrations.withings import auth as withings_auth
 from integrations.withings import client as withings_client
-from integrations.withings import ratelimit, tasks
+from integrations.withings import tasks
 from sandbox.core import LedgerEntry
 from sandbox.hevy import HevyFake
 from sandbox.intervals import IntervalsFake
@@ -170,7 +170,7 @@ class WithingsMeasurements(SourceAdapter):
     def running(self):
         settings = self.env.settings
         settings.WITHINGS_CLIENT_ID, settings.WITHINGS_CLIENT_SECRET = self.CLIENT_ID, self.SECRET
-        self.env.monkeypatch.setattr(ratelimit, "sleep", lambda seconds: None)
+        settings.WITHINGS_REQUESTS_PER_MINUTE = 0
         self.env.monkeypatch.setattr("fitsync.sync._send", lambda ids: None)
         self.fake = WithingsFake()
         self.fake.add_app(self.CLIENT_ID, self.SECRET, ["http://testserver/withings/callback/"])

@@ -132,7 +132,8 @@ def test_it_queues_the_sync_now_task_with_a_manual_run(
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in.post(f"/sync-now/{WORKOUTS}/")
     run = SyncRun.objects.get()
-    assert run.trigger == SyncRun.Trigger.MANUAL and run.account == hevy and run.route == WORKOUTS
+    # The task polls Hevy for every route from it: the run is the source's, its items carry their routes.
+    assert run.trigger == SyncRun.Trigger.MANUAL and run.account == hevy and run.route == SyncRun.EVERY_ROUTE
     assert queued_tasks == [("tests.fake.sync_now", (hevy.pk, run.pk))]
     assert response["Location"] == f"/runs/{run.pk}/"
 

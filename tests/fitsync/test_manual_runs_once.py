@@ -1,6 +1,7 @@
 """One manual run at a time per trigger, route and account: Sync now, the Withings 7-day sync and the Hevy
 history import each refuse a second click while the first run is unfinished, and say so on the page.
-A run older than the job timeout was abandoned and blocks nothing."""
+A run older than the job timeout was abandoned and blocks nothing. A source's fetch (Sync now, the 7-day
+sync) is one run for every route from the source; a history import is a run per route."""
 
 from datetime import timedelta
 
@@ -45,19 +46,20 @@ def click(logged_in, django_capture_on_commit_callbacks):
         (SYNC_NOW_WORKOUTS, "integrations.hevy.tasks.sync_now", "Sync now for Hevy"),
         (SYNC_NOW_WEIGHTS, "integrations.withings.tasks.sync_now", "Sync now for Withings"),
         (WITHINGS_SYNC, "integrations.withings.tasks.fetch_window", "A Withings sync"),
-        (HEVY_BACKFILL, "integrations.hevy.tasks.backfill", "A history import"),
+        (HEVY_BACKFILL, "fitsync.history_runs.import_run", "A history import"),
     ],
 )
 def test_two_clicks_queue_one_job_and_the_page_says_it_is_already_running(accounts, queued, click, path, task, what):
     click(path)
     page = click(path)
     run = SyncRun.objects.get()
-    assert [func for func, _ in queued] == [task] and queued[0][1][:2] == (run.account_id, run.pk)
+    expected = (run.pk,) if path == HEVY_BACKFILL else (run.account_id, run.pk)  # an import's run says it all
+    assert [func for func, _ in queued] == [task] and queued[0][1][: len(expected)] == expected
     assert f"{what}" in page and f"is already running (run #{run.pk}" in page
 
 
 def test_the_withings_page_and_sync_now_are_the_same_run(accounts, queued, click):
-    """Both fetch the last 7 days into the withings_garmin route: one spends the budget the other would."""
+    """Both fetch the last 7 days for every route from Withings: one spends the budget the other would."""
     click(SYNC_NOW_WEIGHTS)
     assert "already running" in click(WITHINGS_SYNC)
     assert len(queued) == 1

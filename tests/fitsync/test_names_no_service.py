@@ -47,3 +47,28 @@ def test_the_engine_and_the_dashboard_name_no_service():
 
 def test_it_would_notice_a_service_name():
     assert NAMES.search('if item.route == "hevy_intervals":') and NAMES.search("Garmin has no page")
+
+
+def route_names() -> re.Pattern:
+    from fitsync.routes import ROUTES
+
+    return re.compile(r"\b(" + "|".join(re.escape(name) for name in ROUTES) + r")\b")
+
+
+def test_no_service_names_a_route():
+    """A service's fetch or import concerns every route from it: its code never picks one by name (a run's
+    route comes from the route table, or the run is the source's, `SyncRun.EVERY_ROUTE`)."""
+    files = sorted(path for path in (ROOT / "integrations").rglob("*") if path.suffix in (".py", ".html"))
+    assert len(files) > 40
+    names = route_names()
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if names.search(line)
+    ]
+    assert found == []
+
+
+def test_it_would_notice_a_route_name():
+    assert route_names().search('ROUTE = "withings_garmin"') and not route_names().search("withings_garmin_x")

@@ -23,9 +23,9 @@ def now(monkeypatch):
     return moment
 
 
-def pacer(per_second=2.0, start=None):
+def pacer(per_second=2.0, start=None, **options):
     """A pacer of the same service on a cache client of its own (another process, as far as it knows)."""
-    return Throttle(per_second, service="upstream", start=start, store=caches.create_connection("default"))
+    return Throttle(per_second, service="upstream", start=start, store=caches.create_connection("default"), **options)
 
 
 def starts(now, pacers, count):
@@ -95,6 +95,14 @@ def test_the_rate_never_exceeds_the_ceiling_nor_falls_below_the_floor(now):
     assert capped.state().rate == capped.floor
 
 
+def test_a_ceiling_between_two_steps_of_the_rate_is_never_rounded_up(now):
+    """A fixed cap such as Withings' 119/minute: paced at the step below it, never the one above."""
+    capped = pacer(119 / 60, start=119 / 60)
+    times = starts(now, [capped], 30)
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert min(gaps) >= throttle.BUCKET / 7 - 1e-6
+
+
 def test_an_idle_gap_is_not_counted_as_requests_going_through(now):
     idle = pacer(50.0, start=2.0)
     idle.pause(0.0)  # probing slowly from here
@@ -123,6 +131,18 @@ def test_a_long_retry_after_frees_the_caller_instead_of_keeping_it_waiting(now):
     with pytest.raises(RateLimited) as limited:
         second.wait()
     assert limited.value.retry_after == pytest.approx(3600, abs=1)
+
+
+def test_a_caller_that_can_come_back_later_waits_less(now):
+    """A job that is retried later anyway (Withings') is freed from a hold the import would wait out."""
+    from fitsync.errors import RateLimited
+
+    first, second = pacer(2.0, max_wait=10), pacer(2.0, max_wait=10)
+    first.wait()
+    first.pause(60)
+    with pytest.raises(RateLimited) as limited:
+        second.wait()
+    assert limited.value.retry_after == pytest.approx(60)
 
 
 def test_a_429_after_an_overshoot_cuts_to_just_below_what_went_through(now):

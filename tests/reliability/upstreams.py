@@ -43,7 +43,6 @@ def upstreams(settings, monkeypatch):
     fakes.withings.add_app(CLIENT_ID, CLIENT_SECRET, ["http://testserver/withings/callback/"])
     fakes.withings.add_user(userid=WITHINGS_USER, email="ada@example.com", timezone="Europe/Berlin")
     fakes.garmin.add_user(GARMIN_EMAIL, GARMIN_PASSWORD, display_name="ada.l", timezone="Europe/Berlin")
-    monkeypatch.setattr("integrations.withings.ratelimit.sleep", lambda seconds: None)
     with SandboxServer(vars(fakes)) as server:
         settings.HEVY_API_URL, settings.INTERVALS_API_URL = server.url_for("hevy"), server.url_for("intervals")
         settings.WITHINGS_API_URL = settings.WITHINGS_ACCOUNT_URL = server.url_for("withings")
@@ -52,6 +51,7 @@ def upstreams(settings, monkeypatch):
         settings.GARMIN_DI_TOKEN_URL = garmin + "/di-oauth2-service/oauth/token"
         settings.WITHINGS_CLIENT_ID, settings.WITHINGS_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
         settings.HEVY_REQUESTS_PER_SECOND = settings.INTERVALS_REQUESTS_PER_SECOND = 0
+        settings.WITHINGS_REQUESTS_PER_MINUTE = 0
         settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT = 1.0, READ_TIMEOUT
         yield fakes
 

@@ -229,6 +229,36 @@ def test_it_caps_the_events_page_size_at_10(get):
     assert get("/v1/workouts/events", pageSize=11).status_code == 400
 
 
+# --- exercise templates -------------------------------------------------------------------------
+def test_it_lists_every_generated_exercise_and_the_users_custom_ones(get, hevy):
+    body = get("/v1/exercise_templates", pageSize=100).json()
+    templates = body["exercise_templates"]
+    generated = {e["exercise_template_id"] for w in hevy.users[KEY]["workouts"].values() for e in w["exercises"]}
+    assert generated <= {t["id"] for t in templates}
+    assert (body["page"], body["page_count"]) == (1, 1)
+    custom = [t for t in templates if t["is_custom"]]
+    assert [t["title"] for t in custom] == ["Landmine Press (Half Kneeling)", "Sandbag Shouldering"]
+    assert set(templates[0]) == {
+        "id",
+        "title",
+        "type",
+        "primary_muscle_group",
+        "secondary_muscle_groups",
+        "equipment_category",
+        "is_custom",
+    }
+
+
+def test_templates_page_five_at_a_time_by_default_and_up_to_100(get, hevy):
+    hevy.add_custom_template(KEY, "Zercher Carry", kind="short_distance_weight", muscle="full_body")
+    assert len(get("/v1/exercise_templates").json()["exercise_templates"]) == 5
+    page_count = get("/v1/exercise_templates", pageSize=7).json()["page_count"]
+    pages = [get("/v1/exercise_templates", page=n, pageSize=7).json() for n in range(1, page_count + 1)]
+    titles = [t["title"] for page in pages for t in page["exercise_templates"]]
+    assert len(titles) == len(set(titles)) and titles[-1] == "Zercher Carry"
+    assert get("/v1/exercise_templates", pageSize=101).json() == {"error": "Invalid page size"}
+
+
 # --- faults -------------------------------------------------------------------------------------
 def test_it_answers_429_with_retry_after_then_recovers(get, hevy):
     hevy.add_fault(path=r"^/v1/workouts$", status=429, retry_after=7)

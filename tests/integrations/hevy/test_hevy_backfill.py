@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from fitsync import throttle
+from fitsync import history_runs, throttle
 from fitsync.models import ConnectedAccount, SyncItem, SyncRun
-from integrations.hevy import tasks
 from sandbox.intervals import IntervalsFake
 from sandbox.workouts import generate_workouts
 
@@ -227,10 +226,10 @@ def test_the_dashboard_starts_a_backfill_run_with_progress(
         response = logged_in.post("/hevy/backfill/")
     run = SyncRun.objects.get(trigger="backfill")
     assert response.status_code == 302 and response.url == f"/runs/{run.pk}/"
-    assert queued == [("integrations.hevy.tasks.backfill", accounts[0].pk, run.pk)]
+    assert queued == [("fitsync.history_runs.import_run", run.pk)] and run.route == "hevy_intervals"
     assert logged_in.post("/hevy/backfill/").status_code == 302 and SyncRun.objects.count() == 1  # one at a time
 
-    assert tasks.backfill(*queued[0][1:]).startswith("backfill: 40 created")
+    assert history_runs.import_run(*queued[0][1:]).endswith(": 40 created, 0 updated, 0 held, 0 failed")
     run.refresh_from_db()
     assert (run.total, run.done, run.created, run.failed, run.error) == (40, 40, 40, 0, "")
     assert run.finished_at is not None
@@ -240,7 +239,7 @@ def test_the_dashboard_starts_a_backfill_run_with_progress(
 
 def test_the_dashboard_refuses_a_backfill_without_both_accounts(logged_in, hevy_account):
     response = logged_in.post("/hevy/backfill/", follow=True)
-    assert "Connect both Hevy and Intervals.icu" in response.content.decode()
+    assert "Connect Intervals.icu first: the import writes there." in response.content.decode()
     assert not SyncRun.objects.exists()
     assert logged_in.get("/hevy/backfill/").status_code == 405
 

@@ -6,6 +6,7 @@ import pytest
 
 from fitsync.errors import AuthExpired, NotFound, RateLimited, TransientError
 from integrations.hevy.client import HevyClient
+from sandbox.hevy_templates import CUSTOM_TEMPLATES, builtin_templates
 from tests.conftest import load_fixture
 
 from .conftest import HEVY_KEY
@@ -68,3 +69,22 @@ def test_it_reads_updated_and_deleted_events(client, hevy):
     page = client.events_page("1970-01-01T00:00:00Z", 1)
     assert [(e.kind, e.workout_id) for e in page.events] == [("deleted", gone["id"]), ("updated", kept["id"])]
     assert page.events[1].workout.title == "Kept"
+
+
+@pytest.mark.parametrize("page_past_end", ["404", "empty"])
+def test_it_reads_every_page_of_exercise_templates(client, hevy, page_past_end):
+    hevy.page_past_end = page_past_end
+    served = len(builtin_templates()) + len(CUSTOM_TEMPLATES) + 250
+    for n in range(250):  # three pages of 100
+        hevy.add_custom_template(HEVY_KEY, f"Custom {n}")
+    templates = client.exercise_templates()
+    assert len(templates) == len({t.id for t in templates}) == served
+    bench = next(t for t in templates if t.id == "79D0BB3A")
+    assert (bench.title, bench.type, bench.primary_muscle_group, bench.is_custom) == (
+        "Bench Press (Barbell)",
+        "weight_reps",
+        "chest",
+        False,
+    )
+    assert bench.secondary_muscle_groups == ("triceps", "shoulders")
+    assert [t.title for t in templates if t.is_custom][-1] == "Custom 249"

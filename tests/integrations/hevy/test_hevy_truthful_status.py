@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from fitsync import deliveries, sync
+from fitsync import deliveries, history_runs, sync
 from fitsync.models import ConnectedAccount, Delivery, SyncItem, SyncRun
-from integrations.hevy import tasks
 
 from .conftest import WEBHOOK_SECRET
 
@@ -40,7 +39,7 @@ def test_the_last_success_is_true_after_a_history_import(logged_in, upstreams, a
     run = SyncRun.objects.create(
         owner=hevy_account.owner, account=hevy_account, trigger="backfill", route="hevy_intervals"
     )
-    tasks.backfill(hevy_account.pk, run.pk)
+    history_runs.import_run(run.pk)
     assert SyncItem.objects.filter(status="synced").count() == 40
 
     html = logged_in.get("/").content.decode()

@@ -17,7 +17,6 @@ from django.utils import timezone
 from fitsync.imports import ImportOptions, import_history
 from fitsync.models import ItemStatus, SyncItem
 from integrations.withings import auth as withings_auth
-from integrations.withings import ratelimit
 from sandbox.mock import mount
 from sandbox.withings import WithingsFake
 
@@ -38,11 +37,11 @@ LOCKED_DAY = 100  # the athlete locked it, with a weight of their own
 
 
 @pytest.fixture
-def withings(settings, rsps, accounts, user, monkeypatch):
+def withings(settings, rsps, accounts, user):
     """The fake Withings holding the history, and the route's Withings account connected to it."""
     settings.WITHINGS_CLIENT_ID, settings.WITHINGS_CLIENT_SECRET = CLIENT_ID, SECRET
     settings.INTERVALS_BULK_BATCH_SIZE = BATCH
-    monkeypatch.setattr(ratelimit, "sleep", lambda seconds: None)
+    settings.WITHINGS_REQUESTS_PER_MINUTE = 0  # no pacing here
     fake = WithingsFake(page_size=100)
     fake.add_app(CLIENT_ID, SECRET, ["http://testserver/withings/callback/"])
     fake.add_user(userid=USERID, timezone="Europe/Berlin", height_m=Decimal("1.80"))

@@ -15,7 +15,7 @@ import responses
 from django.utils import timezone
 
 from fitsync.models import ConnectedAccount, Credential
-from integrations.withings import auth, jobs, ratelimit, tasks
+from integrations.withings import auth, jobs, tasks
 from sandbox.mock import mount
 from sandbox.withings import WithingsFake
 from sandbox.withings_notify import NOTIFY_ENCODINGS, NOTIFY_FIELDS
@@ -78,12 +78,8 @@ class Jobs:
 def withings_settings(settings):
     settings.WITHINGS_CLIENT_ID, settings.WITHINGS_CLIENT_SECRET = CLIENT_ID, SECRET
     settings.SITE_URL = "http://testserver"
+    settings.WITHINGS_REQUESTS_PER_MINUTE = 0  # no pacing in unit tests; test_client.py tests it
     return settings
-
-
-@pytest.fixture(autouse=True)
-def no_rate_wait(monkeypatch):
-    monkeypatch.setattr(ratelimit, "sleep", lambda seconds: None)
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
-"""The Withings client: body statuses as fitsync errors, Bearer auth, the shared request budget, and
+"""The Withings client: body statuses as fitsync errors, Bearer auth, the app-wide pacer, and
 numbers that may come as strings."""
 
 import json
+import time
 
 import pytest
 
+from fitsync import throttle
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError
-from integrations.withings import client, ratelimit
+from integrations.withings import client
 from tests.conftest import load_fixture
 
 pytestmark = pytest.mark.django_db
@@ -70,34 +72,65 @@ class Clock:
         return self.t
 
     def advance(self, seconds: float) -> None:
-        self.t += seconds
+        self.t += max(0.0, seconds)
 
 
-def test_it_stays_under_120_requests_in_every_minute(fake, rsps, monkeypatch):
-    import time
-
+@pytest.fixture
+def paced(settings, fake, monkeypatch) -> Clock:
+    """Withings pacing on at its real cap, the pacer and the fake on one virtual clock (sleeping moves it)."""
+    settings.WITHINGS_REQUESTS_PER_MINUTE = 120
     clock = Clock(time.time())
-    fake.now, fake.rate_limit_per_minute = clock, 120  # the fake answers 601 beyond 120 per rolling minute
-    monkeypatch.setattr(ratelimit, "clock", clock)
-    monkeypatch.setattr(ratelimit, "sleep", clock.advance)
+    fake.now = clock
+    monkeypatch.setattr(throttle, "clock", clock)
+    monkeypatch.setattr(throttle, "sleep", clock.advance)
+    return clock
+
+
+def test_it_stays_under_120_requests_in_every_minute(fake, rsps, paced):
+    fake.rate_limit_per_minute = 120  # the fake answers 601 beyond 120 per rolling minute
     token = fake.issue_tokens("fitsync-test", 31400001)["access_token"]
     sent_at = []
     for _ in range(400):
         client.get_measures(token, [1])  # a 601 would raise RateLimited
-        sent_at.append(clock())
-        clock.advance(0.01)
+        sent_at.append(paced())
+        paced.advance(0.01)
     busiest = max(sum(1 for t in sent_at if start <= t < start + 60) for start in sent_at)
     assert busiest < 120 and sent_at[-1] - sent_at[0] < 5 * 60  # throttled, not stalled
 
 
-def test_it_refuses_to_wait_longer_than_asked(monkeypatch, settings):
-    settings.WITHINGS_REQUESTS_PER_MINUTE = 7  # one slot per 10-second bucket
-    clock = Clock(1_000_000.0)
-    monkeypatch.setattr(ratelimit, "clock", clock)
-    ratelimit.acquire()
-    with pytest.raises(RateLimited) as caught:
-        ratelimit.acquire(max_wait=0)
-    assert 0 < caught.value.retry_after <= 10
+def test_a_notifications_calls_go_out_at_once_or_one_slot_apart(fake, rsps, paced):
+    """A token refresh and then getmeas after a quiet spell: the first at once, the second one slot later."""
+    token = fake.issue_tokens("fitsync-test", 31400001)["access_token"]
+    asked_at = paced()
+    client.get_measures(token, [1])
+    assert paced() == asked_at
+    client.get_measures(token, [1], lastupdate=5)
+    assert paced() - asked_at < 1
+
+
+def test_a_601_holds_every_caller_who_comes_back_after_the_window(fake, rsps, paced):
+    token = fake.issue_tokens("fitsync-test", 31400001)["access_token"]
+    fake.add_fault(path="^/measure$", body_status=601)
+    with pytest.raises(RateLimited):
+        client.get_measures(token, [1])
+    with pytest.raises(RateLimited) as held:  # not sent, and not kept waiting for the minute either
+        client.list_subscriptions(token)
+    assert held.value.retry_after == pytest.approx(60) and len(fake.calls("POST")) == 1
+    paced.advance(60)
+    client.list_subscriptions(token)
+    assert len(fake.calls("POST")) == 2
+
+
+def test_a_601_for_one_call_repeated_too_soon_holds_no_other(fake, rsps, paced):
+    fake.same_arguments_seconds = 10
+    token = fake.issue_tokens("fitsync-test", 31400001)["access_token"]
+    client.get_measures(token, [1], lastupdate=5)
+    with pytest.raises(RateLimited) as repeated:
+        client.get_measures(token, [1], lastupdate=5)
+    assert repeated.value.retry_after >= 60  # that call waits Withings' minute at least
+    before = paced()
+    client.get_measures(token, [1], lastupdate=6)  # any other goes at the pace
+    assert paced() - before < 1
 
 
 def measure_answer(body: dict, status=0) -> bytes:

@@ -25,7 +25,7 @@ from sandbox.withings import as_strings
 from tests.conftest import load_fixture
 from tests.items import put_in_state
 
-from .conftest import GETMEAS_SETTINGS, USER, switch_id
+from .conftest import GETMEAS_SETTINGS, USER, connect_account, switch_id
 
 pytestmark = pytest.mark.django_db
 RETRY_FUNCS = ["integrations.withings.tasks.fetch_new", "integrations.withings.tasks.fetch_window"]
@@ -197,6 +197,22 @@ def test_it_reads_incrementally_from_the_lastupdate_cursor(account, fake, rsps, 
     tasks.fetch_new(account.pk)
     assert measure_calls(fake)[1]["lastupdate"] == str(cursor)
     assert sorted(i.title for i in items(account).values()) == ["79.90 kg", "80.10 kg"]
+
+
+def test_a_601_paces_every_account_and_leaves_each_run_due_after_the_rate_window(
+    account, fake, rsps, jobs_sent, settings, django_user_model
+):
+    """With the app-wide pacer on: the 601 holds the next account's fetch too, which is not sent but
+    freed at once, and both runs come back after Withings' minute."""
+    settings.WITHINGS_REQUESTS_PER_MINUTE = 120
+    fake.add_user(userid=USER + 1, timezone="Europe/Berlin")
+    other = connect_account(fake, django_user_model.objects.create_user("grace"), userid=USER + 1)
+    fake.add_fault(path="^/measure$", body_status=601)
+    before = timezone.now()
+    assert "will retry" in tasks.fetch_new(account.pk) and "will retry" in tasks.fetch_new(other.pk)
+    assert len(measure_calls(fake)) == 1 and timezone.now() - before < timedelta(seconds=5)
+    runs = SyncRun.objects.all()
+    assert len(runs) == 2 and all(r.finished_at is None and r.retry_at >= before + timedelta(seconds=60) for r in runs)
 
 
 def test_it_keeps_the_cursor_and_leaves_the_run_due_after_the_rate_window_on_601(

@@ -1,14 +1,18 @@
 """The weight history from the browser, and disconnecting Withings, against the sandbox Withings fake."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fitsync.models import AccountStatus, Credential, ItemStatus, SyncItem, SyncRun
+from fitsync import history_runs
+from fitsync.errors import TransientError
+from fitsync.models import AccountStatus, ConnectedAccount, Credential, ItemStatus, SyncItem, SyncRun
 from fitsync.run_counts import counts_for
-from integrations.withings import subscriptions
+from integrations.withings import fetch, subscriptions
 from integrations.withings.roles import MEASUREMENTS
 
 from .conftest import USER
@@ -17,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_imports_the_whole_history_from_the_page_with_progress(
-    logged_in, account, fake, rsps, jobs_sent, django_capture_on_commit_callbacks
+    logged_in, account, fake, rsps, history_jobs, django_capture_on_commit_callbacks
 ):
     fake.seed_daily_history(USER, days=400, end=timezone.now())
     assert "Import weight history</button>" in logged_in.get(reverse("withings:connect")).content.decode()
@@ -25,9 +29,9 @@ def test_it_imports_the_whole_history_from_the_page_with_progress(
         answer = logged_in.post(reverse("withings:import_history"), {"since": "", "until": ""})
     run = SyncRun.objects.get()
     assert answer.status_code == 302 and answer["Location"] == reverse("dashboard:run", args=[run.pk])
-    assert (run.trigger, jobs_sent.names()) == ("backfill", ["fetch_history"])
+    assert (run.trigger, run.route, history_jobs.runs) == ("backfill", "withings_garmin", [run.pk])
 
-    jobs_sent.run()
+    history_jobs.run()
     run.refresh_from_db()
     # Garmin is not connected: every weigh-in waits (pending, not held), none is lost to the safety cap.
     assert run.finished_at and run.total >= 400 and run.done == run.total
@@ -42,22 +46,81 @@ def test_it_imports_the_whole_history_from_the_page_with_progress(
 
 
 def test_it_imports_a_chosen_range_of_days(
-    logged_in, account, fake, rsps, jobs_sent, django_capture_on_commit_callbacks
+    logged_in, account, fake, rsps, history_jobs, django_capture_on_commit_callbacks
 ):
     fake.seed_daily_history(USER, days=60, end=timezone.now())
     today = timezone.localdate()
     since, until = today - timedelta(days=20), today - timedelta(days=11)
     with django_capture_on_commit_callbacks(execute=True):
         logged_in.post(reverse("withings:import_history"), {"since": since.isoformat(), "until": until.isoformat()})
-    jobs_sent.run()
+    history_jobs.run()
     days = {timezone.localtime(when).date() for when in SyncItem.objects.values_list("occurred_at", flat=True)}
     assert days and min(days) >= since and max(days) <= until
 
 
-def test_a_range_that_ends_before_it_starts_is_refused(logged_in, account, rsps, jobs_sent):
+def test_the_source_hands_its_history_over_in_pages_oldest_first(account, fake, rsps):
+    fake.seed_daily_history(USER, days=250, end=timezone.now())
+    pages = list(MEASUREMENTS.history(account, None, None, page_size=100))
+    assert [(len(p.records), p.remaining) for p in pages] == [(100, 150), (100, 50), (50, 0)]
+    times = [m.measured_at for p in pages for m in p.records]
+    assert times == sorted(times)
+    newest = list(MEASUREMENTS.history(account, None, None, page_size=100, max_pages=1))
+    assert [m.source_id for m in newest[0].records] == [m.source_id for m in pages[-1].records]
+    since, until = times[10], times[20]
+    chosen = [m.measured_at for p in MEASUREMENTS.history(account, since, until) for m in p.records]
+    assert chosen == times[10:20]
+
+
+def test_a_failed_read_leaves_the_run_due_again_and_the_retry_imports_it(
+    logged_in, account, fake, rsps, history_jobs, monkeypatch, django_capture_on_commit_callbacks
+):
+    fake.seed_daily_history(USER, days=5, end=timezone.now())
+    read, calls = fetch.read_all_pages, []
+
+    def rate_limited_once(*args, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise TransientError("Too Many Requests", provider="withings", retry_after=60)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(fetch, "read_all_pages", rate_limited_once)
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in.post(reverse("withings:import_history"), {"since": "", "until": ""})
+    assert history_jobs.run()[0].endswith("will retry: Too Many Requests")
+    run = SyncRun.objects.get()
+    assert run.finished_at is None and run.retry_at and run.task == history_runs.TASK and run.attempts == 1
+    assert ConnectedAccount.objects.get(pk=account.pk).last_error == "Too Many Requests"
+
+    history_runs.import_run(run.pk)  # what the dispatcher sends once the run is due
+    run.refresh_from_db()
+    assert run.finished_at and run.error == "" and SyncItem.objects.filter(run=run).count() == 5
+
+
+def test_the_command_imports_the_history_through_every_route_and_holds_beyond_the_cap(
+    account, fake, rsps, make_account, settings, sent_jobs
+):
+    fake.seed_daily_history(USER, days=12, end=timezone.now())
+    make_account("garmin")  # connected: the cap counts what goes out now
+    settings.GARMIN_MAX_UPLOADS_PER_RUN = 5
+    out = StringIO()
+    call_command("import_history", "withings", "--dry-run", stdout=out)
+    assert "Dry run: would create 12, update 0, leave 0 alone. Nothing was written." in out.getvalue()
+    assert not SyncItem.objects.exists()
+
+    call_command("import_history", "withings", stdout=(out := StringIO()))
+    assert "Done: 5 created, 0 updated, 0 unchanged, 0 failed, 7 held." in out.getvalue()
+    run = SyncRun.objects.get()
+    assert (run.route, run.trigger, run.total, run.done) == ("withings_garmin", "backfill", 12, 12)
+    assert counts_for([run])[run.pk].held == 7 and len(sent_jobs) == 5
+
+    call_command("import_history", "withings", "--lift-cap", stdout=(out := StringIO()))
+    assert "Done: 0 created, 0 updated, 12 unchanged, 0 failed." in out.getvalue()  # held items keep waiting
+
+
+def test_a_range_that_ends_before_it_starts_is_refused(logged_in, account, rsps, history_jobs):
     answer = logged_in.post(reverse("withings:import_history"), {"since": "2025-02-01", "until": "2025-01-01"})
     assert answer.status_code == 400 and "The first day comes after the last one." in answer.content.decode()
-    assert not SyncRun.objects.exists() and jobs_sent.sent == []
+    assert not SyncRun.objects.exists() and history_jobs.runs == []
 
 
 def test_disconnect_asks_first_then_revokes_the_subscription_wipes_tokens_and_keeps_history(
@@ -82,16 +145,3 @@ def test_disconnect_asks_first_then_revokes_the_subscription_wipes_tokens_and_ke
     assert SyncItem.objects.filter(source_id="g1").exists()  # the history stays
     overview = logged_in.get("/").content.decode()
     assert "Disconnected" in overview and "/services/withings/disconnect/" not in overview
-
-
-def test_the_source_hands_a_range_to_an_import_a_page_at_a_time_oldest_first(account, fake, rsps):
-    fake.seed_daily_history(USER, days=30, end=timezone.now())
-    since, until = timezone.now() - timedelta(days=20), timezone.now() - timedelta(days=5)
-    pages = list(MEASUREMENTS.history(account, since, until, page_size=4))
-    records = [record for page in pages for record in page.records]
-    assert [len(page.records) for page in pages[:-1]] == [4] * (len(pages) - 1) and 14 <= len(records) <= 16
-    assert [page.remaining for page in pages] == [len(records) - 4 * n for n in range(1, len(pages))] + [0]
-    times = [record.measured_at for record in records]
-    assert times == sorted(times) and since <= times[0] and times[-1] < until
-    newest = list(MEASUREMENTS.history(account, since, until, page_size=4, max_pages=1))
-    assert [page.records for page in newest] == [pages[-1].records]

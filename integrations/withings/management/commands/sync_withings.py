@@ -9,7 +9,7 @@ from integrations.withings import fetch
 
 
 class Command(BaseCommand):
-    help = "Fetch the Withings measurements of the last N days and queue them for Garmin Connect."
+    help = "Fetch the Withings measurements of the last N days and queue them on every route from Withings."
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=7)
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         if not accounts.exists():
             raise CommandError("No connected Withings account" + (f" for {user}" if user else ""))
         for account in accounts.select_related("owner"):
-            run = start_run(SyncRun.Trigger.MANUAL, account=account, route="withings_garmin")
+            run = start_run(SyncRun.Trigger.MANUAL, account=account, route=SyncRun.EVERY_ROUTE)
             try:
                 counts = fetch.fetch_window(account, run, days, lift_cap=lift_cap)
             except UpstreamError as exc:
