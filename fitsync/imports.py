@@ -38,6 +38,7 @@ from .sync import reauth_message
 log = logging.getLogger("fitsync.imports")
 WRITE_CONCURRENCY = 2  # batches in flight; the destination's pacer caps the rate anyway
 SQL_CHUNK = 500  # SQLite caps the parameters of one query
+SET_ASIDE = (ItemStatus.SKIPPED, ItemStatus.HELD)  # a bulk write's outcomes that wrote nothing
 
 
 class ImportBlocked(Exception):
@@ -69,7 +70,7 @@ class ImportReport:
     updated: int = 0
     failed: int = 0
     held: int = 0  # queued items beyond the destination's safety cap
-    skipped: int = 0  # queued items the source says not to sync
+    skipped: int = 0  # queued items the source says not to sync; in bulk, those the destination set aside
     done: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -298,17 +299,20 @@ class Importer:
         self.tally(batch, results)
 
     def tally(self, batch: list[PlannedWrite], results: dict) -> None:
-        counts = {"created": 0, "updated": 0, "failed": 0}
+        counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
         for write in batch:
             result = results[write.source_id]
             if isinstance(result, Failed):
                 counts["failed"] += 1
                 when = f"{write.described.occurred_at:%Y-%m-%d}" if write.described.occurred_at else "?"
                 self.report.errors.append(f"{write.described.title} ({when}): {result.message}")
+            elif result.status in SET_ASIDE:
+                counts["skipped"] += 1
             else:
                 counts[result.action if result.action in counts else "updated"] += 1
         self.report.created += counts["created"]
         self.report.updated += counts["updated"]
+        self.report.skipped += counts["skipped"]
         self.report.failed += counts["failed"]
         self.report.done += len(batch)
         if self.sync_run is not None:
@@ -345,6 +349,8 @@ def imported_fields(write: PlannedWrite, result: SyncResult | Failed, now) -> di
     fields = {**fields_of(write.described), "operation": SyncItem.Operation.UPSERT, "updated_at": now}
     if isinstance(result, Failed):
         return {**fields, "status": ItemStatus.FAILED, "last_error": result.message[:500]}
+    if result.status in SET_ASIDE:  # nothing was written: what the item knew of its copy stays
+        return {**fields, "status": result.status, "last_error": result.note[:500]}
     return {
         **fields,
         "status": ItemStatus.SYNCED,
@@ -352,6 +358,6 @@ def imported_fields(write: PlannedWrite, result: SyncResult | Failed, now) -> di
         "content_hash": result.content_hash,
         "sent": result.sent,
         "synced_at": now,
-        "last_error": "",
+        "last_error": result.note[:500],
         "force": False,
     }

@@ -4,7 +4,7 @@
                         ^                   |  \\--fail--> pending again (will retry) | failed (gave up)
                         |                   \\--release--> pending (waiting for an account, no attempt spent)
                         +--requeue-- synced | skipped | held | failed        any but running --skip--> skipped
-    (new) or any but running --record_imported--> synced | failed    (an import that wrote the item itself)
+    (new) or any but running --record_imported--> synced | skipped | held | failed  (an import writing itself)
 
 Every transition is one conditional UPDATE: the row decides, not a read before it, so two workers (or a
 worker and a click) racing for an item cannot both win. `update(status=...)` anywhere else raises.
@@ -139,7 +139,7 @@ class ItemQuerySet(models.QuerySet):
 
     # --- an import, writing in bulk itself (fitsync/imports.py) --------------------------------------
     def record_imported(self, account_id: int, route: str, outcomes: dict[str, dict]) -> None:
-        """What an import wrote: source id -> the item's fields, a `status` among them (synced or failed).
+        """What an import wrote: source id -> the item's fields, a `status` among them (synced, skipped, held, failed).
 
         The new items go in as one INSERT (an item a webhook created meanwhile keeps its own row, and is
         settled like the known ones); a known item is settled unless a job holds its lease, which records

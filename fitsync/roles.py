@@ -156,7 +156,8 @@ class Destination(ServiceRole):
     # Optional, for imports in bulk: bulk_writer(account) -> write_many, a function taking a list of
     # `PlannedWrite`s (`batch_size` at most) and returning {source_id: SyncResult | Failed}. It is made in
     # the caller's thread and called from a few threads at once, so it touches the network only, never the
-    # database. It raises AuthExpired; every other error is a Failed value. With it, discard_copy(account,
+    # database. It raises AuthExpired; every other error is a Failed value. A SyncResult skipped or held wrote
+    # nothing: the item keeps what it knew of its copy, and shows the note. With it, discard_copy(account,
     # destination_id, keep) removes a copy a batch created while a job wrote the same record.
     bulk_writer = None
     batch_size = 100

@@ -8,7 +8,8 @@
     POST /_control/fault        {"service", "kind": 503x3|429|reset|blackhole, "path"?}
     POST /_control/heal         {"service"?}: clear faults (every service when omitted)
     POST /_control/hevy/webhook, /_control/hevy/edit, /_control/hevy/delete   page forms
-    POST /_control/intervals/switches  {"bulk": upsert|create, "name_unit": utf16|codepoints|utf8}
+    POST /_control/intervals/switches  {"bulk": upsert|create, "name_unit": utf16|codepoints|utf8,
+                                        "wellness_put": partial|replace}
 
 A JSON body gets a JSON answer and waits for webhook deliveries; an HTML form gets a 303 back to the
 page (deliveries then run in the background, so the page never hangs on a slow receiver).
@@ -126,9 +127,12 @@ class ControlService(FakeService):
         return event, f"Deleted workout {event['id']}."
 
     def _intervals_switches(self, params: dict) -> tuple[dict, str]:
-        data = actions.set_intervals_switches(self.sandbox, params.get("bulk", ""), params.get("name_unit", ""))
+        data = actions.set_intervals_switches(
+            self.sandbox, params.get("bulk", ""), params.get("name_unit", ""), params.get("wellness_put", "")
+        )
         bulk, unit = actions.INTERVALS_BULK[data["bulk"]], actions.INTERVALS_NAME_UNITS[data["name_unit"]]
-        return data, f"Intervals.icu's bulk upload now {bulk}; names are counted in {unit}."
+        put = actions.INTERVALS_WELLNESS_PUTS[data["wellness_put"]]
+        return data, f"Intervals.icu's bulk upload now {bulk}; names are counted in {unit}; a wellness PUT {put}."
 
 
 def _is_json(request: Request) -> bool:

@@ -170,20 +170,34 @@ def _fake(sandbox: Sandbox, service: str):
 # --- Intervals.icu behaviours upstream leaves unconfirmed (docs/upstream.md) ---------------------
 INTERVALS_BULK = {"upsert": "upserts on external_id", "create": "always creates"}
 INTERVALS_NAME_UNITS = {"utf16": "UTF-16 units (Java)", "codepoints": "characters", "utf8": "UTF-8 bytes"}
+INTERVALS_WELLNESS_PUTS = {"partial": "changes only the fields sent", "replace": "clears the fields not sent"}
 
 
-def set_intervals_switches(sandbox: Sandbox, bulk: str, name_unit: str) -> dict:
-    if bulk not in INTERVALS_BULK or name_unit not in INTERVALS_NAME_UNITS:
-        bulks, units = ", ".join(INTERVALS_BULK), ", ".join(INTERVALS_NAME_UNITS)
-        raise ValueError(f"bulk is one of {bulks}; name_unit one of {units}")
+def set_intervals_switches(sandbox: Sandbox, bulk: str, name_unit: str, wellness_put: str) -> dict:
+    if (
+        bulk not in INTERVALS_BULK
+        or name_unit not in INTERVALS_NAME_UNITS
+        or wellness_put not in INTERVALS_WELLNESS_PUTS
+    ):
+        bulks, units, puts = (
+            ", ".join(INTERVALS_BULK),
+            ", ".join(INTERVALS_NAME_UNITS),
+            ", ".join(INTERVALS_WELLNESS_PUTS),
+        )
+        raise ValueError(f"bulk is one of {bulks}; name_unit one of {units}; wellness_put one of {puts}")
     sandbox.intervals.bulk_upsert = bulk == "upsert"
     sandbox.intervals.name_length_unit = name_unit
+    sandbox.intervals.wellness_put = wellness_put
     return intervals_switches(sandbox)
 
 
 def intervals_switches(sandbox: Sandbox) -> dict:
     fake = sandbox.intervals
-    return {"bulk": "upsert" if fake.bulk_upsert else "create", "name_unit": fake.name_length_unit}
+    return {
+        "bulk": "upsert" if fake.bulk_upsert else "create",
+        "name_unit": fake.name_length_unit,
+        "wellness_put": fake.wellness_put,
+    }
 
 
 # --- inspection ---------------------------------------------------------------------------------

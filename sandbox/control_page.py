@@ -204,7 +204,10 @@ def _intervals_switches(sandbox: Sandbox) -> str:
     fields += _select(
         "switches", "name_unit", "Names over 80 counted in", options(actions.INTERVALS_NAME_UNITS, current["name_unit"])
     )
-    note = '<p class="note">Behaviours Intervals.icu does not document for personal API keys.</p>'
+    fields += _select(
+        "switches", "wellness_put", "A wellness PUT", options(actions.INTERVALS_WELLNESS_PUTS, current["wellness_put"])
+    )
+    note = '<p class="note">Behaviours Intervals.icu leaves unconfirmed (for personal API keys, or in practice).</p>'
     return "<h2>Intervals.icu behaviour</h2>\n" + note + _form(sandbox, "intervals/switches", fields, "Apply")
 
 

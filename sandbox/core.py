@@ -61,6 +61,14 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
     return Response(status, body, {"Content-Type": "application/json", **(headers or {})})
 
 
+def json_body(request: Request):
+    """The request's JSON body, or None when it is not JSON."""
+    try:
+        return request.json()
+    except ValueError:
+        return None
+
+
 def text_response(text: str, status: int = 200, content_type: str = "text/plain") -> Response:
     return Response(status, text.encode(), {"Content-Type": f"{content_type}; charset=utf-8"})
 

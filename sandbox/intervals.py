@@ -4,9 +4,10 @@ Auth is HTTP Basic with the literal user `API_KEY`. Errors come in the two shape
 uses: application errors as `{"status": 422, "error": "..."}`, framework-level ones (unknown path,
 missing or malformed parameter) Spring-style as `{"timestamp", "status", "error", "path"}`.
 Switches for what is unconfirmed upstream (docs/upstream.md, "Intervals.icu"): `bulk_upsert` (does the
-bulk upload match external_id for a personal API key, or always create?) and `name_length_unit` (how the
-80-character cap on activity names counts). Athlete ids come in both real forms, `i12345` and the older
-all-numeric `2049151`; `rate_limit_per_s` is off by default.
+bulk upload match external_id for a personal API key, or always create?), `name_length_unit` (how the
+80-character cap on activity names counts) and `wellness_put` (does a wellness PUT keep the fields it is
+not sent? `intervals_wellness.py` holds the wellness half). Athlete ids come in both real forms, `i12345`
+and the older all-numeric `2049151`; `rate_limit_per_s` is off by default.
 """
 
 # Reference: docs/upstream.md, "Intervals.icu".
@@ -22,7 +23,8 @@ from datetime import time as clock_time
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from .core import FakeService, Request, Response, json_response
+from .core import FakeService, Request, Response, json_body, json_response
+from .intervals_wellness import WELLNESS_PUTS, WellnessMixin
 
 FIRST_ACTIVITY_NUMBER = 47602392  # real activity ids look like i47602392
 MAX_NAME_LENGTH = 80  # longer names are refused with 422 "Name is too long"
@@ -45,7 +47,7 @@ SPORT_TYPES = frozenset(
 PATH = r"/api/v1/athlete/(?P<athlete>[^/]+)"
 
 
-class IntervalsFake(FakeService):
+class IntervalsFake(WellnessMixin, FakeService):
     name = "intervals"
 
     def __init__(
@@ -54,19 +56,25 @@ class IntervalsFake(FakeService):
         rate_limit_per_s: int | None = None,
         bulk_upsert: bool = True,
         name_length_unit: str = "utf16",
+        wellness_put: str = "partial",
         clock: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ):
         """rate_limit_per_s: answer 429 once more than this many requests arrive within 1 s.
         bulk_upsert: False makes /manual/bulk always create, as it might for personal API keys
             (the upsert is documented only for activities "created by the same OAuth application").
-        name_length_unit: how names are measured against MAX_NAME_LENGTH (a key of NAME_LENGTH_UNITS)."""
+        name_length_unit: how names are measured against MAX_NAME_LENGTH (a key of NAME_LENGTH_UNITS).
+        wellness_put: "partial" (a wellness PUT changes only the fields sent) or "replace" (fields not sent
+            are cleared); see `intervals_wellness.py`."""
         super().__init__()
         if name_length_unit not in NAME_LENGTH_UNITS:
             raise ValueError(f"name_length_unit is one of {', '.join(NAME_LENGTH_UNITS)}")
+        if wellness_put not in WELLNESS_PUTS:
+            raise ValueError(f"wellness_put is one of {', '.join(WELLNESS_PUTS)}")
         self.rate_limit_per_s = rate_limit_per_s
         self.bulk_upsert = bulk_upsert
         self.name_length_unit = name_length_unit
+        self.wellness_put = wellness_put
         self.clock = clock or (lambda: datetime.now(UTC))
         self.monotonic = monotonic
         self.athletes: dict[str, dict] = {}
@@ -81,10 +89,7 @@ class IntervalsFake(FakeService):
         self.route("POST", PATH + r"/activities/manual", for_athlete(self._create_manual))
         self.route("POST", PATH + r"/activities/manual/bulk", for_athlete(self._create_bulk))
         self.route("GET", PATH + r"/activities", for_athlete(self._list_activities))
-        self.route("GET", PATH + r"/wellness/(?P<day>[^/]+)", for_athlete(self._get_wellness))
-        self.route("PUT", PATH + r"/wellness/(?P<day>[^/]+)", for_athlete(self._put_wellness))
-        self.route("PUT", PATH + r"/wellness", for_athlete(self._put_wellness_by_body))
-        self.route("PUT", PATH + r"/wellness-bulk", for_athlete(self._put_wellness_bulk))
+        self._add_wellness_routes(PATH)
         activity = r"/api/v1/activity/(?P<activity_id>[^/]+)"
         self.route("GET", activity, as_owner(self._get_activity))
         self.route("PUT", activity, as_owner(self._update_activity))
@@ -101,6 +106,7 @@ class IntervalsFake(FakeService):
             "timezone": timezone,
             "activities": {},
             "wellness": {},
+            "custom_items": [],
         }
         with self.lock:
             self.athletes[athlete_id] = athlete
@@ -188,14 +194,14 @@ class IntervalsFake(FakeService):
         return json_response({**profile, "locale": "en", "measurement_preference": "meters"})
 
     def _create_manual(self, request: Request, athlete: dict) -> Response:
-        fields = _json_body(request)
+        fields = json_body(request)
         problem = self._activity_problem(fields)
         if problem:
             return self.error_response(*problem)
         return json_response(self._create_activity(athlete, fields))
 
     def _create_bulk(self, request: Request, athlete: dict) -> Response:
-        items = _json_body(request)
+        items = json_body(request)
         if not isinstance(items, list):
             return self.error_response(400, "Bad Request")
         for item in items:
@@ -249,7 +255,7 @@ class IntervalsFake(FakeService):
         activity, error = self._find_activity(owner, activity_id)
         if error:
             return error
-        fields = _json_body(request)
+        fields = json_body(request)
         problem = self._activity_problem(fields, partial=True)
         if problem:
             return self.error_response(*problem)
@@ -280,40 +286,6 @@ class IntervalsFake(FakeService):
         chosen.sort(key=lambda a: (a["start_date_local"], int(a["id"][1:])), reverse=True)
         return json_response([_only_fields(a, query.get("fields")) for a in chosen[:limit]])
 
-    # --- wellness -------------------------------------------------------------------------------
-    def _get_wellness(self, request: Request, athlete: dict, day: str) -> Response:
-        if not _is_day(day):
-            return self.error_response(400, "Bad Request")
-        # A day without data answers an empty record, not a 404 (a choice: upstream unconfirmed).
-        return json_response(athlete["wellness"].get(day, {"id": day}))
-
-    def _put_wellness(self, request: Request, athlete: dict, day: str) -> Response:
-        fields = _json_body(request)
-        if not _is_day(day) or not isinstance(fields, dict):
-            return self.error_response(400, "Bad Request")
-        return json_response(self._merge_wellness(athlete, day, fields))
-
-    def _put_wellness_by_body(self, request: Request, athlete: dict) -> Response:
-        fields = _json_body(request)
-        if not isinstance(fields, dict) or not _is_day(str(fields.get("id"))):
-            return self.error_response(400, "Bad Request")
-        return json_response(self._merge_wellness(athlete, fields["id"], fields))
-
-    def _put_wellness_bulk(self, request: Request, athlete: dict) -> Response:
-        records = _json_body(request)
-        if not isinstance(records, list) or not all(isinstance(r, dict) and _is_day(str(r.get("id"))) for r in records):
-            return self.error_response(400, "Bad Request")
-        for record in records:
-            self._merge_wellness(athlete, record["id"], record)
-        return Response(200)
-
-    def _merge_wellness(self, athlete: dict, day: str, fields: dict) -> dict:
-        # Treated as a partial update: fields not sent keep their values (unconfirmed).
-        record = athlete["wellness"].setdefault(day, {"id": day})
-        record.update({k: v for k, v in fields.items() if k not in ("id", "updated")})
-        record["updated"] = self._stamp()
-        return record
-
     def _activity_problem(self, fields, partial: bool = False) -> tuple[int, str] | None:
         problem = _activity_problem(fields, partial)
         name = fields.get("name") if isinstance(fields, dict) else None
@@ -327,13 +299,6 @@ class IntervalsFake(FakeService):
 
 
 # --- validation and helpers ---------------------------------------------------------------------
-def _json_body(request: Request):
-    try:
-        return request.json()
-    except ValueError:
-        return None
-
-
 def _activity_problem(fields, partial: bool = False) -> tuple[int, str] | None:
     """(status, message) when the activity would be refused, else None."""
     if not isinstance(fields, dict):
@@ -354,16 +319,6 @@ def _is_naive_local(value) -> bool:
         return isinstance(value, str) and "T" in value and datetime.fromisoformat(value).tzinfo is None
     except ValueError:
         return False
-
-
-def _is_day(value: str) -> bool:
-    if not DAY.fullmatch(value):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _local_bound(value: str, end_of_day: bool) -> datetime:

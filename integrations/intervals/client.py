@@ -45,14 +45,16 @@ class IntervalsClient:
         self.base_url = (base_url or settings.INTERVALS_API_URL).rstrip("/") + "/api/v1"
 
     def _call(self, method: str, path: str, **kwargs):
+        return http.json_of(self._send(method, path, **kwargs), PROVIDER)
+
+    def _send(self, method: str, path: str, **kwargs):
         pace = pacer(PROVIDER, settings.INTERVALS_REQUESTS_PER_SECOND)
         try:
-            response = pace.send(lambda: http.request(PROVIDER, method, self.base_url + path, auth=self.auth, **kwargs))
+            return pace.send(lambda: http.request(PROVIDER, method, self.base_url + path, auth=self.auth, **kwargs))
         except PermanentError as exc:
             if exc.status == 403:  # a valid key for another athlete: the user has to fix the connection
                 raise AuthExpired(str(exc), provider=PROVIDER, status=403) from exc
             raise
-        return http.json_of(response, PROVIDER)
 
     def athlete(self) -> Athlete:
         """GET /athlete/{id}: the profile, and the check that the id and key belong together."""
@@ -90,6 +92,31 @@ class IntervalsClient:
         params = {"oldest": oldest.isoformat(), "newest": newest.isoformat(), "fields": LISTED_FIELDS}
         listed = self._call("GET", f"/athlete/{self.athlete_id}/activities", params=params)
         return [a for a in listed if isinstance(a, dict) and a.get("id")] if isinstance(listed, list) else []
+
+    def custom_items(self) -> list[dict]:
+        """GET /athlete/{id}/custom-item: the athlete's charts and custom fields (wellness ones are INPUT_FIELD)."""
+        items = self._call("GET", f"/athlete/{self.athlete_id}/custom-item")
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+    def wellness_day(self, day: date) -> dict:
+        """GET /athlete/{id}/wellness/{day}: the day's record (custom fields at its top level)."""
+        record = self._call("GET", f"/athlete/{self.athlete_id}/wellness/{day.isoformat()}")
+        return record if isinstance(record, dict) else {}
+
+    def wellness_days(self, oldest: date, newest: date) -> dict[str, dict]:
+        """GET /athlete/{id}/wellness for local days oldest..newest (both included): day -> record."""
+        params = {"oldest": oldest.isoformat(), "newest": newest.isoformat()}
+        listed = self._call("GET", f"/athlete/{self.athlete_id}/wellness", params=params)
+        records = listed if isinstance(listed, list) else []
+        return {str(r["id"]): r for r in records if isinstance(r, dict) and r.get("id")}
+
+    def put_wellness_day(self, day: date, record: dict) -> None:
+        """PUT /athlete/{id}/wellness/{day}."""
+        self._call("PUT", f"/athlete/{self.athlete_id}/wellness/{day.isoformat()}", json=record)
+
+    def put_wellness_days(self, records: list[dict]) -> None:
+        """PUT /athlete/{id}/wellness-bulk: records whose `id` is their day; answered 200 without a body."""
+        self._send("PUT", f"/athlete/{self.athlete_id}/wellness-bulk", json=records)
 
     def _with_fitting_names(self, activities: list[dict], send):
         """Send; if Intervals.icu still finds a name too long, shorten the names in place and send once more."""

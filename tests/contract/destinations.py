@@ -1,7 +1,8 @@
 """One adapter per Destination in the route table: how to deliver an item to it and read its fake's copies.
 
 A new destination adds one `DestinationAdapter` subclass here and lists it in DESTINATIONS;
-test_destinations.py runs the whole contract against it.
+test_destinations.py runs the whole contract against it. A destination whose route is not in the table
+yet names the route as `declared_route` and registers it while running.
 """
 
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ import responses
 
 from fitsync.models import SyncItem
 from fitsync.records import BodyMeasurement
+from fitsync.routes import ROUTES, Route
 from integrations.garmin import weights
 from integrations.withings.roles import measurement_snapshot
 from sandbox.core import LedgerEntry
@@ -21,6 +23,7 @@ from sandbox.mock import mount
 from sandbox.server import SandboxServer
 from tests.conftest import load_fixture
 from tests.integrations.garmin.fixtures import measurement
+from tests.integrations.intervals.wellness_support import ROUTE as WELLNESS_ROUTE
 from tests.items import put_in_state
 
 from .engine import Env
@@ -30,7 +33,9 @@ from .faults import Fault
 class DestinationAdapter:
     name = ""  # the id in test names
     route = ""  # the route whose destination this is
+    declared_route: Route | None = None  # the route, while it is not in the route table yet (registered by running)
     refreshes = True  # False: an API key, nothing to refresh
+    natural_ids = False  # True: a copy's id names what it holds (a day), so a copy written again keeps it
 
     def __init__(self, env: Env):
         self.env = env
@@ -179,10 +184,63 @@ class GarminWeighIns(DestinationAdapter):
         return self.fake.refresh_calls()
 
 
+class IntervalsWellnessDays(DestinationAdapter):
+    """Intervals.icu wellness days: a personal API key; a weigh-in's copy is the record of its local day,
+    whose id is the day. A copy is a day whose record holds a weight.
+
+    The route is declared by the wellness tests until it joins the route table. Its ids are natural: a
+    day's record the athlete removed is written again under the same id. A delete of a day already gone
+    is done (nothing of fitsync's is left to clear).
+    """
+
+    name, route = "wellness", WELLNESS_ROUTE.name
+    declared_route = WELLNESS_ROUTE
+    refreshes, natural_ids = False, True
+    KEY, ATHLETE = "intervals-wellness-contract-key", "i12345"
+
+    @contextmanager
+    def running(self):
+        settings = self.env.settings
+        self.env.monkeypatch.setitem(ROUTES, WELLNESS_ROUTE.name, WELLNESS_ROUTE)
+        settings.INTERVALS_REQUESTS_PER_SECOND = 0
+        self.intervals = IntervalsFake()
+        self.intervals.add_athlete(self.KEY, athlete_id=self.ATHLETE, timezone="Europe/Berlin")
+        self.source = self.env.make_account("withings")
+        self.account = self.env.make_account("intervals", api_key=self.KEY)
+        self.account.external_user_id = self.ATHLETE
+        self.account.save()
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            mount(rsps, self.intervals, settings.INTERVALS_API_URL)
+            yield self
+
+    def deliver(self) -> SyncItem:
+        return SyncItem.objects.create(account=self.source, route=self.route, source_id="1001", snapshot=snapshot())
+
+    def edit(self, item: SyncItem) -> None:
+        put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending", snapshot=snapshot(weight="79.10"))
+
+    def copies(self) -> list[str]:
+        days = self.intervals.wellness(self.ATHLETE)
+        return [day for day, record in sorted(days.items()) if record.get("weight") is not None]
+
+    def remove_by_hand(self, copy_id: str) -> None:
+        with self.intervals.lock:
+            del self.intervals.athletes[self.ATHLETE]["wellness"][copy_id]
+
+    def script(self, fault: Fault) -> None:
+        status = {"429-retry-after": 429, "429": 429, "4xx": 422, "5xx": 503}[fault.name]
+        self.intervals.add_fault(
+            path=r"/wellness/\d{4}-\d{2}-\d{2}$", method="PUT", status=status, retry_after=fault.retry_after
+        )
+
+    def reject_credential(self) -> None:
+        self.intervals.athletes[self.ATHLETE]["api_key"] = "regenerated-by-the-user"
+
+
 def snapshot(weight: str = "80.35") -> dict:
     """A Withings item's snapshot, as `feeds.take_in` stores it."""
     record: BodyMeasurement = measurement(weight=weight, at=datetime(2026, 1, 15, 6, 30, tzinfo=UTC))
     return measurement_snapshot(record)
 
 
-DESTINATIONS = [IntervalsActivities, GarminWeighIns]
+DESTINATIONS = [IntervalsActivities, GarminWeighIns, IntervalsWellnessDays]

@@ -40,7 +40,7 @@ def again(item: SyncItem, **fields) -> SyncItem:
 
 
 def test_every_destination_in_the_route_table_has_an_adapter():
-    covered = {route_for(adapter.route).destination_role for adapter in DESTINATIONS}
+    covered = {(adapter.declared_route or route_for(adapter.route)).destination_role for adapter in DESTINATIONS}
     missing = {route.destination_provider for route in ROUTES.values() if route.destination_role not in covered}
     assert not missing, f"add an adapter for {missing} to tests/contract/destinations.py"
 
@@ -112,7 +112,8 @@ def test_an_update_of_a_copy_deleted_at_the_destination_writes_it_again(destinat
     destination.edit(item)
     outcome = run(item)
     assert (outcome.state, item.status) == ("done", "synced")
-    assert destination.copies() == [item.destination_id] and item.destination_id != gone
+    assert destination.copies() == [item.destination_id]
+    assert item.destination_id != gone or destination.natural_ids  # a day written again is the same day
 
 
 @every_destination

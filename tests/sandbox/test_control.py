@@ -208,15 +208,19 @@ def test_it_serves_an_accessible_page_without_external_assets(url):
 
 # --- Intervals.icu switches ----------------------------------------------------------------------
 def test_it_switches_intervals_behaviours_from_the_page_and_as_json(url, sandbox):
-    answer = form(url, "/_control/intervals/switches", bulk="create", name_unit="utf8")
+    answer = form(url, "/_control/intervals/switches", bulk="create", name_unit="utf8", wellness_put="replace")
     assert answer.status_code == 303 and "always+creates" in answer.headers["Location"]
-    assert (sandbox.intervals.bulk_upsert, sandbox.intervals.name_length_unit) == (False, "utf8")
+    fake = sandbox.intervals
+    assert (fake.bulk_upsert, fake.name_length_unit, fake.wellness_put) == (False, "utf8", "replace")
     page = requests.get(url, timeout=5).text
     shown_first = page.split('name="bulk">')[1].split("</select>")[0]
     assert shown_first.startswith('<option value="create">always creates</option>')  # the current setting
-    assert post(url, "/_control/intervals/switches", bulk="upsert", name_unit="utf16").json() == {
+    assert post(
+        url, "/_control/intervals/switches", bulk="upsert", name_unit="utf16", wellness_put="partial"
+    ).json() == {
         "bulk": "upsert",
         "name_unit": "utf16",
+        "wellness_put": "partial",
     }
-    refused = post(url, "/_control/intervals/switches", bulk="sometimes", name_unit="utf16")
+    refused = post(url, "/_control/intervals/switches", bulk="sometimes", name_unit="utf16", wellness_put="partial")
     assert refused.status_code == 400 and sandbox.intervals.bulk_upsert is True

@@ -251,6 +251,49 @@ def test_it_accepts_wellness_by_body_id_and_in_bulk(api, intervals):
     assert sorted(intervals.athletes["i12345"]["wellness"]) == ["2024-05-16", "2024-05-17"]
 
 
+def test_a_wellness_put_clears_a_number_sent_as_minus_one_and_drops_unknown_fields(api, intervals):
+    intervals.set_wellness("i12345", "2024-05-14", weight=81.4, restingHR=52, comments="long day")
+    api.put("/api/v1/athlete/0/wellness/2024-05-14", json={"weight": -1, "MuscleMass": 61.2, "ctl": 99})
+    record = intervals.wellness("i12345")["2024-05-14"]
+    assert (record["weight"], record["restingHR"], record["comments"]) == (None, 52, "long day")
+    assert "MuscleMass" not in record and "ctl" not in record  # no such custom field; ctl is computed
+
+
+def test_a_replacing_wellness_put_clears_the_fields_it_is_not_sent(intervals):
+    intervals.wellness_put = "replace"
+    intervals.set_wellness("i12345", "2024-05-14", weight=81.4, restingHR=52, ctl=41.5)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mount(rsps, intervals, BASE)
+        requests.put(BASE + "/api/v1/athlete/0/wellness/2024-05-14", json={"weight": 81.0}, auth=AUTH, timeout=5)
+    record = intervals.wellness("i12345")["2024-05-14"]
+    assert (record["weight"], record.get("restingHR"), record["ctl"]) == (81.0, None, 41.5)
+    with pytest.raises(ValueError):
+        IntervalsFake(wellness_put="sometimes")
+
+
+def test_custom_wellness_fields_are_listed_and_written_once_defined(api, intervals):
+    muscle = intervals.add_custom_item("i12345", "MuscleMass", name="Muscle mass")
+    intervals.add_custom_item("i12345", "Tags", item_type="ACTIVITY_FIELD", field_type="text")
+    listed = api.get("/api/v1/athlete/0/custom-item").json()
+    assert [(i["type"], i["content"]["code"], i["content"]["type"]) for i in listed] == [
+        ("INPUT_FIELD", "MuscleMass", "numeric"),
+        ("ACTIVITY_FIELD", "Tags", "text"),
+    ]
+    assert muscle["name"] == "Muscle mass"
+    api.put("/api/v1/athlete/0/wellness", json={"id": "2024-05-14", "MuscleMass": 61.2, "Tags": "x"})
+    record = intervals.wellness("i12345")["2024-05-14"]
+    assert record["MuscleMass"] == 61.2 and "Tags" not in record  # an activity field is not a wellness one
+
+
+def test_a_locked_wellness_record_is_listed_and_still_written(api, intervals):
+    intervals.set_wellness("i12345", "2024-05-14", weight=81.4, locked=True)
+    intervals.set_wellness("i12345", "2024-05-20", weight=80.9)
+    listed = api.get("/api/v1/athlete/0/wellness", params={"oldest": "2024-05-01", "newest": "2024-05-15"}).json()
+    assert [(r["id"], r["locked"]) for r in listed] == [("2024-05-14", True)]
+    api.put("/api/v1/athlete/0/wellness/2024-05-14", json={"weight": 80.0})  # the lock is the client's to honour
+    assert intervals.wellness("i12345")["2024-05-14"]["weight"] == 80.0
+
+
 # --- faults, rate limit, real HTTP --------------------------------------------------------------
 def test_it_answers_429_above_the_rate_limit_and_recovers_after_a_second(intervals):
     now = [100.0]
