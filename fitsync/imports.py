@@ -169,7 +169,7 @@ class Importer:
             raise ImportBlocked(reauth_message(exc)) from exc
 
     def context(self, item) -> SyncContext:
-        return SyncContext(item, self.account, self.destination_account)
+        return SyncContext(item, self.account, self.destination_account, self.route.name)
 
     # --- planning ----------------------------------------------------------------------------
     def plan(self, page, target) -> None:

@@ -25,6 +25,7 @@ class SyncContext:
     item: Any  # the SyncItem, leased by this job
     source: Any  # the ConnectedAccount the item came from
     destination: Any  # the ConnectedAccount the route writes to
+    route: str = ""  # the route's name: its per-user options are `route_settings.options_of(owner, route)`
 
 
 @dataclass
@@ -139,6 +140,11 @@ class Destination(ServiceRole):
     def link(self, item) -> str:
         """Where people can see the copy this item made, for the dashboard; "" when there is no such page."""
         return ""
+
+    def fields_written(self, account) -> list[str]:
+        """What a write sets at the destination for this user, in words, for the route's options page; may
+        ask the destination (raising only `fitsync.errors`). Empty: nothing worth listing."""
+        return []
 
     def unchanged(self, item, payload) -> bool:
         """True when the item's copy at the destination already holds this payload (nothing to write)."""

@@ -89,6 +89,17 @@ ROUTES = {
             sync_now_task="integrations.withings.tasks.sync_now",
             list_path="weights",
         ),
+        Route(
+            "withings_intervals", "Withings → Intervals.icu",
+            source="integrations.withings.roles.MEASUREMENTS",
+            destination="integrations.intervals.wellness.roles.WELLNESS_DAYS",
+            mapping="integrations.intervals.wellness.mapping.reading_from_measurement",
+            sync_now_task="integrations.withings.tasks.sync_now",
+            list_path="wellness",
+            optional=True,
+            options_form="integrations.intervals.wellness.options.WellnessOptionsForm",
+            summary="Writes each day's weight and body composition from Withings into your Intervals.icu wellness.",
+        ),
     )
 }  # fmt: skip
 

@@ -113,7 +113,7 @@ def run_item(item_id: int) -> str:
         stopped = route_stopped(route, item.account.owner_id)
         if stopped:
             raise WaitingForAccount(stopped)
-        context = SyncContext(item, item.account, destination_account(item, route.destination_provider))
+        context = SyncContext(item, item.account, destination_account(item, route.destination_provider), route.name)
         result = sync_step(route, context)
     except WaitingForAccount as exc:
         return _release_waiting(item, owner, attempt, str(exc))

@@ -53,6 +53,7 @@ def item_list(request, route: str):
     source, destination = ROUTES[route].source_role, ROUTES[route].destination_role
     context = {
         "heading": list_heading(ROUTES[route]),
+        "things": source.heading.lower(),  # "weights": the buttons' word, the same on every route from the source
         "route": route,
         "form": form,
         "page": page,

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import route_settings
-from ..errors import provider_label
+from ..errors import UpstreamError, provider_label
+from ..models import ConnectedAccount
 from .confirm import Question, ask, is_confirmed
 from .controls import route_or_404
 
@@ -35,6 +36,18 @@ def turn_off(request, route: str):
     return redirect("dashboard:overview")
 
 
+def written(owner, route) -> dict:
+    """What the route writes for this user ({"fields": [...]}), or why that cannot be told now ({"error": ...})."""
+    account = ConnectedAccount.objects.filter(owner=owner, provider=route.destination_provider).first()
+    label = provider_label(route.destination_provider)
+    if account is None or not account.is_connected:
+        return {"error": f"Connect {label} to see what this route writes there."}
+    try:
+        return {"fields": route.destination_role.fields_written(account), "label": label}
+    except UpstreamError as exc:
+        return {"error": f"Could not ask {label} what it holds: {exc}"}
+
+
 @require_http_methods(["GET", "POST"])
 def options(request, route: str):
     route = route_or_404(route)
@@ -47,5 +60,5 @@ def options(request, route: str):
         route_settings.save_options(request.user, route, form.cleaned_data)
         messages.success(request, f"Options of {route.label} saved.")
         return redirect("dashboard:overview")
-    context = {"route": route, "form": form}
+    context = {"route": route, "form": form, "written": written(request.user, route)}
     return render(request, "fitsync/route_options.html", context, status=400 if form.errors else 200)

@@ -8,4 +8,3 @@ from datetime import datetime
 class IntervalsMeta:
     timezone: str = ""  # the athlete's, from the profile: the day a workout lands on
     timezone_checked_at: datetime | None = None
-    wellness_pick: str = ""  # which weigh-ins of a day the wellness route shows (`wellness/options.py`); "" its default

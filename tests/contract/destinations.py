@@ -1,8 +1,7 @@
 """One adapter per Destination in the route table: how to deliver an item to it and read its fake's copies.
 
 A new destination adds one `DestinationAdapter` subclass here and lists it in DESTINATIONS;
-test_destinations.py runs the whole contract against it. A destination whose route is not in the table
-yet names the route as `declared_route` and registers it while running.
+test_destinations.py runs the whole contract against it.
 """
 
 from contextlib import contextmanager
@@ -10,9 +9,10 @@ from datetime import UTC, datetime
 
 import responses
 
+from fitsync import route_settings
 from fitsync.models import SyncItem
 from fitsync.records import BodyMeasurement
-from fitsync.routes import ROUTES, Route
+from fitsync.routes import ROUTES
 from integrations.garmin import weights
 from integrations.withings.roles import measurement_snapshot
 from sandbox.core import LedgerEntry
@@ -23,7 +23,6 @@ from sandbox.mock import mount
 from sandbox.server import SandboxServer
 from tests.conftest import load_fixture
 from tests.integrations.garmin.fixtures import measurement
-from tests.integrations.intervals.wellness_support import ROUTE as WELLNESS_ROUTE
 from tests.items import put_in_state
 
 from .engine import Env
@@ -33,7 +32,6 @@ from .faults import Fault
 class DestinationAdapter:
     name = ""  # the id in test names
     route = ""  # the route whose destination this is
-    declared_route: Route | None = None  # the route, while it is not in the route table yet (registered by running)
     refreshes = True  # False: an API key, nothing to refresh
     natural_ids = False  # True: a copy's id names what it holds (a day), so a copy written again keeps it
 
@@ -193,19 +191,18 @@ class IntervalsWellnessDays(DestinationAdapter):
     is done (nothing of fitsync's is left to clear).
     """
 
-    name, route = "wellness", WELLNESS_ROUTE.name
-    declared_route = WELLNESS_ROUTE
+    name, route = "wellness", "withings_intervals"
     refreshes, natural_ids = False, True
     KEY, ATHLETE = "intervals-wellness-contract-key", "i12345"
 
     @contextmanager
     def running(self):
         settings = self.env.settings
-        self.env.monkeypatch.setitem(ROUTES, WELLNESS_ROUTE.name, WELLNESS_ROUTE)
         settings.INTERVALS_REQUESTS_PER_SECOND = 0
         self.intervals = IntervalsFake()
         self.intervals.add_athlete(self.KEY, athlete_id=self.ATHLETE, timezone="Europe/Berlin")
         self.source = self.env.make_account("withings")
+        route_settings.turn(self.source.owner, ROUTES[self.route], on=True)  # an optional route
         self.account = self.env.make_account("intervals", api_key=self.KEY)
         self.account.external_user_id = self.ATHLETE
         self.account.save()

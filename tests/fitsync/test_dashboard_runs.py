@@ -61,23 +61,18 @@ def test_it_hides_other_users_runs(logged_in, django_user_model):
     assert "No sync runs yet." in logged_in.get("/runs/").content.decode()
 
 
-def test_a_source_run_shows_and_links_every_route_from_the_source(logged_in, user, make_account, monkeypatch):
+def test_a_source_run_shows_and_links_every_route_from_the_source(logged_in, user, make_account):
     """A source's fetch feeds every route from it: the run names them all and links to its items on each."""
-    from fitsync.routes import ROUTES, Route
-
     withings = make_account("withings")
-    garmin = ROUTES["withings_garmin"]
-    second = Route("withings_second", "Withings → Second", garmin.source, garmin.destination, garmin.mapping)
-    monkeypatch.setitem(ROUTES, second.name, second)
     run = SyncRun.objects.create(owner=user, account=withings, trigger="webhook", route=SyncRun.EVERY_ROUTE)
-    for route in ("withings_garmin", "withings_second"):
+    for route in ("withings_garmin", "withings_intervals"):
         SyncItem.objects.create(account=withings, route=route, source_id="g1", run=run)
-    assert run.route_labels == "Withings → Garmin Connect · Withings → Second"
+    assert run.route_labels == "Withings → Garmin Connect · Withings → Intervals.icu"
     assert (
-        '<td data-label="Route">Withings → Garmin Connect · Withings → Second</td>'
+        '<td data-label="Route">Withings → Garmin Connect · Withings → Intervals.icu</td>'
         in logged_in.get("/runs/").content.decode()
     )
     page = logged_in.get(f"/runs/{run.pk}/").content.decode()
     assert "2 queued → see items: " in page
     assert f'<a href="/weights/?run={run.pk}">Withings → Garmin Connect</a>' in page
-    assert f'<a href="/withings_second/?run={run.pk}">Withings → Second</a>' in page
+    assert f'<a href="/wellness/?run={run.pk}">Withings → Intervals.icu</a>' in page

@@ -4,27 +4,32 @@
 and the day's value then stays put as later weigh-ins come in. "last" follows the latest weigh-in, "average"
 takes every one of the day. Each field is picked on its own: a day whose first weigh-in has no body fat
 takes the body fat of the next one that has it.
-
-Until the route has settings of its own, the choice is kept on the Intervals.icu account
-(`IntervalsMeta.wellness_pick`); `options_for` is the one place that reads it.
 """
 
-from dataclasses import dataclass
+from django import forms
 
-from fitsync import account_meta
-
-from ..account_meta import IntervalsMeta
+from fitsync import route_settings
+from fitsync.roles import SyncContext
 
 PICKS = ("first", "last", "average")
 DEFAULT_PICK = "first"
 
 
-@dataclass(frozen=True)
-class WellnessOptions:
-    pick: str = DEFAULT_PICK  # one of PICKS
+class WellnessOptionsForm(forms.Form):
+    pick = forms.ChoiceField(
+        label="Several weigh-ins in a day",
+        choices=[
+            ("first", "The first of the day (the morning weigh-in)"),
+            ("last", "The last of the day"),
+            ("average", "The average of the day"),
+        ],
+        initial=DEFAULT_PICK,
+        widget=forms.RadioSelect,
+        help_text="Weight and body fat are each picked on their own.",
+    )
 
 
-def options_for(account) -> WellnessOptions:
-    """The route's options for the athlete of this Intervals.icu account (the default for an unknown pick)."""
-    pick = account_meta.read(account, IntervalsMeta).wellness_pick
-    return WellnessOptions(pick if pick in PICKS else DEFAULT_PICK)
+def pick_for(context: SyncContext) -> str:
+    """The user's pick for this route (the default for an unknown one)."""
+    pick = route_settings.options_of(context.destination.owner_id, context.route).get("pick")
+    return pick if pick in PICKS else DEFAULT_PICK

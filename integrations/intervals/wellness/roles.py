@@ -21,9 +21,9 @@ from ..client import IntervalsClient
 from ..roles import DELETED_HASH
 from .bulk import DayBulkWriter
 from .days import KnownWeighIns, readings_of_day, sent_for_day
-from .fields import wellness_field_codes
+from .fields import CUSTOM, fields_sent_for, wellness_field_codes
 from .mapping import Reading, WellnessTarget, day_values
-from .options import options_for
+from .options import pick_for
 from .writes import Settled, locked_note, sent_record, settle_day
 
 log = logging.getLogger("fitsync.intervals")
@@ -35,7 +35,15 @@ class WellnessDays(Destination):
     def target(self, context: SyncContext) -> WellnessTarget:
         """The route's pick and the athlete's custom wellness fields (read from Intervals.icu each time)."""
         client = auth.client_for(context.destination)
-        return WellnessTarget(options_for(context.destination).pick, wellness_field_codes(client.custom_items()))
+        return WellnessTarget(pick_for(context), wellness_field_codes(client.custom_items()))
+
+    def fields_written(self, account) -> list[str]:
+        sent = fields_sent_for(account)
+        lines = [f"{f.label}, in your custom field {f.name}" if f.custom else f.label for f in sent]
+        missing = [f.name for f in CUSTOM if f not in sent]
+        if missing:
+            lines.append(f"More with custom wellness fields of these codes in Intervals.icu: {', '.join(missing)}")
+        return lines
 
     def unchanged(self, item: SyncItem, reading: Reading) -> bool:
         return item.destination_id == reading.day and not item.force and item.content_hash == reading.digest()

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils.html import escape
 
+from fitsync import route_settings
 from fitsync.models import ItemStatus, SyncItem
 from integrations.intervals.wellness.fields import fields_sent_for
 from tests.integrations.garmin.fixtures import measurement
@@ -149,7 +150,7 @@ def test_a_locked_day_is_reported_and_written_once_unlocked(accounts, intervals,
     note = f"Intervals.icu's wellness record for {DAY} is locked; unlock it there and press Resync."
     assert (locked.status, locked.last_error, record(intervals)["weight"]) == (ItemStatus.SKIPPED, note, 81.0)
     assert wellness_puts(intervals) == []
-    assert escape(note) in logged_in.get(f"/{ROUTE.name}/").content.decode()  # the route's list on the dashboard
+    assert escape(note) in logged_in.get(f"/{ROUTE.list_slug}/").content.decode()  # the route's list on the dashboard
 
     intervals.set_wellness(ATHLETE, DAY, locked=False)
     sent_jobs.extend(SyncItem.objects.filter(pk=locked.pk).requeue())  # the dashboard's Resync
@@ -181,3 +182,13 @@ def test_custom_fields_are_sent_only_once_the_athlete_defines_them(accounts, int
     assert (day["MuscleMass"], day["BodyWater"], day["BMI"]) == (61.25, 44.37, 25.36)
     last = wellness_puts(intervals)[-1]
     assert not {"VisceralFat", "BoneMass", "hydration", "hydrationVolume"} & set(last)
+
+
+def test_the_options_page_says_what_is_written_and_saves_the_pick(logged_in, accounts, intervals):
+    intervals.add_custom_item(ATHLETE, "MuscleMass")
+    page = logged_in.get(f"/routes/{ROUTE.name}/options/").content.decode()
+    assert "What it writes to Intervals.icu" in page and "<li>Weight (kg)</li>" in page
+    assert "<li>Muscle mass (kg), in your custom field MuscleMass</li>" in page
+    assert "custom wellness fields of these codes in Intervals.icu: BoneMass, BodyWater" in page
+    assert logged_in.post(f"/routes/{ROUTE.name}/options/", {"pick": "average"}).status_code == 302
+    assert route_settings.options_of(accounts[0].owner_id, ROUTE.name) == {"pick": "average"}

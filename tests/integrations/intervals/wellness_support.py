@@ -1,5 +1,5 @@
-"""The Withings → Intervals.icu wellness route as the tests declare it (it is not in fitsync/routes.py yet),
-and the fixtures and helpers its tests share. Import the fixtures by name into a test module.
+"""The Withings → Intervals.icu wellness route's fixtures and helpers, shared by its tests: the route turned
+on for the test's user (it is optional). Import the fixtures by name into a test module.
 
 Every test using `intervals` runs under both settings of the fake's `wellness_put` switch: a PUT that
 changes only the fields sent (documented) and one that clears the fields it is not sent.
@@ -8,30 +8,23 @@ changes only the fields sent (documented) and one that clears the fields it is n
 import pytest
 import responses
 
-from fitsync import account_meta, sync
+from fitsync import route_settings, sync
 from fitsync.feeds import take_in
 from fitsync.models import SyncItem
 from fitsync.routes import ROUTES, Route
-from integrations.intervals.account_meta import IntervalsMeta
 from sandbox.intervals import IntervalsFake
 from sandbox.intervals_wellness import WELLNESS_PUTS
 from sandbox.mock import mount
 from tests.items import put_in_state
 
-ROUTE = Route(
-    "withings_intervals",
-    "Withings → Intervals.icu",
-    source="integrations.withings.roles.MEASUREMENTS",
-    destination="integrations.intervals.wellness.roles.WELLNESS_DAYS",
-    mapping="integrations.intervals.wellness.mapping.reading_from_measurement",
-)
+ROUTE = ROUTES["withings_intervals"]
 ATHLETE, KEY = "i12345", "intervals-wellness-key"
 
 
 @pytest.fixture
-def route(monkeypatch) -> Route:
-    """The route registered next to the real ones, as its entry in fitsync/routes.py will be."""
-    monkeypatch.setitem(ROUTES, ROUTE.name, ROUTE)
+def route(user) -> Route:
+    """The route, turned on for the test's user."""
+    route_settings.turn(user, ROUTE, on=True)
     return ROUTE
 
 
@@ -95,7 +88,7 @@ def delete_at_source(sent_jobs: list[int], *source_ids: str) -> None:
 
 
 def choose_pick(athlete, pick: str) -> None:
-    account_meta.write(athlete, IntervalsMeta, wellness_pick=pick)
+    route_settings.save_options(athlete.owner, ROUTE, {"pick": pick})
 
 
 def wellness_puts(intervals: IntervalsFake) -> list[dict]:
