@@ -82,3 +82,12 @@ def item_lists() -> list[dict]:
         {"route": name, "heading": summary.list_heading(route), "url": reverse("dashboard:items", args=[name])}
         for name, route in ROUTES.items()
     ]
+
+
+@register.simple_tag(takes_context=True)
+def routes_on_from(context, provider: str) -> str:
+    """The labels of the reader's routes from `provider` that are on, for a service page's history import."""
+    from fitsync.route_settings import routes_for
+
+    user = context["request"].user
+    return ", ".join(route.label for route in routes_for(user.pk, provider)) or "none is on"
