@@ -11,7 +11,7 @@ import responses
 
 from fitsync.models import SyncItem
 from fitsync.records import BodyMeasurement
-from integrations.garmin import weights
+from integrations.garmin import readback
 from integrations.withings.roles import measurement_snapshot
 from sandbox.core import LedgerEntry
 from sandbox.garmin import GarminFake
@@ -131,7 +131,7 @@ class GarminWeighIns(DestinationAdapter):
         from garminconnect.client import sso
 
         settings, monkeypatch = self.env.settings, self.env.monkeypatch
-        monkeypatch.setattr(weights, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
+        monkeypatch.setattr(readback, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
         for flow in ("MOBILE", "LOGIN", "WIDGET"):
             monkeypatch.setattr(sso, f"{flow}_DELAY_MIN_S", 0.0)
             monkeypatch.setattr(sso, f"{flow}_DELAY_MAX_S", 0.0)
