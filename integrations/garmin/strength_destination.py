@@ -29,12 +29,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.utils import timezone
 from garminconnect import Garmin
 
+from fitsync import route_settings
 from fitsync.errors import NotFound, TransientError
 from fitsync.models import AccountStatus, ConnectedAccount, ItemStatus, SyncItem
 from fitsync.profiles import zone_of
 from fitsync.records import to_jsonable
 from fitsync.roles import NotYet, SyncResult
-from fitsync.route_settings import options_of
 from fitsync.sync import crash_point
 from fitsync.zones import clock_time
 
@@ -70,7 +70,7 @@ class StrengthOptions:
     @classmethod
     def of(cls, owner_id: int, route_name: str) -> "StrengthOptions":
         """The user's choices; an unknown or malformed value falls back to its default."""
-        chosen = options_of(owner_id, route_name)
+        chosen = route_settings.options_of(owner_id, route_name)
         watch = chosen.get("watch", cls.watch)
         try:
             grace = min(max(int(chosen.get("grace_minutes", cls.grace_minutes)), 0), 24 * 60)
