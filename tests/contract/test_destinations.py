@@ -40,7 +40,8 @@ def again(item: SyncItem, **fields) -> SyncItem:
 
 
 def test_every_destination_in_the_route_table_has_an_adapter():
-    covered = {route_for(adapter.route).destination_role for adapter in DESTINATIONS}
+    # An adapter may also cover a destination whose route is not in the table yet (it registers it).
+    covered = {route_for(adapter.route).destination_role for adapter in DESTINATIONS if adapter.route in ROUTES}
     missing = {route.destination_provider for route in ROUTES.values() if route.destination_role not in covered}
     assert not missing, f"add an adapter for {missing} to tests/contract/destinations.py"
 
