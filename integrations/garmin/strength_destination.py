@@ -156,9 +156,11 @@ class Placing:
         self.garmin, self.item, self.activity, self.digest, self.options = garmin, item, activity, digest, options
         self.old = current_copy(item)
         self.sent = item.sent or {}
+        self.before: set[str] = set()  # the activities Garmin held before this upload
 
     def run(self) -> SyncResult:
         around = self.around()
+        self.before = {a.activity_id for a in around}
         uploaded = self.sent.get("uploaded") or {}
         ours = self.ours(around, any_name=uploaded.get("hash") == self.digest)
         if ours:  # an earlier attempt (or fitsync before a lost database) uploaded it: adopt it
@@ -251,8 +253,9 @@ class Placing:
         answer = activities.upload_activity(self.garmin, data, f"hevy-{self.item.source_id}.fit")
         details = {"merged_from": merged_from, "watch": watch_sent} if watch_sent else {}
         remember_upload(self.item, self.digest, **details)
-        if answer.ids:  # processed at once, or the twin of a duplicate (the old version, on a resync)
-            return answer.ids[0]
+        named = self.named_id(answer, merged_from)
+        if named:
+            return named
         found = read_back(lambda: self.ours(self.around(), any_name=True))
         if found:
             return found.activity_id
@@ -261,6 +264,16 @@ class Placing:
             "Garmin Connect accepted the workout but does not list it yet; fitsync looks again shortly",
             provider=PROVIDER,
         )
+
+    def named_id(self, answer, merged_from: str) -> str:
+        """The id Garmin's answer names for our file: a new activity processed at once, or the twin of a
+        duplicate (the old version on a resync, or ours renamed by hand). Never the watch activity a merge
+        is about to delete, and never, as a new one, an activity Garmin held before: peers report Garmin
+        answering an upload with an existing activity's id when it took the file for a duplicate of it."""
+        for activity_id in answer.ids:
+            if activity_id != merged_from and (answer.duplicate or activity_id not in self.before):
+                return activity_id
+        return ""
 
     def finish(self, new_id: str, watch_sent: dict | None, merged_from: str, activity: StrengthActivity) -> SyncResult:
         """Name and describe the new activity (the PUT fails for an activity Garmin does not have: it

@@ -149,3 +149,17 @@ def test_the_grace_is_the_users_option(world, options):
     options["grace_minutes"] = 0
     workout = world.workout(start=timezone.now().replace(microsecond=0) - timedelta(minutes=60), minutes=55)
     assert world.run(world.item(workout)).status == "synced"
+
+
+def test_an_upload_answered_with_the_watch_activitys_id_never_deletes_the_watch_activity(world, options, monkeypatch):
+    """Peers report Garmin answering an upload with an existing activity's id (taking the file for a
+    duplicate of it); a merge must not then take the watch's activity for its own and delete it."""
+    from integrations.garmin import activities
+    from integrations.garmin.client import UploadAnswer
+
+    options["watch"] = "merge"
+    watch = world.watch(WATCH_START)
+    monkeypatch.setattr(activities, "upload_activity", lambda garmin, data, name: UploadAnswer(False, (watch,)))
+    item = world.run(world.item(world.workout()))
+    assert (item.status, item.attempts) == ("pending", 1) and "does not list it yet" in item.last_error
+    assert world.activity_ids() == [watch] and world.garmin.calls("DELETE") == []
