@@ -7,9 +7,11 @@ stored file by fitdecode; a retry, a replay or a lost database never makes a sec
 it, a deletion removes it.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from fitsync.models import SyncItem
 from integrations.garmin.strength_activity import StrengthTarget, activity_from_workout
@@ -150,3 +152,27 @@ def test_a_duplicate_answer_for_an_activity_renamed_by_hand_adopts_the_twin_garm
     replay = world.run(copy_item(item))  # not found by name: uploaded again, and Garmin says 409
     assert (replay.status, replay.destination_id) == ("synced", item.destination_id)
     assert world.activity_ids() == [item.destination_id]
+
+
+def test_a_worker_killed_after_the_upload_before_recording_leaves_one_activity(world, monkeypatch):
+    """The crash point after the destination's write: the item stays running until its lease expires,
+    and the next run adopts the activity the killed one made."""
+
+    class Killed(BaseException):
+        pass
+
+    def crash_point(name: str) -> None:
+        if name == "after_write":
+            raise Killed
+
+    monkeypatch.setattr("fitsync.sync.crash_point", crash_point)
+    item = world.item(world.workout())
+    with pytest.raises(Killed):
+        world.run(item)
+    item.refresh_from_db()
+    assert item.status == "running" and item.destination_id == "" and len(world.activity_ids()) == 1
+    monkeypatch.setattr("fitsync.sync.crash_point", lambda name: None)  # the next worker lives
+    SyncItem.objects.filter(pk=item.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    item = world.run(item, due=False)
+    assert item.status == "synced" and world.activity_ids() == [item.destination_id]
+    assert len(world.garmin.calls("POST", "/upload-service/upload")) == 1
