@@ -163,6 +163,10 @@ class Placing:
         self.before = {a.activity_id for a in around}
         uploaded = self.sent.get("uploaded") or {}
         ours = self.ours(around, any_name=uploaded.get("hash") == self.digest)
+        if ours and self.item.force and uploaded.get("hash") != self.digest:
+            self.old, ours = ours.activity_id, None  # a resync replaces what it finds, whatever it holds
+        if not ours and not self.old:
+            self.old = self.stale_copy(around)
         if ours:  # an earlier attempt (or fitsync before a lost database) uploaded it: adopt it
             watch_sent = uploaded.get("watch") or self.recorded_watch()
             activity = self.with_recording(WatchRecording((), _merged_calories(watch_sent)))
@@ -196,6 +200,15 @@ class Placing:
                 if any_name or candidate.name == self.activity.title:
                     return candidate
         return None
+
+    def stale_copy(self, around: list[GarminActivity]) -> str:
+        """After a lost database: a file of fitsync's maker at the workout's start second under another
+        name (the workout was renamed in Hevy meanwhile, or the activity by hand) is an older copy of this
+        workout: it is replaced, not adopted, and not taken for a watch's recording."""
+        for candidate in around:
+            if self.at_start(candidate) and candidate.manufacturer.upper() == FITSYNC_MAKER:
+                return candidate.activity_id
+        return ""
 
     def at_start(self, candidate: GarminActivity) -> bool:
         return abs((candidate.start - self.activity.start).total_seconds()) <= START_TOLERANCE_S

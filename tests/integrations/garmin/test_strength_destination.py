@@ -144,6 +144,14 @@ def test_a_resync_of_unchanged_content_leaves_one_activity_whatever_garmin_does_
     assert len(world.garmin.calls("POST", "/upload-service/upload")) == 2
 
 
+def test_an_edit_made_while_the_database_was_lost_replaces_the_older_copy(world):
+    item = world.run(world.item(world.workout()))
+    world.edit(item, title="Push A (heavy)")
+    replay = world.run(copy_item(item))  # the row is gone: only Garmin knows the old copy
+    assert replay.status == "synced" and world.activity_ids() == [replay.destination_id] != [item.destination_id]
+    assert world.activity(replay.destination_id)["activityName"] == "Push A (heavy)"
+
+
 def test_a_duplicate_answer_for_an_activity_renamed_by_hand_adopts_the_twin_garmin_names(world):
     world.garmin.activity_duplicates = "reject"
     item = world.run(world.item(world.workout()))
