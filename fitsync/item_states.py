@@ -2,7 +2,7 @@
 
     (new) --upsert--> pending --claim--> running --succeed--> synced | skipped | held
                         ^                   |  \\--fail--> pending again (will retry) | failed (gave up)
-                        |                   \\--release--> pending (waiting for an account, no attempt spent)
+                        |                   \\--release--> pending (waiting for an account or a time, no attempt spent)
                         +--requeue-- synced | skipped | held | failed        any but running --skip--> skipped
     (new) or any but running --record_imported--> synced | skipped | held | failed  (an import writing itself)
 
@@ -133,9 +133,13 @@ class ItemQuerySet(models.QuerySet):
             lease_expires_at=None,
         )
 
-    def release(self, message: str) -> int:
-        """Back to pending without spending an attempt: it waits for an account the user has to fix."""
-        return self._move(status=ItemStatus.PENDING, last_error=message[:500], lease_owner="", lease_expires_at=None)
+    def release(self, message: str, until=None) -> int:
+        """Back to pending without spending an attempt: it waits for an account the user has to fix, or,
+        given `until`, for that time (due then, and not before: the dispatcher reads `next_attempt_at`)."""
+        fields = {"next_attempt_at": until} if until is not None else {}
+        return self._move(
+            status=ItemStatus.PENDING, last_error=message[:500], lease_owner="", lease_expires_at=None, **fields
+        )
 
     # --- an import, writing in bulk itself (fitsync/imports.py) --------------------------------------
     def record_imported(self, account_id: int, route: str, outcomes: dict[str, dict]) -> None:

@@ -8,8 +8,10 @@ of every route the same way (`fitsync.sync.sync_step`):
     result = destination.write(context, payload)                # or destination.delete(context)
 
 Records are the neutral ones of `fitsync/records.py`. Both roles raise only `fitsync.errors`; the engine
-retries, fails or marks the account. A service implements the methods its routes need: a source that
-cannot list its history, or a destination that cannot write in bulk, leaves those out.
+retries, fails or marks the account. A destination that must not decide yet (a watch may still be syncing
+the same workout, say) raises `NotYet`: the item waits until then and spends no attempt. A service
+implements the methods its routes need: a source that cannot list its history, or a destination that
+cannot write in bulk, leaves those out.
 """
 
 from collections.abc import Iterator
@@ -38,6 +40,16 @@ class SyncResult:
     content_hash: str = ""
     sent: dict = field(default_factory=dict)
     note: str = ""  # the reason for a skip or a hold, shown on the dashboard
+
+
+class NotYet(Exception):
+    """Not a failure: the destination asks to be called again at `until` (aware), not before. The engine
+    releases the item, pending, due at `until`, with `note` shown on the dashboard; no attempt is spent."""
+
+    def __init__(self, until: datetime, note: str):
+        super().__init__(note)
+        self.until = until
+        self.note = note
 
 
 @dataclass

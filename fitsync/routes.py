@@ -90,6 +90,17 @@ ROUTES = {
             list_path="weights",
         ),
         Route(
+            "hevy_garmin", "Hevy → Garmin Connect",
+            source="integrations.hevy.roles.WORKOUTS",
+            destination="integrations.garmin.roles.STRENGTH_ACTIVITIES",
+            mapping="integrations.garmin.strength_activity.activity_from_workout",
+            sync_now_task="integrations.hevy.tasks.sync_now",
+            list_path="strength",
+            optional=True,
+            options_form="integrations.garmin.strength_options.StrengthOptionsForm",
+            summary="Uploads each Hevy workout to Garmin Connect as a strength activity, with its sets.",
+        ),
+        Route(
             "withings_intervals", "Withings → Intervals.icu",
             source="integrations.withings.roles.MEASUREMENTS",
             destination="integrations.intervals.wellness.roles.WELLNESS_DAYS",

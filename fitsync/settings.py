@@ -302,6 +302,10 @@ GARMIN_CONNECTAPI_URL = env.str("GARMIN_CONNECTAPI_URL", default="https://connec
 GARMIN_CONNECT_URL = env.str("GARMIN_CONNECT_URL", default="https://connect.garmin.com").rstrip("/")
 GARMIN_DI_TOKEN_URL = env.str("GARMIN_DI_TOKEN_URL", default="https://diauth.garmin.com/di-oauth2-service/oauth/token")
 GARMIN_MAX_UPLOADS_PER_RUN = env.int("GARMIN_MAX_UPLOADS_PER_RUN", default=5)
+# Garmin publishes no rate limit for its API, and answers 429 to clients it finds too busy (then its sign-in
+# may follow); one pacer for the instance (weigh-ins and activities alike) starts at 1 request/s and never
+# sends more than this. A weigh-in or a workout takes a handful of calls: a few seconds each. 0 turns it off.
+GARMIN_REQUESTS_PER_SECOND = env.float("GARMIN_REQUESTS_PER_SECOND", default=2.0)
 GARMIN_DEDUP_SECONDS = env.int("GARMIN_DEDUP_SECONDS", default=120)
 GARMIN_DEDUP_KG = env.float("GARMIN_DEDUP_KG", default=0.1)
 # Login strategies to try (garminconnect names, e.g. "mobile+cffi,mobile+requests"); empty = the

@@ -21,7 +21,7 @@ from . import jobs, route_settings
 from .errors import AuthExpired, NotFound, UpstreamError, provider_label
 from .item_states import ACTIVE, due
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
-from .roles import Described, SyncContext, SyncResult
+from .roles import Described, NotYet, SyncContext, SyncResult
 from .routes import ROUTES, Route, route_for
 from .tokens import lease_owner
 
@@ -117,6 +117,8 @@ def run_item(item_id: int) -> str:
         result = sync_step(route, context)
     except WaitingForAccount as exc:
         return _release_waiting(item, owner, attempt, str(exc))
+    except NotYet as exc:  # the destination asked to be called again later: no attempt spent
+        return _release_waiting(item, owner, attempt, exc.note, until=exc.until)
     except UpstreamError as exc:
         return record_failure(item, owner, attempt, exc)
     except Exception as exc:  # a bug must not leave the item running forever
@@ -221,10 +223,11 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
     return f"item {item.pk}: {'failed' if gives_up else 'will retry'}: {message}"
 
 
-def _release_waiting(item: SyncItem, owner: str, attempt: SyncAttempt, message: str) -> str:
-    """Back to pending without burning an attempt; the dispatcher picks it up once the account is fixed."""
+def _release_waiting(item: SyncItem, owner: str, attempt: SyncAttempt, message: str, until=None) -> str:
+    """Back to pending without burning an attempt; the dispatcher picks it up once the account is fixed,
+    or at `until` when the destination named a time."""
     with transaction.atomic():
-        SyncItem.objects.owned(item.pk, owner).release(message)
+        SyncItem.objects.owned(item.pk, owner).release(message, until)
         _finish_attempt(attempt, "waiting", message)
     return f"item {item.pk}: waiting: {message}"
 

@@ -42,6 +42,7 @@ class ControlService(FakeService):
         self._action("/_control/hevy/webhook", self._hevy_webhook)
         self._action("/_control/hevy/edit", self._edit)
         self._action("/_control/hevy/delete", self._delete)
+        self._action("/_control/garmin/watch", self._watch)
         self._action("/_control/intervals/switches", self._intervals_switches)
 
     def handle(self, request: Request) -> Response:
@@ -125,6 +126,14 @@ class ControlService(FakeService):
     def _delete(self, params: dict) -> tuple[dict, str]:
         event = actions.delete_workout(self.sandbox, params.get("workout_id", ""))
         return event, f"Deleted workout {event['id']}."
+
+    def _watch(self, params: dict) -> tuple[dict, str]:
+        data = actions.record_on_watch(self.sandbox, params.get("workout_id", ""))
+        activity = data["activity"]
+        return data, (
+            f"The watch recorded workout {data['workout_id']} too: Garmin activity {activity['activityId']}, "
+            f"{activity['calories']} kcal, average heart rate {activity['averageHR']}."
+        )
 
     def _intervals_switches(self, params: dict) -> tuple[dict, str]:
         data = actions.set_intervals_switches(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from .core import Fault, LedgerEntry
+from .hevy import parse_time_any
 from .registry import (
     DEMO_EMAIL,
     DEMO_GARMIN_PASSWORD,
@@ -88,6 +89,17 @@ def edit_workout(sandbox: Sandbox, workout_id: str = "", title: str = "") -> dic
 def delete_workout(sandbox: Sandbox, workout_id: str = "") -> dict:
     workout = _hevy_workout(sandbox, workout_id or newest_workout_id(sandbox) or "")
     return sandbox.hevy.delete_workout(DEMO_HEVY_API_KEY, workout["id"])
+
+
+def record_on_watch(sandbox: Sandbox, workout_id: str = "") -> dict:
+    """The demo user's Garmin watch recorded the same session (started 2 minutes before Hevy's, stopped 3
+    after) and synced it: a strength activity with heart rate and calories, in the Garmin fake."""
+    workout = _hevy_workout(sandbox, workout_id or newest_workout_id(sandbox) or "")
+    start = parse_time_any(workout["start_time"]) - timedelta(minutes=2)
+    end = parse_time_any(workout["end_time"]) + timedelta(minutes=3)
+    calories = round((end - start).total_seconds() / 60 * _fresh.uniform(4.0, 6.0))
+    activity = sandbox.garmin.add_watch_activity(DEMO_EMAIL, start, end, calories=calories)
+    return {"workout_id": workout["id"], "activity": activity}
 
 
 def _hevy_workout(sandbox: Sandbox, workout_id: str) -> dict:
@@ -241,11 +253,18 @@ def demo_info(sandbox: Sandbox) -> dict:
 
 
 def written(sandbox: Sandbox) -> dict:
-    """What fitsync wrote so far: Intervals activities and Garmin weigh-ins of the demo users."""
+    """What fitsync wrote so far: Intervals activities, Garmin weigh-ins and activities of the demo users
+    (the activities a watch recorded included: the page marks them by their maker)."""
     # An unseeded sandbox has no demo users: nothing written yet.
     intervals = DEMO_INTERVALS_ATHLETE in sandbox.intervals.athletes
     garmin = DEMO_EMAIL in sandbox.garmin.users
     return {
         "intervals_activities": sandbox.intervals.activities(DEMO_INTERVALS_ATHLETE) if intervals else [],
         "garmin_weigh_ins": sandbox.garmin.weigh_ins(DEMO_EMAIL) if garmin else [],
+        "garmin_activities": [_garmin_activity(a) for a in sandbox.garmin.activities(DEMO_EMAIL)] if garmin else [],
     }
+
+
+def _garmin_activity(activity: dict) -> dict:
+    shown = ("activityId", "activityName", "duration", "calories", "averageHR", "manufacturer")
+    return {**{key: activity[key] for key in shown}, "start": activity["start"].isoformat()}

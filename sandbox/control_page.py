@@ -163,6 +163,8 @@ def _hevy(sandbox: Sandbox) -> str:
         forms.append(
             _form(sandbox, "hevy/delete", _select("delete", "workout_id", "Workout", options), "Delete workout")
         )
+        watch = _select("watch", "workout_id", "Workout", options)
+        forms.append(_form(sandbox, "garmin/watch", watch, "Record it on a Garmin watch too"))
     attempts = list(sandbox.hevy.webhook_attempts)[-10:][::-1]
     rows = [[a.workout_id, a.number, a.status or a.error, f"{a.elapsed:.2f} s"] for a in attempts]
     table = _table("Webhook deliveries, newest first", ["Workout", "Attempt", "Answer", "Took"], rows)
@@ -267,6 +269,22 @@ def _written(sandbox: Sandbox) -> str:
                 f"Garmin weigh-ins ({len(data['garmin_weigh_ins'])}), newest first",
                 ["Day", "Time", "Weight", "Body fat %", "Source"],
                 weights,
+            ),
+            _table(
+                f"Garmin activities ({len(data['garmin_activities'])}), newest first",
+                ["Id", "Name", "Start", "Minutes", "kcal", "Avg HR", "Made by"],
+                [
+                    [
+                        a["activityId"],
+                        a["activityName"],
+                        _clock(parse_time(a["start"]).timestamp()),
+                        round(a["duration"] / 60),
+                        a["calories"],
+                        a["averageHR"],
+                        a["manufacturer"],
+                    ]
+                    for a in data["garmin_activities"][-WRITTEN_ROWS:][::-1]
+                ],
             ),
         )
     )

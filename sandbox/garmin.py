@@ -9,6 +9,9 @@ Garmin answers an upload 202 and files the weigh-in a little later (docs/upstrea
 The fake hides a new weigh-in from the first `upload_hidden_reads` weight listings after its upload
 (deterministic, for tests), but never longer than `upload_listed_within` seconds on its clock (a retry
 minutes later sees it, as it would live). `upload_hidden_reads = 0`: listed at once.
+
+Activities (FIT activity uploads, listings, edits, deletes, downloads, a watch's recordings) are in
+garmin_activities.py; an upload goes there when its file_id type says activity.
 """
 
 import calendar
@@ -22,7 +25,9 @@ from zoneinfo import ZoneInfo
 from integrations.garmin.fit import WEIGHT_SCALE_FIELDS
 
 from .core import FakeService, Request, Response, json_response
+from .fit_activity import fit_file_type
 from .fit_decode import decode_weight_file
+from .garmin_activities import GarminActivitiesMixin
 from .garmin_sso import DI_TOKEN_PATH, GarminSsoMixin
 
 LOGIN_STRATEGIES = ("mobile+cffi", "mobile+requests", "widget+cffi", "portal+cffi", "portal+requests")
@@ -57,7 +62,7 @@ def point_at(garmin, base_url: str, strategies: tuple[str, ...] = ("mobile+cffi"
     return garmin
 
 
-class GarminFake(GarminSsoMixin, FakeService):
+class GarminFake(GarminActivitiesMixin, GarminSsoMixin, FakeService):
     name = "garmin"
     # The sourceType Garmin gives FIT-uploaded weigh-ins is unconfirmed; INDEX_SCALE is one seen live.
     upload_source_type = "INDEX_SCALE"
@@ -85,6 +90,7 @@ class GarminFake(GarminSsoMixin, FakeService):
         delete_path = f"{weight}/{DAY.format('day')}/byversion/(?P<sample_pk>\\d+)"
         self.route("DELETE", delete_path, api(self._delete))
         self.route("POST", "/upload-service/upload", api(self._upload))
+        self._init_activities()
 
     # --- set-up and inspection --------------------------------------------------------------------
     def add_user(
@@ -109,6 +115,8 @@ class GarminFake(GarminSsoMixin, FakeService):
             "profile_id": 80_000_000 + len(self.users),
             "weigh_ins": [],
             "processing": [],  # uploaded, not listed yet: {"entry", "reads_left", "visible_at"}
+            "activities": [],
+            "activity_processing": [],  # the same for activities
         }
         with self.lock:
             self.users[user["email"]] = user
@@ -272,6 +280,8 @@ class GarminFake(GarminSsoMixin, FakeService):
             return self._import_result(user, upload, 412, failure=(412, EU_CONSENT_MESSAGE))
         if self.upload_duplicate:
             return self._import_result(user, upload, 409, failure=(202, DUPLICATE_MESSAGE))
+        if fit_file_type(content) == "activity":
+            return self._upload_activity(user, upload)
         try:
             records = decode_weight_file(content)
         except ValueError as error:  # the real answer to a corrupt file is unconfirmed
@@ -281,38 +291,42 @@ class GarminFake(GarminSsoMixin, FakeService):
         # The live service answers 202 Accepted (garminconnect's test_upload cassette).
         return self._import_result(user, upload, 202)
 
-    def _accept(self, user: dict, entries: list[dict]) -> None:
-        """File uploaded weigh-ins: listed at once, or after the configured reads (or seconds, if sooner)."""
+    def _accept(self, user: dict, entries: list[dict], listed="weigh_ins", waiting="processing") -> None:
+        """File uploads (weigh-ins, or activities): listed at once, or after the configured reads (or
+        seconds, if sooner)."""
         with self.lock:
             if not self.upload_hidden_reads:
-                user["weigh_ins"].extend(entries)
+                user[listed].extend(entries)
                 return
             within = self.upload_listed_within
             visible_at = self.clock() + within if within is not None else float("inf")
-            user["processing"] += [
+            user[waiting] += [
                 {"entry": e, "reads_left": self.upload_hidden_reads, "visible_at": visible_at} for e in entries
             ]
 
-    def _settle(self, user: dict) -> None:
-        """A listing read: list what finished processing, then count this read against the rest."""
+    def _settle(self, user: dict, listed="weigh_ins", waiting="processing", count=True) -> None:
+        """A listing read: list what finished processing, then count this read against the rest (a read
+        by id, `count` False, lists only what finished by time)."""
         with self.lock:
-            now, waiting = self.clock(), []
-            for pending in user["processing"]:
+            now, still = self.clock(), []
+            for pending in user[waiting]:
                 if pending["reads_left"] <= 0 or now >= pending["visible_at"]:
-                    user["weigh_ins"].append(pending["entry"])
+                    user[listed].append(pending["entry"])
                 else:
-                    pending["reads_left"] -= 1
-                    waiting.append(pending)
-            user["processing"] = waiting
+                    pending["reads_left"] -= 1 if count else 0
+                    still.append(pending)
+            user[waiting] = still
 
-    def _import_result(self, user: dict, upload: tuple, status: int, failure=None) -> Response:
+    def _import_result(
+        self, user: dict, upload: tuple, status: int, failure=None, success: int | None = None, internal_id=None
+    ) -> Response:
         with self.lock:
             upload_id, self._next_upload_id = self._next_upload_id, self._next_upload_id + 1
         now = datetime.now(UTC)
         failures = []
         if failure:
             message = {"code": failure[0], "content": failure[1]}
-            failures = [{"internalId": None, "externalId": None, "messages": [message]}]
+            failures = [{"internalId": internal_id, "externalId": None, "messages": [message]}]
         result = {
             "uploadId": upload_id,
             "uploadUuid": {"uuid": str(uuid.uuid4())},
@@ -323,7 +337,8 @@ class GarminFake(GarminSsoMixin, FakeService):
             "ipAddress": None,
             "fileName": upload[0],
             "report": None,
-            "successes": [],  # whether weight FITs ever list a success is unconfirmed
+            # Whether weight FITs ever list a success is unconfirmed; an activity processed at once does.
+            "successes": [{"internalId": success, "externalId": None, "messages": None}] if success else [],
             "failures": failures,
         }
         return json_response({"detailedImportResult": result}, status)

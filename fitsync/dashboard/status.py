@@ -223,9 +223,10 @@ def alerts(cards: list[ServiceCard], panels: list[RoutePanel]) -> list[Alert]:
         for card in cards
         if card.account and card.account.status == AccountStatus.NEEDS_REAUTH
     ]
-    for panel in panels:
+    on = [panel for panel in panels if panel.on]  # a route turned off raises nothing
+    for panel in on:
         found += panel_alerts(panel)
-    return found + schedule_alerts()
+    return found + stale_alerts(on) + schedule_alerts()
 
 
 def schedule_alerts() -> list[Alert]:
@@ -255,17 +256,25 @@ def panel_alerts(panel: RoutePanel) -> list[Alert]:
         )
     if counts["retrying"]:
         found.append(Alert(f"{counts['retrying']} item(s) of {panel.label} keep failing; fitsync is still retrying."))
-    stale = stale_alert(panel)
-    return found + ([stale] if stale else [])
+    return found
 
 
-def stale_alert(panel: RoutePanel) -> Alert | None:
-    """No new data from a connected source for FITSYNC_STALE_DAYS days (and the account is older than that)."""
-    account, days = panel.source.account, settings.FITSYNC_STALE_DAYS
-    if not account or not account.is_connected:
-        return None
+def stale_alerts(panels: list[RoutePanel]) -> list[Alert]:
+    """One alert per connected source (older than FITSYNC_STALE_DAYS) with no new item on any of its routes,
+    nor any delivery, for that many days."""
+    days = settings.FITSYNC_STALE_DAYS
     since = timezone.now() - timedelta(days=days)
-    if account.created_at > since or (panel.last_item_at and panel.last_item_at > since):
-        return None
-    text = f"No data received from {panel.source.label} for {days} days or more. Check its webhook or subscription."
-    return Alert(text, "warn", f"Open {panel.source.label}", panel.source.connect_url)
+    by_source: dict[str, list[RoutePanel]] = {}
+    for panel in panels:
+        by_source.setdefault(panel.source.provider, []).append(panel)
+    found = []
+    for routes in by_source.values():
+        source, account = routes[0].source, routes[0].source.account
+        if not account or not account.is_connected or account.created_at > since:
+            continue
+        seen = [panel.last_item_at for panel in routes] + [account.last_received_at]
+        if any(at and at > since for at in seen):
+            continue
+        text = f"No data received from {source.label} for {days} days or more. Check its webhook or subscription."
+        found.append(Alert(text, "warn", f"Open {source.label}", source.connect_url))
+    return found

@@ -6,6 +6,10 @@ goes through `error_from()`, which turns it into a `fitsync.errors` class. The l
 HTTP status mostly inside its message text ("API Error 412 - ..."), so the status is read from
 `exc.response` when present and parsed out of the text otherwise.
 
+Every request to the API tier (weigh-ins, activities, the profile) waits its turn at the instance's one
+Garmin pacer (`fitsync.throttle`, GARMIN_REQUESTS_PER_SECOND), whichever job sends it; sign-in and token
+refresh go to other hosts and are not paced. Activity calls are in `activities.py`.
+
 No ORM in this module. What each call relies on: docs/upstream.md, "Garmin Connect".
 """
 
@@ -36,10 +40,13 @@ from fitsync.errors import (
     from_status,
     parse_retry_after,
 )
+from fitsync.throttle import pacer
 
 PROVIDER = "garmin"
 LOGIN_STRATEGIES = ("mobile+cffi", "mobile+requests", "widget+cffi", "portal+cffi", "portal+requests")
 UPLOAD_PATH = "/upload-service/upload"
+# Garmin publishes no limit; the pacer starts here and probes up to GARMIN_REQUESTS_PER_SECOND.
+START_PER_SECOND = 1.0
 # "API Error 412 - ...", "DI token refresh failed: 400", "returned 429", "HTTP 503", "client error (404)"
 STATUS_IN_TEXT = re.compile(r"(?:API Error|HTTP|failed:|returned|error \()\s*(\d{3})\b")
 CONSENT_MESSAGE = (
@@ -142,6 +149,7 @@ def new_garmin(email: str | None = None, password: str | None = None, *, return_
     if settings.GARMIN_LOGIN_STRATEGIES:
         client.skip_strategies = set(LOGIN_STRATEGIES) - set(settings.GARMIN_LOGIN_STRATEGIES)
     bound_timeouts(client)
+    pace_api_requests(client)
     return garmin
 
 
@@ -152,6 +160,24 @@ def bound_timeouts(client) -> None:
         method, url, **{**kw, "timeout": http.timeouts()}
     )
     client._http_post = lambda url, **kw: token_post(url, **{**kw, "timeout": http.timeouts()})
+
+
+def pace_api_requests(client) -> None:
+    """Each API-tier request waits for the instance's Garmin pacer; a 429 slows every caller (for its
+    Retry-After when given). Paced per HTTP request, so a listing of several pages counts each page."""
+    request = client._api_session.request
+
+    def paced(method, url, **kw):
+        pace = pacer(PROVIDER, settings.GARMIN_REQUESTS_PER_SECOND, START_PER_SECOND)
+        pace.wait()
+        response = request(method, url, **kw)
+        if getattr(response, "status_code", None) == 429:
+            pace.pause(parse_retry_after(response.headers.get("Retry-After")))
+        else:
+            pace.succeeded()
+        return response
+
+    client._api_session.request = paced
 
 
 def token_expiry(tokens_json: str) -> datetime | None:
@@ -243,16 +269,50 @@ def weigh_ins_between(garmin: Garmin, first: date, last: date) -> list[WeighIn]:
     return weigh_ins_from_range(body)
 
 
+@dataclass(frozen=True)
+class UploadAnswer:
+    """Garmin's answer to a FIT upload: `duplicate` when it already has this very file (409), and the
+    activity ids it named (`successes` of a file processed at once, or the twin of a duplicate)."""
+
+    duplicate: bool
+    ids: tuple[str, ...] = ()
+
+
 def upload_fit(garmin: Garmin, data: bytes, file_name: str = "weight.fit") -> bool:
-    """Upload a FIT file; True when Garmin says it already has it (409, which counts as success)."""
+    """Upload a FIT weight file; True when Garmin says it already has it (409, which counts as success)."""
+    return post_file(garmin, data, file_name, "uploading a weigh-in").duplicate
+
+
+def post_file(garmin: Garmin, data: bytes, file_name: str, doing: str) -> UploadAnswer:
+    """POST a FIT file to the upload service; a 409 is an answer (`duplicate`), not an error."""
     try:
-        garmin.client.post("connectapi", UPLOAD_PATH, files={"file": (file_name, data)}, api=True)
+        body = garmin.client.post("connectapi", UPLOAD_PATH, files={"file": (file_name, data)}, api=True)
     except Exception as exc:
-        error = error_from(exc, "uploading a weigh-in")
+        error = error_from(exc, doing)
         if error.status == 409:
-            return True
+            return UploadAnswer(True, _named_ids(_body_of(exc), "failures"))
         raise error from exc
-    return False
+    return UploadAnswer(False, _named_ids(body, "successes"))
+
+
+def _body_of(exc: BaseException):
+    for link in _causes(exc):
+        response = getattr(link, "response", None)
+        if response is not None:
+            try:
+                return response.json()
+            except ValueError:
+                return None
+    return None
+
+
+def _named_ids(body, key: str) -> tuple[str, ...]:
+    """The `internalId`s of detailedImportResult.successes (or failures), where Garmin gives them."""
+    result = body.get("detailedImportResult") if isinstance(body, dict) else None
+    entries = result.get(key) if isinstance(result, dict) else None
+    if not isinstance(entries, list):
+        return ()
+    return tuple(str(e["internalId"]) for e in entries if isinstance(e, dict) and e.get("internalId"))
 
 
 def delete_weigh_in(garmin: Garmin, weigh_in: WeighIn) -> bool:

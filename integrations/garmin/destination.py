@@ -13,8 +13,6 @@ gave up, or after a crash) records it as our upload rather than as one Garmin al
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.utils import timezone
-
 from fitsync.models import ConnectedAccount, ItemStatus, SyncItem
 from fitsync.profiles import unit_of, weight_text, zone_of
 from fitsync.roles import SyncResult
@@ -23,6 +21,7 @@ from fitsync.zones import clock_time
 from .client import UploadConsentMissing, WeighIn
 from .fit import WeightRecord
 from .mapping import record_hash, sent_values
+from .readback import remember_upload, uploaded_hash
 from .session import garmin_session
 from .weights import Placement, place_weight, remove_weight
 
@@ -35,7 +34,7 @@ def push_measurement(account: ConnectedAccount, item: SyncItem, record: WeightRe
     previous = uploaded_weigh_in(item)
     if previous and item.sent.get("hash") == content_hash and not item.force:
         return SyncResult(action="unchanged", destination_id=item.destination_id, content_hash=content_hash)
-    ours = (item.sent or {}).get("uploaded", {}).get("hash") == content_hash
+    ours = uploaded_hash(item) == content_hash
     try:
         with garmin_session(account) as garmin:
             placement = place_weight(
@@ -46,13 +45,6 @@ def push_measurement(account: ConnectedAccount, item: SyncItem, record: WeightRe
         raise
     replaced = previous is not None
     return _result(placement, content_hash, sent_values(record), replaced=replaced, owner_id=account.owner_id)
-
-
-def remember_upload(item: SyncItem, content_hash: str) -> None:
-    """Note on the item that Garmin accepted our file of this content (kept until the outcome is recorded)."""
-    sent = {**(item.sent or {}), "uploaded": {"hash": content_hash, "at": timezone.now().isoformat()}}
-    SyncItem.objects.filter(pk=item.pk, lease_owner=item.lease_owner).update(sent=sent)
-    item.sent = sent
 
 
 def remove_measurement(account: ConnectedAccount, item: SyncItem) -> SyncResult:

@@ -1,11 +1,16 @@
-"""Garmin Connect as a destination: one weigh-in per measurement (`destination.py` does the work)."""
+"""Garmin Connect as a destination: one weigh-in per measurement (`destination.py` does the work), and one
+strength activity per workout (`strength_destination.py`)."""
 
 from django.conf import settings
 
+from fitsync import account_meta
 from fitsync.roles import Destination, SyncContext, SyncResult
 
+from .account_meta import GarminMeta
 from .destination import push_measurement, remove_measurement
 from .fit import WeightRecord
+from .strength_activity import StrengthActivity, StrengthTarget
+from .strength_destination import is_unchanged, latest_body_weight, push_workout, remove_workout
 
 
 class WeighIns(Destination):
@@ -27,3 +32,35 @@ class WeighIns(Destination):
 
 
 WEIGH_INS = WeighIns()
+
+
+class StrengthActivities(Destination):
+    """Strength workouts as Garmin activities. The route's mapping is
+    `integrations.garmin.strength_activity.activity_from_workout` (workout, `StrengthTarget`)."""
+
+    provider = "garmin"
+
+    @property
+    def max_uploads_per_run(self) -> int:
+        return settings.GARMIN_MAX_UPLOADS_PER_RUN
+
+    def target(self, context: SyncContext) -> StrengthTarget:
+        """The Garmin profile's time zone, and the latest Withings weight for the calorie estimate."""
+        zone = account_meta.read(context.destination, GarminMeta).timezone or "UTC"
+        return StrengthTarget(timezone=zone, body_weight_kg=latest_body_weight(context.destination.owner_id))
+
+    def link(self, item) -> str:
+        made = item.destination_id if not (item.sent or {}).get("deleted") else ""
+        return f"{settings.GARMIN_CONNECT_URL}/modern/activity/{made}" if made else ""
+
+    def unchanged(self, item, activity: StrengthActivity) -> bool:
+        return is_unchanged(item, activity)
+
+    def write(self, context: SyncContext, activity: StrengthActivity) -> SyncResult:
+        return push_workout(context.destination, context.item, activity)
+
+    def delete(self, context: SyncContext) -> SyncResult:
+        return remove_workout(context.destination, context.item)
+
+
+STRENGTH_ACTIVITIES = StrengthActivities()

@@ -6,11 +6,15 @@ Connect accepts) · file_creator · device_info · sport (training / strength_tr
 workout) · workout and one workout_step per Hevy set (its intensity says warm-up or not: the `set`
 message has no such field) · one exercise_title per exercise (Hevy's title) · timer start · a record ·
 per exercise its sets (active and rest) then its lap · a record · timer stop · session · activity.
+Given heart rate samples (a watch's, when fitsync merges its recording into the workout), each becomes a
+record message placed in time order among the sets and laps, and the session gets their average and
+maximum.
 
 The workout, its steps, the exercise titles, sets and laps are written by `strength_fit_sets`. The same
 activity always gives the same bytes: time_created is the workout's start, not now.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -45,23 +49,38 @@ SOFTWARE_VERSION = 100  # FIT convention: version x 100, i.e. 1.00
 CREATOR_DEVICE_INDEX = 0
 
 
-def encode_strength_activity(activity: StrengthActivity) -> bytes:
+HeartRate = tuple[datetime, int]  # (instant, beats per minute)
+
+
+def encode_strength_activity(activity: StrengthActivity, heart_rates: Sequence[HeartRate] = ()) -> bytes:
+    """The activity as FIT bytes; with `heart_rates`, those within the activity become its records."""
+    inside = sorted((at, bpm) for at, bpm in heart_rates if activity.start <= at <= activity.end and 0 < bpm < 255)
     builder = FitFileBuilder(auto_define=True, strict=True)  # strict: fit-tool checks the profile and file type
-    for message in _messages(activity):
+    for message in _messages(activity, inside):
         builder.add(message)
     return builder.build().to_bytes()
 
 
-def _messages(activity: StrengthActivity):
+def _messages(activity: StrengthActivity, heart_rates: list[HeartRate]):
     yield from (_file_id(activity), _file_creator(), _device_info(activity), _sport(activity))
     yield from workout_messages(activity)
     yield _timer(activity.start, EventType.START)
     yield _record(activity.start)
-    yield from set_and_lap_messages(activity)
+    yield from _in_time_order(set_and_lap_messages(activity), heart_rates)
     yield _record(activity.end)
     yield _timer(activity.end, EventType.STOP_ALL)
-    yield _session(activity)
+    yield _session(activity, heart_rates)
     yield _activity(activity)
+
+
+def _in_time_order(messages, heart_rates: list[HeartRate]):
+    """The set and lap messages, each preceded by the heart rate records up to its timestamp."""
+    pending = list(heart_rates)
+    for message in messages:
+        while pending and fit_time_ms(pending[0][0]) <= message.timestamp:
+            yield _record(*pending.pop(0))
+        yield message
+    yield from (_record(*sample) for sample in pending)
 
 
 def _file_id(activity: StrengthActivity) -> FileIdMessage:
@@ -99,7 +118,7 @@ def _sport(activity: StrengthActivity) -> SportMessage:
     return message
 
 
-def _session(activity: StrengthActivity) -> SessionMessage:
+def _session(activity: StrengthActivity, heart_rates: list[HeartRate]) -> SessionMessage:
     message = SessionMessage()
     message.message_index = 0
     message.timestamp = fit_time_ms(activity.end)
@@ -117,6 +136,10 @@ def _session(activity: StrengthActivity) -> SessionMessage:
         message.total_distance = float(distance)
     if activity.calories_kcal is not None:
         message.total_calories = activity.calories_kcal
+    if heart_rates:
+        rates = [bpm for _, bpm in heart_rates]
+        message.avg_heart_rate = round(sum(rates) / len(rates))
+        message.max_heart_rate = max(rates)
     return message
 
 
@@ -146,8 +169,11 @@ def _timer(moment: datetime, event_type: EventType) -> EventMessage:
     return message
 
 
-def _record(moment: datetime) -> RecordMessage:
-    """A timestamp-only record: the Activity file type requires records, and fitsync has no samples."""
+def _record(moment: datetime, heart_rate: int | None = None) -> RecordMessage:
+    """A sample: heart rate when a watch measured it, else timestamp-only (the Activity file type requires
+    records, and Hevy has no samples)."""
     message = RecordMessage()
     message.timestamp = fit_time_ms(moment)
+    if heart_rate is not None:
+        message.heart_rate = heart_rate
     return message

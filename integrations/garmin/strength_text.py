@@ -21,6 +21,16 @@ def activity_description(workout: Workout, calories_kcal: int | None = None, cal
     return "\n\n".join(part for part in parts if part)
 
 
+def with_measured_calories(description: str, kcal: int) -> str:
+    """The description with its summary's calorie estimate replaced by the watch's measure."""
+    head, gap, summary = description.rpartition("\n\n")
+    if not summary.startswith("From Hevy:"):
+        head, gap, summary = description, "\n\n" if description else "", ""
+    summary = summary.split(". About ")[0].rstrip(".")
+    line = f"{summary}. {kcal} kcal, measured by your watch." if summary else f"{kcal} kcal, measured by your watch."
+    return head + gap + line
+
+
 def _exercise_lines(exercises: tuple[Exercise, ...]) -> list[str]:
     lines = []
     for exercise in exercises:

@@ -7,12 +7,11 @@ a later edit or delete in the source replace or remove exactly that weigh-in. Th
 retry after a crash between the upload and its recording find the upload instead of repeating it.
 
 Garmin answers the upload 202 and lists the weigh-in a little later, so the read-back is repeated a
-few times with short waits (READBACK_WAITS, a few seconds in all). When it still is not listed, the
-caller has recorded on the item that we uploaded it (`on_uploaded`), and the retry's read counts the
-weigh-in it finds as ours (`ours=True`) instead of as one Garmin already had.
+few times with short waits (`readback.py`). When it still is not listed, the caller has recorded on the
+item that we uploaded it (`on_uploaded`), and the retry's read counts the weigh-in it finds as ours
+(`ours=True`) instead of as one Garmin already had.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,9 +28,7 @@ from . import client
 from .client import WeighIn
 from .fit import WeightRecord, encode_weight_file
 from .mapping import matching_weigh_in
-
-# Seconds to wait before each read-back after an upload: reads at 0, 0.25, 1 and 3 s.
-READBACK_WAITS = (0.0, 0.25, 0.75, 2.0)
+from .readback import read_back
 
 
 @dataclass(frozen=True)
@@ -74,7 +71,7 @@ def _upload(garmin: Garmin, record: WeightRecord, known: set[str], on_uploaded: 
         uploaded = _match(record, weigh_ins_around(garmin, record), known)
         return Placement("uploaded", uploaded) if uploaded else Placement("accepted", None)
     on_uploaded()
-    uploaded = read_back(garmin, record, known)
+    uploaded = read_back(lambda: _match(record, weigh_ins_around(garmin, record), known))
     if uploaded:
         return Placement("uploaded", uploaded)
     # Still processing: the retry's read finds it, and the item remembers that it is ours.
@@ -82,16 +79,6 @@ def _upload(garmin: Garmin, record: WeightRecord, known: set[str], on_uploaded: 
         "Garmin Connect accepted the weigh-in but does not list it yet; fitsync looks again shortly",
         provider=client.PROVIDER,
     )
-
-
-def read_back(garmin: Garmin, record: WeightRecord, known: set[str]) -> WeighIn | None:
-    """The weigh-in our upload made, read a few times while Garmin processes the file."""
-    for wait in READBACK_WAITS:
-        time.sleep(wait)
-        uploaded = _match(record, weigh_ins_around(garmin, record), known)
-        if uploaded:
-            return uploaded
-    return None
 
 
 def remove_weight(garmin: Garmin, weigh_in: WeighIn) -> bool:

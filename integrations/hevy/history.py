@@ -18,7 +18,7 @@ failure again, so there is no other retry here.
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from fitsync.records import Workout
@@ -136,28 +136,62 @@ class Window:
 def in_order(read: Callable, numbers: Iterable[int], concurrency: int) -> Iterator:
     """read(n) for each n, yielded in order. Pages in flight start at a few and grow by one for every
     two pages read, up to `concurrency` (more would only claim the pacer's slots far ahead while it
-    is still probing, and burst when it speeds up); at most a few are read ahead of the consumer."""
-    numbers = iter(numbers)
+    is still probing, and burst when it speeds up); at most a few are read ahead of the consumer.
+    A page that comes back starts the next one at once, whatever the consumer is busy with."""
     workers = max(1, concurrency)
-    most, handed = workers * (1 + READ_AHEAD), 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future] = deque()
+        reader = Reader(pool, read, iter(numbers), workers)
         try:
-            while True:
-                running = [future for future in pending if not future.done()]
-                finished = handed + len(pending) - len(running)
-                allowed = min(workers, SLOW_START + finished // 2)
-                room = min(most - len(pending), allowed - len(running))
-                pending.extend(pool.submit(read, n) for n in _take(numbers, room))
-                if not pending:
-                    return
-                if pending[0].done():
-                    handed += 1
-                    yield pending.popleft().result()
-                else:
-                    wait(running or pending, return_when=FIRST_COMPLETED)  # back at once if one finished meanwhile
+            yield from reader.results()
         finally:
-            for future in pending:
+            reader.stop()
+
+
+class Reader:
+    """The pages in flight of `in_order`, topped up from each finished read (under a lock: reads
+    finish in the pool's threads) and from the consumer taking a page."""
+
+    def __init__(self, pool: ThreadPoolExecutor, read: Callable, numbers: Iterator[int], workers: int):
+        self.pool, self.read, self.numbers, self.workers = pool, read, numbers, workers
+        self.most = workers * (1 + READ_AHEAD)
+        self.lock = threading.Lock()
+        self.pending: deque[Future] = deque()
+        self.running = self.finished = 0
+        self.stopped = False
+
+    def results(self) -> Iterator:
+        self.top_up()
+        while True:
+            with self.lock:
+                if not self.pending:
+                    return
+                first = self.pending[0]
+            result = first.result()
+            with self.lock:
+                self.pending.popleft()
+            self.top_up()
+            yield result
+
+    def top_up(self) -> None:
+        with self.lock:
+            allowed = min(self.workers, SLOW_START + self.finished // 2)
+            room = 0 if self.stopped else min(self.most - len(self.pending), allowed - self.running)
+            started = [self.pool.submit(self.read, number) for number in _take(self.numbers, room)]
+            self.running += len(started)
+            self.pending.extend(started)
+        for future in started:  # outside the lock: a read already done calls back at once, in this thread
+            future.add_done_callback(self.done)
+
+    def done(self, future: Future) -> None:
+        with self.lock:
+            self.running -= 1
+            self.finished += 1
+        self.top_up()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for future in self.pending:
                 future.cancel()
 
 

@@ -13,7 +13,7 @@ from fitsync import route_settings
 from fitsync.models import SyncItem
 from fitsync.records import BodyMeasurement
 from fitsync.routes import ROUTES
-from integrations.garmin import weights
+from integrations.garmin import readback
 from integrations.withings.roles import measurement_snapshot
 from sandbox.core import LedgerEntry
 from sandbox.garmin import GarminFake
@@ -23,6 +23,8 @@ from sandbox.mock import mount
 from sandbox.server import SandboxServer
 from tests.conftest import load_fixture
 from tests.integrations.garmin.fixtures import measurement
+from tests.integrations.garmin.strength_world import EMAIL as STRENGTH_EMAIL
+from tests.integrations.garmin.strength_world import StrengthWorld
 from tests.items import put_in_state
 
 from .engine import Env
@@ -134,7 +136,7 @@ class GarminWeighIns(DestinationAdapter):
         from garminconnect.client import sso
 
         settings, monkeypatch = self.env.settings, self.env.monkeypatch
-        monkeypatch.setattr(weights, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
+        monkeypatch.setattr(readback, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
         for flow in ("MOBILE", "LOGIN", "WIDGET"):
             monkeypatch.setattr(sso, f"{flow}_DELAY_MIN_S", 0.0)
             monkeypatch.setattr(sso, f"{flow}_DELAY_MAX_S", 0.0)
@@ -234,10 +236,59 @@ class IntervalsWellnessDays(DestinationAdapter):
         self.intervals.athletes[self.ATHLETE]["api_key"] = "regenerated-by-the-user"
 
 
+class GarminStrengthActivities(DestinationAdapter):
+    """Garmin Connect strength activities (the optional hevy_garmin route, turned on as
+    tests/integrations/garmin/strength_world.py does): one activity per Hevy workout.
+
+    A replay or a lost row adopts the activity at the workout's start second with its title; an edit whose
+    activity was deleted in Garmin uploads the new one (the old one's 404 counts as removed); a delete of
+    an activity already gone is done.
+    """
+
+    name, route = "garmin-strength", "hevy_garmin"
+    EMAIL = STRENGTH_EMAIL
+
+    @contextmanager
+    def running(self):
+        env = self.env
+        with StrengthWorld(env.make_account, env.settings, env.monkeypatch).running() as world:
+            self.world, self.fake, self.account = world, world.garmin, world.account
+            yield self
+
+    def deliver(self) -> SyncItem:
+        return self.world.item(self.world.workout())
+
+    def edit(self, item: SyncItem) -> None:
+        self.world.edit(item, title="Push A (heavy)")
+        put_in_state(SyncItem.objects.filter(pk=item.pk), status="pending")
+
+    def copies(self) -> list[str]:
+        return self.world.activity_ids()
+
+    def remove_by_hand(self, copy_id: str) -> None:
+        self.fake.finish_activity_processing(self.EMAIL)
+        with self.fake.lock:
+            stored = self.fake.users[self.EMAIL]["activities"]
+            stored[:] = [activity for activity in stored if str(activity["activityId"]) != copy_id]
+
+    def script(self, fault: Fault) -> None:
+        status = {"429-retry-after": 429, "429": 429, "4xx": 400, "5xx": 503}[fault.name]
+        self.fake.add_fault(path=r"^/upload-service/upload$", status=status, retry_after=fault.retry_after)
+
+    def reject_credential(self) -> None:
+        self.fake.revoke_tokens(self.EMAIL)
+
+    def expire_access(self) -> None:
+        self.fake.expire_access_tokens(self.EMAIL)
+
+    def refresh_calls(self) -> list[LedgerEntry]:
+        return self.fake.refresh_calls()
+
+
 def snapshot(weight: str = "80.35") -> dict:
     """A Withings item's snapshot, as `feeds.take_in` stores it."""
     record: BodyMeasurement = measurement(weight=weight, at=datetime(2026, 1, 15, 6, 30, tzinfo=UTC))
     return measurement_snapshot(record)
 
 
-DESTINATIONS = [IntervalsActivities, GarminWeighIns, IntervalsWellnessDays]
+DESTINATIONS = [IntervalsActivities, GarminWeighIns, IntervalsWellnessDays, GarminStrengthActivities]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from fitsync import sync
 from fitsync.errors import AuthExpired, PermanentError, RateLimited, TransientError
 from fitsync.models import AccountStatus, ItemStatus, SyncItem
-from fitsync.roles import Described, Destination, Source
+from fitsync.roles import Described, Destination, NotYet, Source
 from fitsync.routes import ROUTES, Route
 from tests.items import put_in_state
 
@@ -136,6 +136,28 @@ def test_it_waits_when_the_destination_is_not_connected(route, make_account):
     item = run(item)
     assert (item.status, item.attempts, route.calls) == ("pending", 0, 0)
     assert "Connect Intervals.icu" in item.last_error
+
+
+def test_a_destination_that_says_not_yet_gets_the_item_back_at_that_time_without_spending_an_attempt(
+    route, item, sent_jobs, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    later = timezone.now().replace(microsecond=0) + timedelta(minutes=30)
+    route.outcomes = [NotYet(later, "Waiting until 18:45 for your watch to sync")]
+    item = run(item)
+    assert (item.status, item.attempts, item.next_attempt_at) == ("pending", 0, later)
+    assert item.last_error == "Waiting until 18:45 for your watch to sync"
+    assert item.attempt_log.get().outcome == "waiting"
+    assert list(sync.due_items()) == [] and sync.run_item(item.pk).endswith("not due or taken by another worker")
+    with time_machine.travel(later - timedelta(seconds=1), tick=False):
+        assert list(sync.due_items()) == []
+    with time_machine.travel(later, tick=False):
+        assert list(sync.due_items()) == [item.pk]
+        with django_capture_on_commit_callbacks(execute=True):
+            assert sync.dispatch_due() == 1
+        item = run(item)
+    assert (item.status, item.attempts, item.last_error, route.calls) == ("synced", 1, "", 2)
 
 
 def test_a_job_run_twice_runs_once(route, item):

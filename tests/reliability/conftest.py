@@ -72,6 +72,7 @@ def worker_env(queue_name) -> dict:
         "Q_CLUSTER_NAME": queue_name,
         "HEVY_REQUESTS_PER_SECOND": 0,
         "INTERVALS_REQUESTS_PER_SECOND": 0,
+        "GARMIN_REQUESTS_PER_SECOND": 0,
         "LOG_LEVEL": "WARNING",
     }
 

@@ -177,6 +177,16 @@ def test_it_lists_the_last_calls_newest_first(url):
     assert set(requests.get(f"{url}/_control/ledger", timeout=5).json()) == {"hevy", "intervals", "withings", "garmin"}
 
 
+def test_it_records_the_newest_workout_on_a_garmin_watch_too(url, sandbox):
+    newest = newest_workout_id(sandbox)
+    answer = post(url, "/_control/garmin/watch")
+    assert answer.status_code == 200 and answer.json()["workout_id"] == newest
+    [activity] = sandbox.garmin.activities("demo@fitsync.local")
+    assert activity["manufacturer"] == "GARMIN" and activity["averageHR"] and activity["calories"]
+    page = requests.get(url, timeout=5).text
+    assert "Garmin activities (1)" in page and "Record it on a Garmin watch too" in page
+
+
 def test_it_shows_what_fitsync_wrote(url, sandbox):
     auth = ("API_KEY", "demo-intervals-key")
     activity = {

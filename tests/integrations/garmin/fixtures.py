@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 
 from fitsync.models import AccountStatus, ConnectedAccount, Credential, Provider
 from fitsync.records import BodyMeasurement
-from integrations.garmin import weights
+from integrations.garmin import readback
 from sandbox.garmin import GarminFake
 from sandbox.server import SandboxServer
 
@@ -45,7 +45,7 @@ def garmin_url(fake, settings, monkeypatch):
     """
     from garminconnect.client import sso
 
-    monkeypatch.setattr(weights, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
+    monkeypatch.setattr(readback, "READBACK_WAITS", (0.0, 0.005, 0.005, 0.005))
     for flow in ("MOBILE", "LOGIN", "WIDGET"):
         monkeypatch.setattr(sso, f"{flow}_DELAY_MIN_S", 0.0)
         monkeypatch.setattr(sso, f"{flow}_DELAY_MAX_S", 0.0)
