@@ -3,9 +3,8 @@ upload: a FIT activity file has no description field). Everything the FIT sets c
 warm-up, drop and failure sets, RPE, supersets, notes, assisted weights, distances.
 """
 
-from decimal import Decimal
-
 from fitsync.records import Exercise, ExerciseSet, Workout
+from fitsync.workout_text import format_number, set_text
 
 from .calories import RESISTANCE_TRAINING_MET
 
@@ -35,38 +34,25 @@ def _exercise_lines(exercises: tuple[Exercise, ...]) -> list[str]:
     lines = []
     for exercise in exercises:
         superset = f" [superset {exercise.superset_id + 1}]" if exercise.superset_id is not None else ""
-        assisted = "assisted" in exercise.title.casefold()
-        sets = ", ".join(set_text(s, assisted) for s in exercise.sets) or "no sets"
+        sets = ", ".join(set_line(s, exercise.title) for s in exercise.sets) or "no sets"
         lines.append(f"{exercise.title}{superset}: {sets}")
         if exercise.notes:
             lines.append(f"  Note: {exercise.notes}")
     return lines
 
 
-def set_text(exercise_set: ExerciseSet, assisted: bool = False) -> str:
-    """One set as a lifter writes it: "warm-up 40 kg × 10", "80 kg × 5 to failure", "1:05", "2000 m in 8:20"."""
-    parts = []
-    if exercise_set.weight_kg is not None:
-        parts.append(f"{'assist ' if assisted else ''}{number(exercise_set.weight_kg)} kg")
-    if exercise_set.reps is not None:
-        parts.append(f"{exercise_set.reps}" if parts else f"{exercise_set.reps} reps")
-    if exercise_set.distance_m is not None:
-        parts.append(f"{number(exercise_set.distance_m)} m")
-    text = " × ".join(parts)
-    if exercise_set.duration_s:
-        text = f"{text} in {clock(exercise_set.duration_s)}" if text else clock(exercise_set.duration_s)
-    text = KIND_LABELS.get(exercise_set.kind, "") + (text or "done")
-    if exercise_set.kind == "failure":
-        text += " to failure"
-    if exercise_set.rpe is not None:
-        text += f" @ RPE {number(exercise_set.rpe)}"
-    return text
+def set_line(exercise_set: ExerciseSet, title: str) -> str:
+    """One set: its kind, then the set as `fitsync.workout_text` writes it: "warm-up 40 kg × 10",
+    "80 kg × 5 to failure", "drop 60 kg × 12", "2 km in 8:20"."""
+    assisted = "assisted" in title.casefold()
+    text = KIND_LABELS.get(exercise_set.kind, "") + set_text(exercise_set, title, assisted)
+    return text + " to failure" if exercise_set.kind == "failure" else text
 
 
 def _summary(workout: Workout, calories_kcal: int | None, calories_estimated: bool) -> str:
     exercises = sum(1 for e in workout.exercises if e.sets)
     counts = f"{_count(exercises, 'exercise')}, {_count(workout.set_count, 'set')}"
-    line = f"From Hevy: {counts}, {number(workout.volume_kg)} kg volume"
+    line = f"From Hevy: {counts}, {format_number(workout.volume_kg)} kg volume"
     if calories_kcal is not None:
         line += f". About {calories_kcal} kcal"
         if calories_estimated:
@@ -76,17 +62,3 @@ def _summary(workout: Workout, calories_kcal: int | None, calories_estimated: bo
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def number(value: Decimal) -> str:
-    """80, 32.5, 2000: no trailing zeros, no exponent."""
-    return format(Decimal(value).normalize(), "f")
-
-
-def clock(seconds: int) -> str:
-    """45 s, 1:05, 1:02:03."""
-    if seconds < 60:
-        return f"{seconds} s"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"

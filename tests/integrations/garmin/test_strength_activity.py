@@ -7,7 +7,7 @@ from fitsync.records import Exercise, ExerciseSet, Workout
 from integrations.garmin.calories import estimated_kcal
 from integrations.garmin.strength_activity import StrengthTarget, activity_from_workout
 from integrations.garmin.strength_fit import encode_strength_activity, local_timestamp
-from integrations.garmin.strength_text import set_text
+from integrations.garmin.strength_text import set_line
 
 from .fit_readers import fit_seconds, garmin_sdk_messages
 
@@ -45,12 +45,15 @@ def test_the_description_says_what_fit_cannot():
 
 
 def test_set_texts():
-    assert set_text(ExerciseSet("dropset", Decimal(60), 12)) == "drop 60 kg × 12"
-    assert set_text(ExerciseSet("failure", None, 7)) == "7 reps to failure"
-    assert set_text(ExerciseSet(duration_s=65)) == "1:05"
-    assert set_text(ExerciseSet(distance_m=Decimal(2000), duration_s=480)) == "2000 m in 8:00"
-    assert set_text(ExerciseSet(weight_kg=Decimal("32.5"), distance_m=Decimal(40))) == "32.5 kg × 40 m"
-    assert set_text(ExerciseSet(weight_kg=Decimal(20), reps=8), assisted=True) == "assist 20 kg × 8"
+    assert set_line(ExerciseSet("dropset", Decimal(60), 12), "Bench Press") == "drop 60 kg × 12"
+    assert set_line(ExerciseSet("warmup", Decimal(40), 10), "Bench Press") == "warm-up 40 kg × 10"
+    assert set_line(ExerciseSet("failure", None, 7), "Pull Up") == "7 reps to failure"
+    assert set_line(ExerciseSet(duration_s=65), "Plank") == "1:05"
+    assert set_line(ExerciseSet(distance_m=Decimal(2000), duration_s=480), "Rowing Machine") == "2 km in 8:00"
+    assert (
+        set_line(ExerciseSet(weight_kg=Decimal("32.5"), distance_m=Decimal(40)), "Farmers Walk") == "32.5 kg for 40 m"
+    )
+    assert set_line(ExerciseSet(weight_kg=Decimal(20), reps=8), "Pull Up (Assisted)") == "assist 20 kg × 8"
 
 
 def test_overrides_choose_the_exercise():

@@ -48,7 +48,7 @@ def test_a_workout_becomes_one_activity_with_its_name_description_and_sets(world
     assert world.activity_ids() == [item.destination_id]
     stored, mapped = world.activity(item.destination_id), expected(workout)
     assert (stored["activityName"], stored["description"]) == ("Push A", mapped.description)
-    assert "From Hevy: 6 exercises, 25 sets, 6560.5 kg volume." in stored["description"]
+    assert "From Hevy: 6 exercises, 25 sets, 6,560.5 kg volume." in stored["description"]
     messages = world.messages(item.destination_id)
     active = [s for s in messages["set"] if s["set_type"] == "active"]
     assert len(active) == 25 and len(messages["lap"]) == 6

@@ -71,7 +71,7 @@ def test_merge_puts_the_watch_heart_rate_and_calories_into_one_activity_then_del
     assert messages["session"][0]["total_calories"] == 412 and messages["session"][0]["max_heart_rate"] > 95
     assert len([s for s in messages["set"] if s["set_type"] == "active"]) == 25  # Hevy's sets
     description = world.activity(item.destination_id)["description"]
-    assert description.endswith("6560.5 kg volume. 412 kcal, measured by your watch.")
+    assert description.endswith("6,560.5 kg volume. 412 kcal, measured by your watch.")
     assert item.sent["watch"]["deleted"] is True and item.sent["calories"] == {"kcal": 412, "source": "watch"}
     assert f"Merged with your watch's recording (Garmin Connect activity {watch})" in item.last_error
     order = calls(world)

@@ -6,13 +6,12 @@ from decimal import Decimal
 import pytest
 
 from fitsync.records import ExerciseSet
+from fitsync.workout_text import format_number, set_text
 from integrations.hevy.mapping import workout_from_hevy
 from integrations.intervals.mapping import (
     activity_from_workout,
     content_hash,
     fit_name,
-    format_number,
-    set_text,
     shorten_names,
     utf8_bytes,
     utf16_units,
