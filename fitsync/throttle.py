@@ -75,10 +75,12 @@ class Throttle:
         start: float | None = None,
         floor: float | None = None,
         max_wait: float = MAX_WAIT,
+        burst: float = 0.0,
         store=None,
     ):
         self.per_second = per_second
         self.max_wait = max_wait
+        self.burst = burst  # seconds of slots left unused that a caller may still take, at once
         self.store = store or cache  # Django's default cache; another client of it in tests
         self.service = service
         self.start = min(start or per_second, per_second)
@@ -179,7 +181,10 @@ class Throttle:
             found = self.store.get(self._key("state"))
         except DatabaseError:
             found = None
-        return PaceState(**found) if isinstance(found, dict) else PaceState(rate=self.start)
+        # A pacer that starts at its ceiling never probes, so its first 429 is no probe's overshoot.
+        return (
+            PaceState(**found) if isinstance(found, dict) else PaceState(self.start, fast=self.start < self.per_second)
+        )
 
     def _save(self, state: PaceState) -> None:
         try:
@@ -207,10 +212,13 @@ class Throttle:
     def _claim(self, state: PaceState) -> float | None:
         """Take the first free slot not before now (nor the hold); its start time. The slot whose
         interval `earliest` falls in counts too (started at `earliest`): a request after a quiet spell
-        goes at once instead of waiting for the next mark, and no bucket gets more than its slots."""
+        goes at once instead of waiting for the next mark, and no bucket gets more than its slots. With
+        a `burst`, slots of the last `burst` seconds that nobody took are taken too, starting now: a
+        service that allows short bursts gets a few requests at once after a lull."""
         ceiling = math.floor(self.per_second * BUCKET + 1e-9)  # rounding the rate must not go above it
         per_bucket = max(1, min(round(state.rate * BUCKET), ceiling))
-        earliest = max(clock(), state.hold_until, self._taken_until + 1e-6)  # earlier ones were taken
+        now = clock()
+        earliest = max(now - self.burst, state.hold_until, self._taken_until + 1e-6)  # earlier ones were taken
         bucket = int(earliest // BUCKET)
         slot = math.floor((earliest - bucket * BUCKET) * per_bucket / BUCKET)
         try:
@@ -218,9 +226,10 @@ class Throttle:
                 if slot >= per_bucket:
                     bucket, slot = bucket + 1, 0
                     continue
-                start_at = max(earliest, bucket * BUCKET + slot * BUCKET / per_bucket)
+                mark = max(earliest, bucket * BUCKET + slot * BUCKET / per_bucket)
+                start_at = max(mark, now, state.hold_until)
                 if self.store.add(self._key(f"{bucket}:{slot}"), 1, timeout=int(start_at - clock() + 2 * BUCKET) + 1):
-                    self._taken_until = start_at
+                    self._taken_until = mark
                     return start_at
                 slot += 1
         except DatabaseError:
@@ -233,9 +242,11 @@ class Throttle:
 
 
 @functools.cache
-def pacer(service: str, per_second: float, start: float | None = None, max_wait: float = MAX_WAIT) -> Throttle:
+def pacer(
+    service: str, per_second: float, start: float | None = None, max_wait: float = MAX_WAIT, burst: float = 0.0
+) -> Throttle:
     """This process's pacer for `service` at the configured rate (a changed setting gets a new one)."""
-    return Throttle(per_second, service=service, start=start, max_wait=max_wait)
+    return Throttle(per_second, service=service, start=start, max_wait=max_wait, burst=burst)
 
 
 def retried(call: Callable[..., T], *args, attempts: int = 5) -> T:

@@ -55,7 +55,19 @@ def test_a_429_holds_and_slows_every_caller(now, retry_after, hold):
     assert now["t"] >= held_from + hold - 1e-6
     assert second.state().rate < rate_before
     later = starts(now, [first, second], 6)
-    assert later[-1] - later[0] >= 2 * (before[-1] - before[0])  # the same number of requests, spaced wider
+    assert later[-1] - later[0] >= (before[-1] - before[0]) / throttle.CUT  # as many requests, spaced wider
+
+
+def test_a_pacer_that_starts_at_its_ceiling_cuts_its_first_429_like_any_other(now):
+    """Only a probe's first 429 is its overshoot (cut to a quarter); a fixed pace is cut by the usual share."""
+    fixed, probing = (
+        pacer(8.0, start=8.0),
+        Throttle(8.0, service="probing", start=2.0, store=caches.create_connection("default")),
+    )
+    fixed.wait(), probing.wait()
+    fixed.pause(None), probing.pause(None)
+    assert fixed.state().rate == 8.0 * throttle.CUT
+    assert probing.state().rate == 2.0 * throttle.FIRST_CUT
 
 
 def test_without_retry_after_the_pause_doubles_until_a_request_goes_through(now):
@@ -166,3 +178,14 @@ def test_a_request_after_a_quiet_spell_goes_at_once(now):
     assert now["t"] == asked_at
     single.wait()  # the next one in the same interval waits for the next mark
     assert 0 < now["t"] - asked_at <= 0.25 + 1e-6
+
+
+def test_a_burst_takes_the_slots_nobody_used_at_once_and_no_second_holds_more_than_a_quarter_more(now):
+    bursty, other = pacer(8.0, start=8.0, burst=0.25), pacer(8.0, start=8.0, burst=0.25)
+    now["t"] += 10.0  # a lull
+    times = starts(now, [bursty, other], 40)
+    assert times[1] == times[0]  # the quarter second's two unused slots go together, whoever takes them
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= 10  # 8/s x 1.25
+    plain = starts(now, [pacer(8.0, start=8.0)], 2)
+    assert plain[1] > plain[0]  # without a burst, one slot at a time
