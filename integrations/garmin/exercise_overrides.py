@@ -7,18 +7,28 @@ longer has (or of a wrong shape) is left out, so the automatic choice applies to
 """
 
 from fitsync import route_settings
-from fitsync.routes import ROUTES
+from fitsync.routes import ROUTES, Route, resolve
 
 from .fit_profile import categories, is_fit_exercise
+from .strength_activity import activity_from_workout
 
-ROUTE = "hevy_garmin"  # the route whose uploads use them
 KEY = "exercise_overrides"
 
 Override = tuple[str, str | None]
 
 
-def overrides_of(owner_id: int, route_name: str = ROUTE) -> dict[str, Override]:
-    stored = route_settings.options_of(owner_id, route_name).get(KEY)
+def strength_route() -> Route:
+    """The route whose uploads use the choices: the one the table maps with `activity_from_workout` (a
+    service's code never names a route; the table does)."""
+    for route in ROUTES.values():
+        if resolve(route.mapping) is activity_from_workout:
+            return route
+    raise LookupError("no route uploads strength activities")
+
+
+def overrides_of(owner_id: int, route_name: str = "") -> dict[str, Override]:
+    """The user's choices for the route (by default the strength route)."""
+    stored = route_settings.options_of(owner_id, route_name or strength_route().name).get(KEY)
     if not isinstance(stored, dict):
         return {}
     chosen = {}
@@ -50,4 +60,4 @@ def _change(owner, change) -> None:
         stored = options.get(KEY)
         return {**options, KEY: change(stored if isinstance(stored, dict) else {})}
 
-    route_settings.change_options(owner, ROUTES[ROUTE], changed)
+    route_settings.change_options(owner, strength_route(), changed)

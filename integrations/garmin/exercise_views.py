@@ -21,7 +21,7 @@ from integrations.hevy import template_list
 from integrations.hevy.client import ExerciseTemplate
 
 from .exercise_forms import MATCHED_BY, ExerciseChoiceForm, ExerciseFilterForm, exercise_label, label
-from .exercise_overrides import ROUTE, choose, forget, overrides_of
+from .exercise_overrides import choose, forget, overrides_of, strength_route
 from .exercises import FitExercise, exercise_for
 from .fit_profile import categories
 
@@ -61,7 +61,7 @@ def exercise_list(request):
         "back": request.GET.urlencode(),
         "total": len(hevy),
         "chosen": len(overrides),
-        "route": ROUTE,
+        "route": strength_route().name,
     }
     return render(request, "garmin/exercises.html", context, status=400 if form.errors else 200)
 
@@ -120,7 +120,7 @@ def exercise_reload(request):
 
 def _problem_page(request, problem: dict):
     """Hevy not connected (200: nothing went wrong), or failing (502: the page depends on it)."""
-    context = {"problem": problem, "route": ROUTE}
+    context = {"problem": problem, "route": strength_route().name}
     return render(request, "garmin/exercises.html", context, status=502 if problem["failed"] else 200)
 
 
