@@ -58,7 +58,7 @@ class ExerciseChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.shown = shown
         choices = [("", f"None: {label(shown)} alone")] + [(n, label(n)) for n in exercise_names(shown)]
-        self.fields["name"].widget = forms.Select(choices=choices)
+        self.fields["name"].widget = forms.Select(choices=choices, attrs={"aria-describedby": "name-help"})
         self.fields["name"].label = f"Exercise in {label(shown)}"
         self.fields["name"].help_text = "None: Garmin Connect shows the category's name."
 
@@ -66,6 +66,8 @@ class ExerciseChoiceForm(forms.Form):
         cleaned = super().clean()
         category, name = cleaned.get("category"), cleaned.get("name") or None
         if category and name and name not in exercise_names(category):
-            self.add_error("name", f"“{name}” is not an exercise in {label(category)}: choose one from its list.")
+            self.add_error(
+                "name", f"“{label(name)}” is not an exercise in {label(category)}: choose one from its list."
+            )
         cleaned["name"] = name
         return cleaned

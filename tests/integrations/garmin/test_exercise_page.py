@@ -113,7 +113,7 @@ def test_a_choice_is_saved_shown_and_removed(logged_in, user, hevy, hevy_account
 @pytest.mark.parametrize(
     "choice, error",
     [
-        ({"category": "sandbag", "name": "barbell_bench_press"}, "“barbell_bench_press” is not an exercise in Sandbag"),
+        ({"category": "sandbag", "name": "barbell_bench_press"}, "“Barbell bench press” is not an exercise in Sandbag"),
         ({"category": "no_such_category", "name": ""}, "Select a valid choice."),
         ({"category": "unknown", "name": ""}, "Select a valid choice."),
         ({"name": "shouldering"}, "This field is required."),
