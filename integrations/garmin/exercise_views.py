@@ -119,9 +119,9 @@ def exercise_reload(request):
 
 
 def _problem_page(request, problem: dict):
-    """Hevy not connected (200: nothing went wrong), or failing (502: the page depends on it)."""
-    context = {"problem": problem, "route": strength_route().name}
-    return render(request, "garmin/exercises.html", context, status=502 if problem["failed"] else 200)
+    """Hevy not connected or failing: said on the page (a 200, as the options page says a destination's
+    failure), with what to do."""
+    return render(request, "garmin/exercises.html", {"problem": problem, "route": strength_route().name})
 
 
 # --- Hevy ---------------------------------------------------------------------------------------------

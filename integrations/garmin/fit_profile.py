@@ -36,6 +36,7 @@ def is_fit_exercise(category: str, name: str | None) -> bool:
     return True
 
 
+@cache
 def categories() -> tuple[str, ...]:
     """Every exercise category of the profile, in its order (not `unknown`, which names no exercise)."""
     return tuple(member.name.lower() for member in profile_type.ExerciseCategory if member.name != "UNKNOWN")
