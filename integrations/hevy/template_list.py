@@ -46,4 +46,5 @@ def forget(account: ConnectedAccount) -> None:
 
 
 def _key(account: ConnectedAccount) -> str:
-    return f"hevy:templates:{account.pk}"
+    # The Hevy user too: connecting another Hevy account keeps the row, and must not keep its list.
+    return f"hevy:templates:{account.pk}:{account.external_user_id}"
