@@ -20,7 +20,7 @@ from fitsync.models import ConnectedAccount, Provider
 from integrations.hevy import template_list
 from integrations.hevy.client import ExerciseTemplate
 
-from .exercise_forms import MATCHED_BY, ExerciseChoiceForm, ExerciseFilterForm, exercise_label, label
+from .exercise_forms import MATCHED_BY, ExerciseChoiceForm, ExerciseFilterForm, exercise_label
 from .exercise_overrides import choose, forget, overrides_of, strength_route
 from .exercises import FitExercise, exercise_for
 from .fit_profile import categories
@@ -75,28 +75,28 @@ def exercise_edit(request, template_id: str):
     if template is None:
         raise Http404("No such exercise in your Hevy account")
     current = exercise_for(template.id, template.title, overrides_of(request.user.pk))
-    posted = request.POST.get("category")
+    posted, showing = request.POST.get("category"), "show" in request.POST
     form = ExerciseChoiceForm(
-        request.POST or None,
+        {"category": posted or ""} if showing else request.POST or None,  # showing names judges the category only
         shown=posted if posted in categories() else current.category,
         initial={"category": current.category, "name": current.name or ""},
     )
-    if request.method == "POST" and "show" not in request.POST and form.is_valid():
+    back = request.POST.get("back", request.GET.get("back", ""))
+    if request.method == "POST" and not showing and form.is_valid():
         chosen = form.cleaned_data
         choose(request.user, template.id, chosen["category"], chosen["name"])
         picked = exercise_label(FitExercise(chosen["category"], chosen["name"]))
         messages.success(request, f"{template.title} now becomes {picked} in Garmin Connect.")
-        return redirect(_list_url(request.POST.get("back", "")))
+        return redirect(_list_url(back))
     context = {
         "template": template,
         "current": Row(template, current),
         "automatic": Row(template, exercise_for(template.id, template.title)),
         "form": form,
-        "back": request.POST.get("back", request.GET.get("back", "")),
-        "list_url": _list_url(request.POST.get("back", request.GET.get("back", ""))),
-        "shown_label": label(form.shown),
+        "back": back,
+        "list_url": _list_url(back),
     }
-    refused = request.method == "POST" and "show" not in request.POST and form.errors
+    refused = request.method == "POST" and bool(form.errors)
     return render(request, "garmin/exercise_edit.html", context, status=400 if refused else 200)
 
 

@@ -96,6 +96,9 @@ def test_a_choice_is_saved_shown_and_removed(logged_in, user, hevy, hevy_account
     shown = logged_in.post(f"{PAGE}{SANDBAG}/", {"category": "sandbag", "name": "", "show": "1"})
     assert shown.status_code == 200 and 'value="shouldering"' in shown.content.decode()
     assert overrides_of(user.pk) == {}  # showing the names saves nothing
+    other = logged_in.post(f"{PAGE}{SANDBAG}/", {"category": "plank", "name": "shouldering", "show": "1"})
+    assert other.status_code == 200 and 'role="alert"' not in other.content.decode()  # the old name is no error
+    assert logged_in.post(f"{PAGE}{SANDBAG}/", {"category": "nope", "show": "1"}).status_code == 400
 
     saved = logged_in.post(f"{PAGE}{SANDBAG}/", {"category": "sandbag", "name": "shouldering", "back": "q=sand"})
     assert saved.status_code == 302 and saved["Location"] == f"{PAGE}?q=sand"
