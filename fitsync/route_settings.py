@@ -3,9 +3,14 @@
 A route is on unless the user turned it off; an optional route (`Route.optional`) is off until the user
 turns it on. Items are recorded only for routes that are on; a paused route records them, and they wait.
 Options are what the route's options form (`Route.options_form`, a Django form) cleaned, read with the
-form's initial values beneath, so a new option has its default for everybody.
+form's initial values beneath, so a new option has its default for everybody. A route's service may keep
+more under its own keys (the Garmin strength route's exercise choices, from their own page): every write
+changes only the keys it names, so the options form and such a page never undo each other's saves.
 """
 
+from collections.abc import Callable
+
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -93,4 +98,16 @@ def options_of(owner_id: int, route_name: str) -> dict:
 
 
 def save_options(owner, route: Route, cleaned: dict) -> None:
-    RouteSetting.objects.update_or_create(owner=owner, route=route.name, defaults={"options": cleaned})
+    """Store these options; the route's other stored options stay."""
+    change_options(owner, route, lambda stored: {**stored, **cleaned})
+
+
+def change_options(owner, route: Route, change: Callable[[dict], dict]) -> dict:
+    """Replace the stored options by `change(stored)`, the row locked meanwhile so that two saves at once
+    (the options form and another page, two tabs) both land; the new options."""
+    with transaction.atomic():
+        setting, _ = RouteSetting.objects.get_or_create(owner=owner, route=route.name)
+        setting = RouteSetting.objects.select_for_update().get(pk=setting.pk)
+        setting.options = change(dict(setting.options or {}))
+        setting.save(update_fields=["options"])
+    return setting.options

@@ -36,6 +36,12 @@ def is_fit_exercise(category: str, name: str | None) -> bool:
     return True
 
 
+@cache
+def categories() -> tuple[str, ...]:
+    """Every exercise category of the profile, in its order (not `unknown`, which names no exercise)."""
+    return tuple(member.name.lower() for member in profile_type.ExerciseCategory if member.name != "UNKNOWN")
+
+
 def exercise_names(category: str) -> tuple[str, ...]:
     """Every name of a category, as the profile spells them (for a form that lets the user choose)."""
     names = _names_type(category)

@@ -8,6 +8,7 @@ from fitsync.roles import Destination, SyncContext, SyncResult
 
 from .account_meta import GarminMeta
 from .destination import push_measurement, remove_measurement
+from .exercise_overrides import overrides_of
 from .fit import WeightRecord
 from .strength_activity import StrengthActivity, StrengthTarget
 from .strength_destination import is_unchanged, latest_body_weight, push_workout, remove_workout
@@ -45,9 +46,16 @@ class StrengthActivities(Destination):
         return settings.GARMIN_MAX_UPLOADS_PER_RUN
 
     def target(self, context: SyncContext) -> StrengthTarget:
-        """The Garmin profile's time zone, and the latest Withings weight for the calorie estimate."""
+        """The Garmin profile's time zone, the latest Withings weight for the calorie estimate, and the user's
+        own exercise choices (read at every write: a changed choice reaches a workout when it is written
+        again, by an edit in Hevy or a resync; the file then differs, so the activity is replaced)."""
+        owner_id = context.destination.owner_id
         zone = account_meta.read(context.destination, GarminMeta).timezone or "UTC"
-        return StrengthTarget(timezone=zone, body_weight_kg=latest_body_weight(context.destination.owner_id))
+        return StrengthTarget(
+            timezone=zone,
+            body_weight_kg=latest_body_weight(owner_id),
+            exercise_overrides=overrides_of(owner_id, context.item.route),
+        )
 
     def link(self, item) -> str:
         made = item.destination_id if not (item.sent or {}).get("deleted") else ""

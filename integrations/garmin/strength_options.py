@@ -6,6 +6,15 @@ from .strength_destination import StrengthOptions
 
 
 class StrengthOptionsForm(forms.Form):
+    # More of the route's choices, on pages of their own: (URL name, link text, what it is for).
+    see_also = (
+        (
+            "garmin:exercises",
+            "Exercises in Garmin Connect",
+            "Which Garmin exercise each of your Hevy exercises becomes, and your own choice where it is wrong.",
+        ),
+    )
+
     watch = forms.ChoiceField(
         label="When your watch recorded the same workout",
         choices=[

@@ -10,7 +10,7 @@ from django.conf import settings
 from fitsync import http
 from fitsync.errors import NotFound
 from fitsync.records import Workout
-from fitsync.throttle import pacer
+from fitsync.throttle import MAX_WAIT, pacer
 
 from .mapping import parse_time, workout_from_hevy
 
@@ -66,15 +66,18 @@ class EventPage:
 
 
 class HevyClient:
-    def __init__(self, api_key: str, base_url: str | None = None):
+    def __init__(self, api_key: str, base_url: str | None = None, *, max_wait: float = MAX_WAIT):
+        """`max_wait`: seconds a call may wait for the pacer before it raises RateLimited instead (a page
+        answers sooner than a job needs to)."""
         self.api_key = api_key
         self.base_url = (base_url or settings.HEVY_API_URL).rstrip("/")
+        self.max_wait = max_wait
 
     def _get(self, path: str, **params):
         headers = {"api-key": self.api_key, "Accept": "application/json"}
         url = self.base_url + path
         # No published limit: the instance's pacer starts slowly and adapts to 429s.
-        pace = pacer(PROVIDER, settings.HEVY_REQUESTS_PER_SECOND, START_PER_SECOND)
+        pace = pacer(PROVIDER, settings.HEVY_REQUESTS_PER_SECOND, START_PER_SECOND, self.max_wait)
         response = pace.send(lambda: http.request(PROVIDER, "GET", url, params=params or None, headers=headers))
         return http.json_of(response, PROVIDER)
 

@@ -211,3 +211,13 @@ def test_the_options_page_saves_what_the_route_reads(logged_in, optional_noteboo
 def test_unknown_routes_have_no_switches(logged_in):
     for path in ("on", "off", "options"):
         assert logged_in.post(f"/routes/nowhere/{path}/").status_code == 404
+
+
+def test_saving_the_options_form_keeps_what_other_pages_stored(logged_in, optional_notebook, accounts):
+    """Options under keys the form does not have (a service's own page's) survive a save of the form, and
+    a change of those keeps the form's values."""
+    owner, route = accounts.owner, ROUTES[OPTIONAL]
+    route_settings.change_options(owner, route, lambda stored: {**stored, "pages": {"a": 1}})
+    assert logged_in.post(f"/routes/{OPTIONAL}/options/", {"style": "long", "margin": "5"}).status_code == 302
+    route_settings.change_options(owner, route, lambda stored: {**stored, "pages": {"a": 2}})
+    assert route_settings.options_of(owner.pk, OPTIONAL) == {"style": "long", "margin": 5, "pages": {"a": 2}}
