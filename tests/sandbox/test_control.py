@@ -1,11 +1,13 @@
 """The sandbox control page and its JSON endpoints, over real HTTP, checked through the fakes' ledgers
 and a tiny receiver standing in for fitsync."""
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import requests
+from django.core.management import call_command
 
 from sandbox.control import mount_table
 from sandbox.core import FakeService, json_response
@@ -198,6 +200,14 @@ def test_a_new_workout_can_be_recorded_on_a_garmin_watch_before_its_webhook_goes
     page = form(url, "/_control/emit/hevy", new="1", watch="1")
     assert "A+Garmin+watch+recorded+it+too" in page.headers["Location"]
     assert "a Garmin watch recorded it too" in requests.get(url, timeout=5).text
+
+
+def test_sandbox_emit_logs_a_new_workout_a_watch_recorded_too(url, sandbox, sandbox_app):
+    out = io.StringIO()
+    call_command("sandbox_emit", "hevy", "--new", "--watch", sandbox_url=url, stdout=out)
+    [activity] = sandbox.garmin.activities("demo@fitsync.local")
+    assert f"a Garmin watch recorded it too: activity {activity['activityId']}" in out.getvalue()
+    assert "(new) -> " in out.getvalue() and "attempt 1: 200" in out.getvalue()
 
 
 def test_it_shows_what_fitsync_wrote(url, sandbox):
