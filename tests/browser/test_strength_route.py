@@ -30,7 +30,16 @@ from sandbox.server import SandboxServer
 from tests.conftest import load_fixture
 from tests.seed import WEIGHTS, make_items
 
-from .optional_routes import fits_the_width, in_dark_mode, open_options, run_jobs, save_options, turn_off, turn_on
+from .optional_routes import (
+    fits_the_width,
+    in_dark_mode,
+    open_options,
+    route_card,
+    run_jobs,
+    save_options,
+    turn_off,
+    turn_on,
+)
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 pytestmark = pytest.mark.browser
@@ -198,6 +207,18 @@ def test_a_workout_waits_for_the_watch_is_uploaded_and_a_watched_one_skipped(
     assert len(garmin.activities(EMAIL)) == 2 and fits_the_width(page)  # the first upload and the watch's
     shot("9-item-watch-skipped")
 
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
+    card = route_card(page, ROUTE.name)
+    card.get_by_role("button", name=f"Pause {label}").click()
+    card = route_card(page, ROUTE.name)
+    expect(card.locator("h3 .badge")).to_have_text("Paused")
+    controls = card.locator(".route-controls")
+    expect(controls.get_by_role("button")).to_have_text([re.compile("^Resume"), re.compile("^Turn off")])
+    first, last = (controls.get_by_role(role).first.bounding_box() for role in ("button", "link"))
+    assert abs(first["y"] - last["y"]) < 2  # one row
+    card.scroll_into_view_if_needed()
+    shot("10-paused", full_page=False)
+    card.get_by_role("button", name=f"Resume {label}").click()
     turn_off(page, ROUTE.name, label, ROUTE.summary, shot)
     assert not route_settings.is_on(browser_user.pk, ROUTE)
 
