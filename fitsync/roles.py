@@ -42,6 +42,18 @@ class SyncResult:
     note: str = ""  # the reason for a skip or a hold, shown on the dashboard
 
 
+@dataclass
+class SentSummary:
+    """What the item page says an item's last write sent, in words: facts ({label: text}; a text that is an
+    ISO instant is shown on the reader's clock), and a table (`caption`, `headers`, `rows`) when the write
+    sent a list, such as a workout's exercises or a day's values."""
+
+    facts: dict[str, str] = field(default_factory=dict)
+    caption: str = ""
+    headers: tuple[str, ...] = ()
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+
+
 class NotYet(Exception):
     """Not a failure: the destination asks to be called again at `until` (aware), not before. The engine
     releases the item, pending, due at `until`, with `note` shown on the dashboard; no attempt is spent."""
@@ -152,6 +164,11 @@ class Destination(ServiceRole):
     def link(self, item) -> str:
         """Where people can see the copy this item made, for the dashboard; "" when there is no such page."""
         return ""
+
+    def sent_summary(self, item) -> SentSummary | None:
+        """What the item's last write sent (`item.sent`), in words, for its page; read from the item alone.
+        None: the page lists the fields sent as they are stored."""
+        return None
 
     def fields_written(self, account) -> list[str]:
         """What a write sets at the destination for this user, in words, for the route's options page; may

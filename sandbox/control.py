@@ -3,7 +3,8 @@
     GET  /                      the page: demo credentials, Garmin MFA code, buttons, ledgers
     GET  /_control/demo         credentials and the pending Garmin MFA code, as JSON
     GET  /_control/ledger       the last calls each fake received (?service=hevy&limit=50)
-    POST /_control/emit/hevy    {"workout_id"?, "new"?: true, "url"?, "authorization"?}
+    POST /_control/emit/hevy    {"workout_id"?, "new"?: true, "watch"?: true, "url"?, "authorization"?}
+                                (watch: a Garmin watch recorded the new workout too)
     POST /_control/emit/withings  {"weight_kg"?}: step on the scale, notify subscribers
     POST /_control/fault        {"service", "kind": 503x3|429|reset|blackhole, "path"?}
     POST /_control/heal         {"service"?}: clear faults (every service when omitted)
@@ -89,10 +90,12 @@ class ControlService(FakeService):
     def _emit_hevy(self, params: dict) -> tuple[dict, str]:
         if "url" in params or "authorization" in params:
             actions.set_hevy_webhook(self.sandbox, params.get("url"), params.get("authorization"))
-        new = str(params.get("new", "")).lower() in TRUE
-        data = actions.emit_hevy(self.sandbox, params.get("workout_id", ""), new=new, wait=params["_wait"])
+        new, watch = (str(params.get(flag, "")).lower() in TRUE for flag in ("new", "watch"))
+        data = actions.emit_hevy(self.sandbox, params.get("workout_id", ""), new=new, wait=params["_wait"], watch=watch)
         what = "a new workout" if new else f"workout {data['workout_id']}"
-        return data, f"Sending Hevy's webhook for {what} to {data['url']}."
+        recorded = data.get("watch_activity")
+        also = f" A Garmin watch recorded it too: activity {recorded['activityId']}." if recorded else ""
+        return data, f"Sending Hevy's webhook for {what} to {data['url']}.{also}"
 
     def _emit_withings(self, params: dict) -> tuple[dict, str]:
         data = actions.step_on_scale(self.sandbox, params.get("weight_kg"), wait=params["_wait"])

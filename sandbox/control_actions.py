@@ -64,15 +64,22 @@ def create_workout(sandbox: Sandbox, now: datetime | None = None) -> dict:
     return sandbox.hevy.add_workout(DEMO_HEVY_API_KEY, workout)
 
 
-def emit_hevy(sandbox: Sandbox, workout_id: str = "", new: bool = False, wait: bool = True) -> dict:
-    """Send Hevy's webhook for a workout (the newest, or a new one) to the configured target."""
+def emit_hevy(
+    sandbox: Sandbox, workout_id: str = "", new: bool = False, wait: bool = True, watch: bool = False
+) -> dict:
+    """Send Hevy's webhook for a workout (the newest, or a new one) to the configured target; with `watch`,
+    the demo user's Garmin watch recorded the new workout too, synced before the webhook goes (the Hevy →
+    Garmin Connect route then finds it once its wait for the watch is over)."""
     created = create_workout(sandbox) if new else None
     workout_id = created["id"] if created else workout_id or newest_workout_id(sandbox) or ""
     _hevy_workout(sandbox, workout_id)
+    recorded = record_on_watch(sandbox, workout_id)["activity"] if created and watch else None
     target = sandbox.hevy_webhook
     authorization = target.authorization or (sandbox.hevy_secret_lookup() if sandbox.hevy_secret_lookup else "")
     args = (target.url, authorization or None, workout_id)
     result = {"workout_id": workout_id, "created": bool(created), "url": target.url}
+    if recorded:
+        result["watch_activity"] = recorded
     if not wait:
         sandbox.hevy.emit_webhook_in_background(*args)
         return {**result, "attempts": []}
@@ -253,13 +260,16 @@ def demo_info(sandbox: Sandbox) -> dict:
 
 
 def written(sandbox: Sandbox) -> dict:
-    """What fitsync wrote so far: Intervals activities, Garmin weigh-ins and activities of the demo users
-    (the activities a watch recorded included: the page marks them by their maker)."""
+    """What fitsync wrote so far: Intervals.icu activities and wellness days (oldest first), Garmin weigh-ins
+    and activities of the demo users (the activities a watch recorded included: the page marks them by their
+    maker)."""
     # An unseeded sandbox has no demo users: nothing written yet.
     intervals = DEMO_INTERVALS_ATHLETE in sandbox.intervals.athletes
     garmin = DEMO_EMAIL in sandbox.garmin.users
+    wellness = sandbox.intervals.wellness(DEMO_INTERVALS_ATHLETE) if intervals else {}
     return {
         "intervals_activities": sandbox.intervals.activities(DEMO_INTERVALS_ATHLETE) if intervals else [],
+        "intervals_wellness": [wellness[day] for day in sorted(wellness)],
         "garmin_weigh_ins": sandbox.garmin.weigh_ins(DEMO_EMAIL) if garmin else [],
         "garmin_activities": [_garmin_activity(a) for a in sandbox.garmin.activities(DEMO_EMAIL)] if garmin else [],
     }

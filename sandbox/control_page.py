@@ -153,7 +153,11 @@ def _hevy(sandbox: Sandbox) -> str:
         _form(sandbox, "hevy/webhook", settings, "Save webhook settings"),
         _form(sandbox, "emit/hevy", "", "Send a webhook for the newest workout"),
         _form(
-            sandbox, "emit/hevy", '<input type="hidden" name="new" value="1">', "Log a new workout and send its webhook"
+            sandbox,
+            "emit/hevy",
+            '<input type="hidden" name="new" value="1">'
+            '<label><input type="checkbox" name="watch" value="1"> a Garmin watch recorded it too</label>',
+            "Log a new workout and send its webhook",
         ),
     ]
     if options:
@@ -171,6 +175,9 @@ def _hevy(sandbox: Sandbox) -> str:
     note = (
         '<p class="note">Hevy is only known to send webhooks for new workouts; fitsync picks up edits and '
         "deletions from Hevy's events feed (its periodic poll, or Sync now on the dashboard).</p>"
+        '<p class="note">A watch’s recording is what the Hevy → Garmin Connect route’s watch option is about: '
+        "fitsync waits for it until the workout’s end plus the route’s grace minutes (its Options page), then "
+        "skips, uploads alongside or merges.</p>"
     )
     return "<h2>Hevy</h2>\n" + "\n".join(forms) + "\n" + note + "\n" + table
 
@@ -265,6 +272,7 @@ def _written(sandbox: Sandbox) -> str:
                 ["Id", "Name", "Local start", "Type", "External id"],
                 rows,
             ),
+            _wellness_table(data["intervals_wellness"]),
             _table(
                 f"Garmin weigh-ins ({len(data['garmin_weigh_ins'])}), newest first",
                 ["Day", "Time", "Weight", "Body fat %", "Source"],
@@ -287,6 +295,26 @@ def _written(sandbox: Sandbox) -> str:
                 ],
             ),
         )
+    )
+
+
+def _wellness_table(days: list[dict]) -> str:
+    """The wellness days at Intervals.icu: weight and body fat, and any other field (custom ones) set."""
+    shown = ("id", "weight", "bodyFat", "updated")
+    rows = [
+        [
+            day["id"],
+            day.get("weight"),
+            day.get("bodyFat"),
+            ", ".join(f"{k} {v}" for k, v in day.items() if k not in shown and v is not None),
+            day.get("updated"),
+        ]
+        for day in days[-WRITTEN_ROWS:][::-1]
+    ]
+    return _table(
+        f"Intervals.icu wellness days ({len(days)}), newest first",
+        ["Day", "Weight (kg)", "Body fat %", "Other fields", "Updated"],
+        rows,
     )
 
 

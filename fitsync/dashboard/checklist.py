@@ -1,10 +1,11 @@
 """The overview's first-run checklist: what is left to do before a route runs on its own.
 
-It follows the first route whose source is connected (or the first route): connect its source and its
-destination, let the source deliver changes (a webhook or a subscription), import the history. Once a
-route has all four, the checklist is gone. A fixed, small number of queries whatever the data: the
-accounts come with the cards, the finished imports in one query, the webhook asked of one route at most
-once.
+It follows the first route that is on whose source is connected (or the first route that is on): connect
+its source and its destination, let the source deliver changes (a webhook or a subscription), import the
+history. Once a route that is on has all four, the checklist is gone. A route turned off (an optional one
+not turned on yet, say) is not followed: it would ask for a destination the user does not want. A fixed,
+small number of queries whatever the data: the accounts come with the cards, which routes are on with the
+overview's route states, the finished imports in one query, the webhook asked of one route at most once.
 """
 
 from dataclasses import dataclass
@@ -60,12 +61,13 @@ def is_set_up(route: Route, cards: dict[str, ServiceCard], imported: set[str]) -
     return route.source_role.webhook_is_set(source.account)
 
 
-def checklist(user, cards: list[ServiceCard]) -> tuple[str, list[Step]]:
-    """(route label, steps) while no route is fully set up; ("", []) once one is."""
+def checklist(user, cards: list[ServiceCard], on: set[str]) -> tuple[str, list[Step]]:
+    """(route label, steps) while no route that is on (`on`: their names) is fully set up; ("", []) once one
+    is. With every route off, it follows them all."""
     by_provider = {card.provider: card for card in cards}
     finished = SyncRun.objects.filter(owner=user, trigger=SyncRun.Trigger.BACKFILL, finished_at__isnull=False)
     imported = set(finished.values_list("route", flat=True).distinct())
-    routes = list(ROUTES.values())
+    routes = [route for route in ROUTES.values() if route.name in on] or list(ROUTES.values())
     if any(is_set_up(route, by_provider, imported) for route in routes):
         return "", []
     route = next((r for r in routes if by_provider[r.source_provider].account), routes[0])

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from ..models import ConnectedAccount, SyncItem
+from ..errors import provider_label
+from ..models import ConnectedAccount, ItemStatus, SyncItem
 from ..routes import ROUTES
 from . import actions
 from .forms import ItemFilterForm
@@ -83,19 +84,29 @@ def paginate(items, is_search: bool) -> Paginator:
 @require_GET
 def item_detail(request, pk: int):
     item = get_object_or_404(items_of(request.user).select_related("account"), pk=pk)
-    snapshot = snapshot_of(item)
+    snapshot, route = snapshot_of(item), ROUTES.get(item.route)
+    attempts = list(item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN])
     context = {
         "item": item,
         "summary": summarize(item, request.profile.weight_unit),
-        "route_label": ROUTES[item.route].label if item.route in ROUTES else item.route,
+        "route_label": route.label if route else item.route,
+        "destination_label": provider_label(route.destination_provider) if route else "the destination",
+        "sent_summary": route.destination_role.sent_summary(item) if route and item.sent else None,
+        "waiting": is_waiting(item, attempts),
         "exercises": exercise_lines(snapshot, request.profile.weight_unit),
         "source_rows": flatten({k: v for k, v in snapshot.items() if k != "exercises"}),
         "sent_rows": flatten(item.sent),
-        "attempts": item.attempt_log.order_by("-started_at")[:ATTEMPTS_SHOWN],
+        "attempts": attempts,
         "list_url": reverse("dashboard:items", args=[item.route]) if item.route in ROUTES else "",
         "can_skip": item.status in actions.SKIPPABLE,
     }
     return render(request, "fitsync/item_detail.html", context)
+
+
+def is_waiting(item, attempts: list) -> bool:
+    """Pending because its last attempt was told to wait (for a time the destination named, or for an
+    account or a route the user has to fix), not because it failed: its note is no error."""
+    return item.status == ItemStatus.PENDING and bool(attempts) and attempts[0].outcome == "waiting"
 
 
 ITEM_ACTIONS = {

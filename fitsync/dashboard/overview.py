@@ -27,7 +27,8 @@ def overview(request):
         SyncRun.objects.filter(owner=request.user).select_related("account").order_by("-started_at")[:RECENT_RUNS]
     )
     context = {"cards": cards, "panels": panels, "alerts": status.alerts(cards, panels), "runs": runs}
-    context["checklist_route"], context["checklist"] = checklist.checklist(request.user, cards)
+    on = {name for name, (is_on, _) in states.items() if is_on}
+    context["checklist_route"], context["checklist"] = checklist.checklist(request.user, cards, on)
     context["timeline"] = timeline(request.user)
     return render(request, "fitsync/overview.html", context)
 

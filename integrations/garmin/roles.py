@@ -4,7 +4,7 @@ strength activity per workout (`strength_destination.py`)."""
 from django.conf import settings
 
 from fitsync import account_meta
-from fitsync.roles import Destination, SyncContext, SyncResult
+from fitsync.roles import Destination, SentSummary, SyncContext, SyncResult
 
 from .account_meta import GarminMeta
 from .destination import push_measurement, remove_measurement
@@ -12,6 +12,7 @@ from .exercise_overrides import overrides_of
 from .fit import WeightRecord
 from .strength_activity import StrengthActivity, StrengthTarget
 from .strength_destination import is_unchanged, latest_body_weight, push_workout, remove_workout
+from .strength_sent import strength_summary
 
 
 class WeighIns(Destination):
@@ -60,6 +61,9 @@ class StrengthActivities(Destination):
     def link(self, item) -> str:
         made = item.destination_id if not (item.sent or {}).get("deleted") else ""
         return f"{settings.GARMIN_CONNECT_URL}/modern/activity/{made}" if made else ""
+
+    def sent_summary(self, item) -> SentSummary:
+        return strength_summary(item.sent or {})
 
     def unchanged(self, item, activity: StrengthActivity) -> bool:
         return is_unchanged(item, activity)

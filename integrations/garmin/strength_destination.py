@@ -45,6 +45,7 @@ from .readback import read_back, remember_upload, uploaded_hash
 from .session import garmin_session
 from .strength_activity import StrengthActivity
 from .strength_fit import encode_strength_activity
+from .strength_sent import exercises_sent
 from .strength_text import with_measured_calories
 from .watch_fit import WatchRecording, read_watch_recording
 
@@ -305,6 +306,7 @@ class Placing:
             "start": activity.start.isoformat(),
             "calories": _calories(activity, watch_sent),
             "watch": watch_sent,
+            "exercises": exercises_sent(activity),
         }
         if replaced:
             sent["replaced"] = self.old

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fitsync import account_meta, sync
+from fitsync import account_meta, route_settings, sync
 from fitsync.feeds import take_in
 from fitsync.models import (
     AccountStatus,
@@ -20,6 +20,7 @@ from fitsync.models import (
     SyncItem,
     SyncRun,
 )
+from fitsync.routes import ROUTES
 from fitsync.run_counts import RunCounts, counts_for
 from integrations.withings.account_meta import Subscription, WithingsMeta
 from tests.integrations.garmin.fixtures import MORNING, measurement
@@ -95,6 +96,16 @@ def test_the_checklist_ticks_off_step_by_step_and_disappears(logged_in, make_acc
     assert done_steps(logged_in.get("/").content.decode()) == 3  # still running
     run.finish()
     assert "Getting started" not in logged_in.get("/").content.decode()
+
+
+def test_the_checklist_follows_a_route_that_is_on_not_one_turned_off(logged_in, make_account, user):
+    make_account("hevy")
+    route_settings.turn(user, ROUTES[WORKOUTS], on=False)
+    route_settings.turn(user, ROUTES["hevy_garmin"], on=True)
+    html = logged_in.get("/").content.decode()
+    assert "Getting started: Hevy → Garmin Connect" in html and "Connect on the Garmin Connect page" in html
+    route_settings.turn(user, ROUTES["hevy_garmin"], on=False)  # every route from Hevy off, Withings' on
+    assert "Getting started: Withings → Garmin Connect" in logged_in.get("/").content.decode()
 
 
 def test_the_hevy_webhook_step_is_done_once_a_delivery_arrived(logged_in, make_account):

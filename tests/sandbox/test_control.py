@@ -1,11 +1,13 @@
 """The sandbox control page and its JSON endpoints, over real HTTP, checked through the fakes' ledgers
 and a tiny receiver standing in for fitsync."""
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import requests
+from django.core.management import call_command
 
 from sandbox.control import mount_table
 from sandbox.core import FakeService, json_response
@@ -187,6 +189,27 @@ def test_it_records_the_newest_workout_on_a_garmin_watch_too(url, sandbox):
     assert "Garmin activities (1)" in page and "Record it on a Garmin watch too" in page
 
 
+def test_a_new_workout_can_be_recorded_on_a_garmin_watch_before_its_webhook_goes(url, sandbox):
+    answer = post(url, "/_control/emit/hevy", new=True, watch=True)
+    data = answer.json()
+    assert answer.status_code == 200 and data["created"] and data["attempts"][0]["status"] == 200
+    [activity] = sandbox.garmin.activities("demo@fitsync.local")
+    assert data["watch_activity"]["activityId"] == activity["activityId"] and activity["manufacturer"] == "GARMIN"
+    workout = sandbox.hevy.users["demo-hevy-key"]["workouts"][data["workout_id"]]
+    assert activity["start"] < datetime.fromisoformat(workout["start_time"])  # the watch started first
+    page = form(url, "/_control/emit/hevy", new="1", watch="1")
+    assert "A+Garmin+watch+recorded+it+too" in page.headers["Location"]
+    assert "a Garmin watch recorded it too" in requests.get(url, timeout=5).text
+
+
+def test_sandbox_emit_logs_a_new_workout_a_watch_recorded_too(url, sandbox, sandbox_app):
+    out = io.StringIO()
+    call_command("sandbox_emit", "hevy", "--new", "--watch", sandbox_url=url, stdout=out)
+    [activity] = sandbox.garmin.activities("demo@fitsync.local")
+    assert f"a Garmin watch recorded it too: activity {activity['activityId']}" in out.getvalue()
+    assert "(new) -> " in out.getvalue() and "attempt 1: 200" in out.getvalue()
+
+
 def test_it_shows_what_fitsync_wrote(url, sandbox):
     auth = ("API_KEY", "demo-intervals-key")
     activity = {
@@ -199,8 +222,16 @@ def test_it_shows_what_fitsync_wrote(url, sandbox):
     requests.post(
         f"{url}/intervals/api/v1/athlete/i12345/activities/manual/bulk", json=[activity], auth=auth, timeout=5
     )
+    requests.put(
+        f"{url}/intervals/api/v1/athlete/i12345/wellness/2026-06-01",
+        json={"weight": 81.35, "bodyFat": 21.1},
+        auth=auth,
+        timeout=5,
+    )
     page = requests.get(url, timeout=5).text
     assert "Intervals.icu activities (1)" in page and "hevy-1" in page and "Garmin weigh-ins (0)" in page
+    wellness = page.split("Intervals.icu wellness days (1)")[1].split("</table>")[0]
+    assert "<td>2026-06-01</td><td>81.35</td><td>21.1</td>" in wellness
 
 
 def test_it_serves_an_accessible_page_without_external_assets(url):

@@ -73,5 +73,8 @@ class Command(BaseCommand):
             f"  Intervals.icu:       athlete {intervals['athlete_id']}, API key {intervals['api_key']}",
             f"  Withings:            click 'Allow this app' for {info['withings']['account']}",
             f"  Garmin Connect:      {garmin['email']} / {garmin['password']} (MFA code on the sandbox page)",
+            "Hevy → Garmin Connect and Withings → Intervals.icu are off until you turn them on on their cards;",
+            "  a new Hevy workout waits for a Garmin watch until its end plus the grace minutes of the route's",
+            "  Options (the sandbox page logs a workout a watch recorded too).",
             "",
         ]

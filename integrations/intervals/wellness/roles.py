@@ -12,7 +12,7 @@ import logging
 from django.conf import settings
 
 from fitsync.models import ItemStatus, SyncItem
-from fitsync.roles import Destination, SyncContext, SyncResult
+from fitsync.roles import Destination, SentSummary, SyncContext, SyncResult
 from fitsync.routes import ROUTES, Route, route_for
 from fitsync.sync import crash_point
 
@@ -24,6 +24,7 @@ from .days import KnownWeighIns, readings_of_day, sent_for_day
 from .fields import CUSTOM, fields_sent_for, wellness_field_codes
 from .mapping import Reading, WellnessTarget, day_values
 from .options import pick_for
+from .sent import day_link, wellness_summary
 from .writes import Settled, locked_note, sent_record, settle_day
 
 log = logging.getLogger("fitsync.intervals")
@@ -36,6 +37,13 @@ class WellnessDays(Destination):
         """The route's pick and the athlete's custom wellness fields (read from Intervals.icu each time)."""
         client = auth.client_for(context.destination)
         return WellnessTarget(pick_for(context), wellness_field_codes(client.custom_items()))
+
+    def link(self, item: SyncItem) -> str:
+        """The day in Intervals.icu's calendar, where its wellness entries show."""
+        return day_link(item.destination_id)
+
+    def sent_summary(self, item: SyncItem) -> SentSummary:
+        return wellness_summary(item.sent or {})
 
     def fields_written(self, account) -> list[str]:
         sent = fields_sent_for(account)

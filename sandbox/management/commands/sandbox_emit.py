@@ -21,6 +21,9 @@ class Command(BaseCommand):
         )
         hevy = parser.add_argument_group("hevy")
         hevy.add_argument("--new", action="store_true", help="log a new workout first and send its webhook")
+        hevy.add_argument(
+            "--watch", action="store_true", help="with --new: a Garmin watch recorded the new workout too"
+        )
         hevy.add_argument("--workout-id", default="", help="default: the newest workout")
         hevy.add_argument("--url", help="the webhook URL (remembered by the sandbox)")
         hevy.add_argument("--authorization", help="the Authorization value fitsync showed (remembered)")
@@ -46,6 +49,8 @@ class Command(BaseCommand):
     def _hevy_summary(self, data: dict) -> list[str]:
         created = " (new)" if data["created"] else ""
         lines = [f"Hevy webhook for workout {data['workout_id']}{created} -> {data['url']}"]
+        if data.get("watch_activity"):
+            lines.append(f"  a Garmin watch recorded it too: activity {data['watch_activity']['activityId']}")
         lines += [
             f"  attempt {a['number']}: {a['status'] or a['error']} in {a['elapsed']:.2f} s" for a in data["attempts"]
         ]
@@ -60,7 +65,7 @@ class Command(BaseCommand):
         return lines or ["  no subscriber: connect Withings in fitsync first"]
 
     def _hevy_body(self, options) -> dict:
-        body = {"new": options["new"], "workout_id": options["workout_id"]}
+        body = {"new": options["new"], "watch": options["watch"], "workout_id": options["workout_id"]}
         body |= {key: options[key] for key in ("url", "authorization") if options[key] is not None}
         return body
 
