@@ -338,14 +338,26 @@ class SyncRun(models.Model):
     def __str__(self) -> str:
         return f"{self.get_trigger_display()} run #{self.pk}"
 
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.route == self.EVERY_ROUTE and self.account_id is not None:
+            # A source's run feeds the owner's routes from it that are on now: noted, so the run's page
+            # names those, not a route turned on or off since.
+            from .route_settings import routes_for  # the table imports roles, which import nothing of this module
+
+            on = routes_for(self.account.owner_id, self.account.provider)
+            self.params = {**self.params, "routes": [route.name for route in on]}
+        super().save(*args, **kwargs)
+
     def routes(self) -> list:
-        """The routes this run concerns: its own, or every route from its source account's service."""
+        """The routes this run concerns: its own, or the routes from its source that were on when it began."""
         from .routes import ROUTES, routes_from  # the table imports roles, which import nothing of this module
 
         if self.route in ROUTES:
             return [ROUTES[self.route]]
         if self.route == self.EVERY_ROUTE and self.account_id is not None:
-            return routes_from(self.account.provider)
+            if "routes" in self.params:
+                return [ROUTES[name] for name in self.params["routes"] if name in ROUTES]
+            return routes_from(self.account.provider)  # a run from before the routes were noted
         return []
 
     @property

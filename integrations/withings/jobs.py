@@ -48,7 +48,7 @@ def new_run(account: ConnectedAccount, trigger: str) -> SyncRun:
 
 def prepare_window_run(run: SyncRun, days: int, lift_cap: bool) -> None:
     """Make an existing run (created by a page or a command) a fetch of the last `days` days."""
-    run.task, run.params = RESUME_TASK, {"days": int(days), "lift_cap": bool(lift_cap)}
+    run.task, run.params = RESUME_TASK, {**run.params, "days": int(days), "lift_cap": bool(lift_cap)}
     SyncRun.objects.filter(pk=run.pk).update(task=run.task, params=run.params)
 
 

@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from fitsync import route_settings
 from fitsync.models import SyncItem, SyncRun
+from fitsync.routes import ROUTES
 
 pytestmark = pytest.mark.django_db
 
@@ -62,9 +64,13 @@ def test_it_hides_other_users_runs(logged_in, django_user_model):
 
 
 def test_a_source_run_shows_and_links_every_route_from_the_source(logged_in, user, make_account):
-    """A source's fetch feeds every route from it: the run names them all and links to its items on each."""
+    """A source's fetch feeds every route from it that is on: the run names them (as they were when it
+    began) and links to its items on each."""
     withings = make_account("withings")
+    before = SyncRun.objects.create(owner=user, account=withings, trigger="webhook", route=SyncRun.EVERY_ROUTE)
+    route_settings.turn(user, ROUTES["withings_intervals"], on=True)
     run = SyncRun.objects.create(owner=user, account=withings, trigger="webhook", route=SyncRun.EVERY_ROUTE)
+    assert before.route_labels == "Withings → Garmin Connect"  # made while the wellness route was off
     for route in ("withings_garmin", "withings_intervals"):
         SyncItem.objects.create(account=withings, route=route, source_id="g1", run=run)
     assert run.route_labels == "Withings → Garmin Connect · Withings → Intervals.icu"
