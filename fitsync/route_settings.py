@@ -32,6 +32,18 @@ def routes_on(owner_id: int) -> list[Route]:
     return [ROUTES[name] for name, (on, _) in states(owner_id).items() if on]
 
 
+def states_of_request(request) -> dict[str, tuple[bool, bool]]:
+    """`states` of the request's user, read once per request (the navigation and the overview both ask)."""
+    if not hasattr(request, "_route_states"):
+        request._route_states = states(request.user.pk)
+    return request._route_states
+
+
+def on_for_request(request) -> set[str]:
+    """The names of the request's user's routes that are on."""
+    return {name for name, (on, _) in states_of_request(request).items() if on}
+
+
 def states(owner_id: int) -> dict[str, tuple[bool, bool]]:
     """Every route's (on, paused) for the user, in one query."""
     rows = RouteSetting.objects.filter(owner_id=owner_id).values_list("route", "enabled", "paused_at")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import route_settings
 from ..errors import provider_label
 from ..models import ConnectedAccount, ItemStatus, SyncItem
 from ..routes import ROUTES
@@ -53,7 +54,7 @@ def item_list(request, route: str):
     query.pop("page", None)
     source, destination = ROUTES[route].source_role, ROUTES[route].destination_role
     context = {
-        "heading": list_heading(ROUTES[route]),
+        "heading": list_heading(ROUTES[route], route_settings.on_for_request(request)),
         "things": source.heading.lower(),  # "weights": the buttons' word, the same on every route from the source
         "route": route,
         "form": form,

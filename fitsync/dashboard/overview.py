@@ -20,7 +20,7 @@ def overview(request):
     check_worker_soon()  # also where no monitor polls /health
     cards = status.service_cards(request.user)
     panels = status.route_panels(cards, status.item_counts(cards))
-    states = route_settings.states(request.user.pk)
+    states = route_settings.states_of_request(request)
     for panel in panels:
         panel.on, panel.paused = states[panel.name]
     runs = with_counts(

@@ -49,10 +49,13 @@ class Summary:
     link: str = ""  # the copy at the destination, from the route's destination
 
 
-def list_heading(route) -> str:
-    """What the source calls its records ("Workouts"), or the route's label when two routes share it."""
-    shared = sum(other.source_provider == route.source_provider for other in ROUTES.values()) > 1
-    return route.label if shared else route.source_role.heading
+def list_heading(route, on: set[str]) -> str:
+    """What the source calls its records ("Workouts") when this is the reader's only route from the source
+    that is on; else the route's label."""
+    if route.name not in on:
+        return route.label
+    shared = sum(other.source_provider == route.source_provider for other in ROUTES.values() if other.name in on)
+    return route.label if shared > 1 else route.source_role.heading
 
 
 def snapshot_of(item) -> dict:

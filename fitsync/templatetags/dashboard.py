@@ -75,12 +75,16 @@ def local_instant(value):
     return clock_time(datetime.fromisoformat(value), fmt="%Y-%m-%d %H:%M:%S")
 
 
-@register.simple_tag
-def item_lists() -> list[dict]:
-    """The list page of every route, for the navigation bar."""
+@register.simple_tag(takes_context=True)
+def item_lists(context) -> list[dict]:
+    """The list page of every route the reader has on, for the navigation bar."""
+    from fitsync.route_settings import on_for_request
+
+    on = on_for_request(context["request"])
     return [
-        {"route": name, "heading": summary.list_heading(route), "url": reverse("dashboard:items", args=[name])}
+        {"route": name, "heading": summary.list_heading(route, on), "url": reverse("dashboard:items", args=[name])}
         for name, route in ROUTES.items()
+        if name in on
     ]
 
 
