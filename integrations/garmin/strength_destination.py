@@ -110,6 +110,7 @@ def remove_workout(account: ConnectedAccount, item: SyncItem) -> SyncResult:
     if not made:
         note = "Deleted in Hevy; fitsync never made a Garmin Connect activity for it, so nothing was deleted."
         return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    crash_point("before_write")
     with garmin_session(account) as garmin:
         existed = activities.delete_activity(garmin, made)
     note = "" if existed else "Garmin Connect no longer had this activity."
@@ -264,6 +265,7 @@ class Placing:
         to adopt it: the content, and the watch activity a merge still has to delete."""
         crash_point("before_write")
         answer = activities.upload_activity(self.garmin, data, f"hevy-{self.item.source_id}.fit")
+        crash_point("after_upload")
         details = {"merged_from": merged_from, "watch": watch_sent} if watch_sent else {}
         remember_upload(self.item, self.digest, **details)
         named = self.named_id(answer, merged_from)
@@ -292,6 +294,7 @@ class Placing:
         """Name and describe the new activity (the PUT fails for an activity Garmin does not have: it
         confirms the upload), and only then delete what it replaces: the old version, the watch's own."""
         activities.describe(self.garmin, new_id, activity.title, activity.description)
+        crash_point("after_naming")  # the new activity stands beside what it replaces
         replaced = bool(self.old) and self.old != new_id
         if replaced:
             activities.delete_activity(self.garmin, self.old)
