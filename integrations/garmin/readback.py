@@ -30,8 +30,9 @@ def read_back(look: Callable[[], T | None]) -> T | None:
 
 
 def remember_upload(item: SyncItem, content_hash: str, **details) -> None:
-    """Note on the item that Garmin accepted our file of this content (kept until the outcome is recorded),
-    with `details` the retry needs (the watch activity a merged upload replaces, say)."""
+    """Note on the item that our file of this content went to Garmin (kept until the outcome is recorded),
+    with `details` the retry needs (the watch activity a merged upload replaces, say). Weigh-ins note it
+    once Garmin accepted the file; strength activities just before the upload (`strength_destination.py`)."""
     uploaded = {"hash": content_hash, "at": timezone.now().isoformat(), **details}
     sent = {**(item.sent or {}), "uploaded": uploaded}
     SyncItem.objects.filter(pk=item.pk, lease_owner=item.lease_owner).update(sent=sent)

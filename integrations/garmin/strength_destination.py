@@ -6,10 +6,10 @@ merging with the watch's own recording, a replacement, and a delete. The activit
 
 Garmin does not de-duplicate activities and processes uploads asynchronously, so before uploading we read
 the activities around the workout: one at the workout's start second, named by its title (or any name when
-this item's note says we uploaded this very content), is ours and is adopted, so a retry, a replay or a lost
-database never makes a second one. After the upload the same read finds the new activity (`readback.py`).
-An edit uploads the new version, names it (the PUT fails for an activity Garmin does not have, which
-confirms it), and only then deletes the old one.
+this item's note, written just before each upload, names this very content), is ours and is adopted, so a
+retry, a replay, a worker killed mid-write or a lost database never makes a second one. After the upload
+the same read finds the new activity (`readback.py`). An edit uploads the new version, names it (the PUT
+fails for an activity Garmin does not have, which confirms it), and only then deletes the old one.
 
 A watch: a Garmin `strength_training` activity overlapping the workout that fitsync did not make. For a new
 workout fitsync first waits until the workout's end plus `grace_minutes` (the watch syncs through the
@@ -111,6 +111,7 @@ def remove_workout(account: ConnectedAccount, item: SyncItem) -> SyncResult:
     if not made:
         note = "Deleted in Hevy; fitsync never made a Garmin Connect activity for it, so nothing was deleted."
         return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    crash_point("before_write")
     with garmin_session(account) as garmin:
         existed = activities.delete_activity(garmin, made)
     note = "" if existed else "Garmin Connect no longer had this activity."
@@ -262,11 +263,16 @@ class Placing:
     # --- writing ------------------------------------------------------------------------------------
     def upload(self, data: bytes, merged_from: str, watch_sent: dict | None) -> str:
         """Upload the file and find the activity it made; its id. The item's note says what a retry needs
-        to adopt it: the content, and the watch activity a merge still has to delete."""
-        crash_point("before_write")
-        answer = activities.upload_activity(self.garmin, data, f"hevy-{self.item.source_id}.fit")
+        to adopt it: the content, and the watch activity a merge still has to delete. It is written before
+        the upload: a worker killed just after it would otherwise leave a retry that adopts the activity by
+        its title but no longer knows the watch's recording it was merged with, which then stays beside it.
+        A note of an upload that never happened (the call failed, or the worker died first) only lets the
+        retry take any name at the workout's start second; finding nothing there, it uploads."""
         details = {"merged_from": merged_from, "watch": watch_sent} if watch_sent else {}
         remember_upload(self.item, self.digest, **details)
+        crash_point("before_write")
+        answer = activities.upload_activity(self.garmin, data, f"hevy-{self.item.source_id}.fit")
+        crash_point("after_upload")
         named = self.named_id(answer, merged_from)
         if named:
             return named
@@ -293,6 +299,7 @@ class Placing:
         """Name and describe the new activity (the PUT fails for an activity Garmin does not have: it
         confirms the upload), and only then delete what it replaces: the old version, the watch's own."""
         activities.describe(self.garmin, new_id, activity.title, activity.description)
+        crash_point("after_naming")  # the new activity stands beside what it replaces
         replaced = bool(self.old) and self.old != new_id
         if replaced:
             activities.delete_activity(self.garmin, self.old)

@@ -125,6 +125,17 @@ class ScaleSandbox:
 
         return self.garmin.weigh_ins(EMAIL)
 
+    def activities(self) -> list[dict]:
+        """Every activity Garmin holds, listed or still processing."""
+        from tests.integrations.garmin.fixtures import EMAIL
+
+        return self.garmin.activities(EMAIL) + self.garmin.activity_processing(EMAIL)
+
+    def activities_at(self, start: str) -> list[dict]:
+        """The activities starting at the second of `start` (ISO): the copies of the workout starting then."""
+        second = int(datetime.fromisoformat(start).timestamp())
+        return [a for a in self.activities() if int(a["start"].timestamp()) == second]
+
 
 @pytest.fixture
 def scale_sandbox(settings):
@@ -172,3 +183,21 @@ def scale_accounts(scale_sandbox, user, make_account):
     garmin = make_account("garmin", session_blob=scale_sandbox.garmin.tokens_for(EMAIL))
     account_meta.write(garmin, GarminMeta, display_name=DISPLAY_NAME, timezone=TIMEZONE)
     return withings, garmin
+
+
+# --- every service: the optional routes -------------------------------------------------------------
+@pytest.fixture
+def every_service(worker_env, hevy_sandbox, hevy_accounts, scale_sandbox, scale_accounts) -> dict:
+    """Hevy, Intervals.icu, Withings and Garmin connected over both sandboxes: a worker's environment."""
+    return {**worker_env, **hevy_sandbox.urls, **scale_sandbox.urls}
+
+
+def turn_on(owner, *route_names: str, **options) -> None:
+    """Turn the optional routes on for `owner`, with `options` for each (the route's options form)."""
+    from fitsync import route_settings
+    from fitsync.routes import ROUTES
+
+    for name in route_names:
+        route_settings.turn(owner, ROUTES[name], on=True)
+        if options:
+            route_settings.save_options(owner, ROUTES[name], options)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from fitsync.sync import crash_point
+
 from ..client import IntervalsClient
 from .days import Sent
 from .mapping import text_of
@@ -47,6 +49,7 @@ def settle_day(client: IntervalsClient, day: str, values: dict[str, Decimal], se
     change = day_change(current, values, sent)
     if change.record is not None:
         client.put_wellness_day(when, change.record)
+        crash_point("after_wellness_put")  # a moved weigh-in's former day is settled after this
     return Settled(written=change.record is not None, cleared=change.cleared)
 
 

@@ -101,6 +101,31 @@ def test_a_merge_interrupted_before_the_watch_original_was_deleted_finishes_on_t
     assert len(world.garmin.calls("POST", "/upload-service/upload")) == 1
 
 
+def test_a_merge_whose_worker_died_right_after_the_upload_deletes_the_watch_original_on_the_retry(
+    world, options, monkeypatch
+):
+    """The retry adopts the merged activity by the item's note, written before the upload, which also names
+    the watch activity still to delete (tests/reliability/test_crash_points.py kills a real worker there)."""
+    from integrations.garmin import strength_destination
+
+    class Killed(Exception):
+        pass
+
+    def crash_point(name):
+        if name == "after_upload":
+            raise Killed
+
+    options["watch"] = "merge"
+    watch = world.watch(WATCH_START)
+    with monkeypatch.context() as dying:
+        dying.setattr(strength_destination, "crash_point", crash_point)
+        item = world.run(world.item(world.workout()))
+    assert item.status == "pending" and len(world.activity_ids()) == 2
+    item = world.run(item)
+    assert item.status == "synced" and world.activity_ids() == [item.destination_id] != [watch]
+    assert item.sent["watch"]["deleted"] and len(world.garmin.calls("POST", "/upload-service/upload")) in (1, 2)
+
+
 def test_an_edit_of_a_merged_workout_keeps_the_watch_heart_rate(world, options):
     options["watch"] = "merge"
     world.watch(WATCH_START, calories=412)
