@@ -342,10 +342,11 @@ class SyncRun(models.Model):
         if self._state.adding and self.route == self.EVERY_ROUTE and self.account_id is not None:
             # A source's run feeds the owner's routes from it that are on now: noted, so the run's page
             # names those, not a route turned on or off since.
-            from .route_settings import routes_for  # the table imports roles, which import nothing of this module
+            from .routes import routes_from  # the table imports roles, which import nothing of this module
 
-            on = routes_for(self.account.owner_id, self.account.provider)
-            self.params = {**self.params, "routes": [route.name for route in on]}
+            chosen = dict(RouteSetting.objects.filter(owner_id=self.account.owner_id).values_list("route", "enabled"))
+            on = [route.name for route in routes_from(self.account.provider) if route.is_on(chosen.get(route.name))]
+            self.params = {**self.params, "routes": on}
         super().save(*args, **kwargs)
 
     def routes(self) -> list:

@@ -20,7 +20,7 @@ from .routes import ROUTES, Route, resolve
 
 def is_on(owner_id: int, route: Route) -> bool:
     chosen = RouteSetting.objects.filter(owner_id=owner_id, route=route.name).values_list("enabled", flat=True)
-    return _on(route, chosen.first())
+    return route.is_on(chosen.first())
 
 
 def routes_for(owner_id: int, provider: str) -> list[Route]:
@@ -49,13 +49,9 @@ def states(owner_id: int) -> dict[str, tuple[bool, bool]]:
     rows = RouteSetting.objects.filter(owner_id=owner_id).values_list("route", "enabled", "paused_at")
     chosen = {route: (enabled, paused_at is not None) for route, enabled, paused_at in rows}
     return {
-        name: (_on(route, chosen.get(name, (None, False))[0]), chosen.get(name, (None, False))[1])
+        name: (route.is_on(chosen.get(name, (None, False))[0]), chosen.get(name, (None, False))[1])
         for name, route in ROUTES.items()
     }
-
-
-def _on(route: Route, choice: bool | None) -> bool:
-    return (not route.optional) if choice is None else choice
 
 
 def turn(owner, route: Route, on: bool) -> None:

@@ -60,6 +60,10 @@ class Route:
     def map(self, record, target):
         return resolve(self.mapping)(record, target)
 
+    def is_on(self, choice: bool | None) -> bool:
+        """On or off for a user whose stored choice is `choice` (None: never chosen, the route's default)."""
+        return (not self.optional) if choice is None else choice
+
 
 def resolve(part):
     return _imported(part) if isinstance(part, str) else part
