@@ -279,8 +279,10 @@ def render(results: dict, idle: float, args, poll: float, garmin_rate: float) ->
             f"Machine: {h.machine()}",
             "",
             f"From the webhook (or Withings notification) sent to the write stored at the sandbox, one delivery "
-            f"at a time on a warm worker ({WARM} warm-up deliveries per route not counted; Hevy deliveries "
-            f"{QUIET_SECONDS:g} s apart, past the pacers' spacing). gunicorn 2x4, SQLite file, django-q2's ORM "
+            f"at a time on a warm, idle worker ({WARM} warm-up deliveries per route not counted; the next "
+            f"delivery goes once the route's items are done, {QUIET_SECONDS:g} s later, past the pacers' "
+            "spacing; Withings notifications at least "
+            f"{WITHINGS_SPACING:g} s apart). gunicorn 2x4, SQLite file, django-q2's ORM "
             f"broker polled every {poll:g} s (`Q_POLL`), qcluster with 2 workers, {args.latency_ms:g} ms per "
             "upstream request. The inline reference is the seeds' handler (both upstream calls inside the "
             "request). Upstream calls are counted per delivery from the fakes' ledgers between the send and "
@@ -320,7 +322,7 @@ def render(results: dict, idle: float, args, poll: float, garmin_rate: float) ->
             f"{readback:.0f} ms at p50.",
             "- Withings → Garmin Connect counts the calls until the weigh-in's upload (the read-back after it is "
             "not on the clock's path). Withings notifications are sent at most every "
-            f"{WITHINGS_SPACING} s to stay inside the 120 requests/minute budget fitsync shares across the app.",
+            f"{WITHINGS_SPACING:g} s to stay inside the 120 requests/minute budget fitsync shares across the app.",
             "",
         ]
     )
