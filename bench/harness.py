@@ -408,8 +408,13 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def machine() -> str:
+    """The machine, the date and its load when the report is written (other runs share these cores)."""
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
-    return f"nproc {os.cpu_count()}; `{uname}`; Python {platform.python_version()}; date {date.today().isoformat()}"
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return (
+        f"nproc {os.cpu_count()}; `{uname}`; Python {platform.python_version()}; date {date.today().isoformat()}; "
+        f"load average at the end (1, 5, 15 min) {load}"
+    )
 
 
 def write_section(heading: str, section: str) -> None:
