@@ -221,9 +221,6 @@ def seed_withings_accounts(fakes: dict, subscribe: bool = True):
     """Withings (tokens from the fake, subscribed to the running web server) and Garmin connected."""
     from django.contrib.auth import get_user_model
 
-    from fitsync import account_meta
-    from fitsync.models import ConnectedAccount, Credential
-    from integrations.garmin.account_meta import GarminMeta
     from integrations.withings import auth as withings_auth
     from integrations.withings import subscriptions
     from integrations.withings.client import TokenSet
@@ -236,10 +233,20 @@ def seed_withings_accounts(fakes: dict, subscribe: bool = True):
     account = withings_auth.save_tokens(user, token_set).account
     if subscribe:
         subscriptions.subscribe(account)
-    garmin = ConnectedAccount.objects.create(owner=user, provider="garmin", display_name="garmin")
-    Credential.objects.create(account=garmin, session_blob=fakes["garmin"].tokens_for(GARMIN_EMAIL))
-    account_meta.write(garmin, GarminMeta, display_name=GARMIN_EMAIL.split("@")[0], timezone=TIMEZONE)
+    seed_garmin_account(user, fakes["garmin"].tokens_for(GARMIN_EMAIL))
     return account
+
+
+def seed_garmin_account(user, tokens: str):
+    """Garmin connected for `user` with the fake's tokens of GARMIN_EMAIL (`GarminFake.tokens_for`)."""
+    from fitsync import account_meta
+    from fitsync.models import ConnectedAccount, Credential
+    from integrations.garmin.account_meta import GarminMeta
+
+    garmin = ConnectedAccount.objects.create(owner=user, provider="garmin", display_name="garmin")
+    Credential.objects.create(account=garmin, session_blob=tokens)
+    account_meta.write(garmin, GarminMeta, display_name=GARMIN_EMAIL.split("@")[0], timezone=TIMEZONE)
+    return garmin
 
 
 # --- processes -------------------------------------------------------------------------------------
@@ -401,8 +408,13 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def machine() -> str:
+    """The machine, the date and its load when the report is written (other runs share these cores)."""
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
-    return f"nproc {os.cpu_count()}; `{uname}`; Python {platform.python_version()}; date {date.today().isoformat()}"
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return (
+        f"nproc {os.cpu_count()}; `{uname}`; Python {platform.python_version()}; date {date.today().isoformat()}; "
+        f"load average at the end (1, 5, 15 min) {load}"
+    )
 
 
 def write_section(heading: str, section: str) -> None:

@@ -45,8 +45,9 @@ def one_size(n: int, env: dict, port: int, ids: list[str], clock, args) -> dict:
     try:
         h.wait_http(f"http://127.0.0.1:{port}/health")
         warm, measured = ids[:5], ids[5 : 5 + args.ttd_deliveries]
-        ttd.hevy_run(port, warm, clock)
-        times = [s * 1000 for s in ttd.hevy_run(port, measured, clock) if s is not None]
+        ttd.hevy_run(port, warm, [clock])
+        samples = ttd.column(ttd.hevy_run(port, measured, [clock]))
+        times = [s.seconds * 1000 for s in samples if s.seconds is not None]
         rest = ids[5 + args.ttd_deliveries :]
         h.send_load(f"http://127.0.0.1:{port}/webhooks/hevy/", rest[:20], args.concurrency, 60)
         load = ack.summarize(

@@ -9,6 +9,7 @@ import json
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qs
@@ -122,6 +123,26 @@ class LedgerEntry:
 
 
 Handler = Callable[..., Response]
+
+
+class SlidingWindow:
+    """A hidden per-second limit: at most `limit` requests admitted within any 1 s. Refused requests do
+    not count, so a client that backs off recovers."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.admitted: deque[float] = deque()
+
+    def admit(self, limit: int | None, now: float) -> bool:
+        if not limit:
+            return True
+        with self.lock:
+            while self.admitted and now - self.admitted[0] >= 1.0:
+                self.admitted.popleft()
+            if len(self.admitted) >= limit:
+                return False
+            self.admitted.append(now)
+            return True
 
 
 class FakeService:

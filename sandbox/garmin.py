@@ -10,11 +10,16 @@ The fake hides a new weigh-in from the first `upload_hidden_reads` weight listin
 (deterministic, for tests), but never longer than `upload_listed_within` seconds on its clock (a retry
 minutes later sees it, as it would live). `upload_hidden_reads = 0`: listed at once.
 
+Garmin publishes no rate limit for its API. `api_rate_limit_per_s` (None: off) is a hidden one for
+benchmarks: above that many API-tier requests within any 1 s (sign-in and the DI token are not counted)
+the answer is 429, without a Retry-After (whether Garmin's API tier sends one is unconfirmed).
+
 Activities (FIT activity uploads, listings, edits, deletes, downloads, a watch's recordings) are in
 garmin_activities.py; an upload goes there when its file_id type says activity.
 """
 
 import calendar
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from integrations.garmin.fit import WEIGHT_SCALE_FIELDS
 
-from .core import FakeService, Request, Response, json_response
+from .core import FakeService, Request, Response, SlidingWindow, json_response
 from .fit_activity import fit_file_type
 from .fit_decode import decode_weight_file
 from .garmin_activities import GarminActivitiesMixin
@@ -74,6 +79,9 @@ class GarminFake(GarminActivitiesMixin, GarminSsoMixin, FakeService):
         self.upload_duplicate = False  # True: uploads answer 409 "Duplicate Activity."
         self.upload_hidden_reads = 1  # listings that miss a new weigh-in: "appears shortly after"
         self.upload_listed_within = 10.0  # seconds; None: only the reads count
+        self.api_rate_limit_per_s: int | None = None  # API-tier requests admitted within any 1 s
+        self.monotonic = time.monotonic
+        self._api_window = SlidingWindow()
         self._next_sample_pk = 1_760_000_000_000  # samplePk values seen live have 13 digits
         self._next_upload_id = 360_000_000_000
         self._init_sso()
@@ -176,6 +184,8 @@ class GarminFake(GarminActivitiesMixin, GarminSsoMixin, FakeService):
 
     def _authenticated(self, handler):
         def wrapper(request: Request, **groups) -> Response:
+            if not self._api_window.admit(self.api_rate_limit_per_s, self.monotonic()):
+                return self.error_response(429, "Too Many Requests")
             email = self.user_for_bearer(request)
             if email is None:
                 # garminconnect quotes this wording for a token the API tier refuses.

@@ -17,13 +17,12 @@ import itertools
 import re
 import threading
 import time
-from collections import deque
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from .core import FakeService, Request, Response, json_body, json_response
+from .core import FakeService, Request, Response, SlidingWindow, json_body, json_response
 from .intervals_wellness import WELLNESS_PUTS, WellnessMixin
 
 FIRST_ACTIVITY_NUMBER = 47602392  # real activity ids look like i47602392
@@ -79,7 +78,7 @@ class IntervalsFake(WellnessMixin, FakeService):
         self.monotonic = monotonic
         self.athletes: dict[str, dict] = {}
         self._activity_numbers = itertools.count(FIRST_ACTIVITY_NUMBER)
-        self._recent_requests: deque[float] = deque()
+        self._window = SlidingWindow()
         self._current = threading.local()
         self._add_routes()
 
@@ -132,17 +131,7 @@ class IntervalsFake(WellnessMixin, FakeService):
         return super()._dispatch(request)
 
     def _is_rate_limited(self) -> bool:
-        """A sliding 1-second window; refused requests do not count, so backing off recovers."""
-        if not self.rate_limit_per_s:
-            return False
-        now = self.monotonic()
-        with self.lock:
-            while self._recent_requests and now - self._recent_requests[0] >= 1.0:
-                self._recent_requests.popleft()
-            if len(self._recent_requests) >= self.rate_limit_per_s:
-                return True
-            self._recent_requests.append(now)
-            return False
+        return not self._window.admit(self.rate_limit_per_s, self.monotonic())
 
     def error_response(self, status: int, message: str) -> Response:
         if (status, message) in ((404, "Not Found"), (405, "Method Not Allowed"), (400, "Bad Request")):

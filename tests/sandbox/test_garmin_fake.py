@@ -145,6 +145,18 @@ def test_it_answers_429_while_login_is_rate_limited(fake, base_url):
     assert {e.status for e in fake.ledger} == {429}
 
 
+def test_its_api_answers_429_above_the_hidden_rate_limit_and_recovers_after_a_second(fake, garmin):
+    now = [100.0]  # the limiter's clock stands still, so the count does not depend on machine speed
+    fake.api_rate_limit_per_s, fake.monotonic = 2, lambda: now[0]
+    listing = "/activitylist-service/activities/search/activities"
+    assert [garmin.get_activities_by_date("2026-01-14", "2026-01-15") for _ in range(2)] == [[], []]
+    with pytest.raises(GarminConnectTooManyRequestsError):
+        garmin.get_activities_by_date("2026-01-14", "2026-01-15")
+    now[0] += 1.0
+    assert garmin.get_activities_by_date("2026-01-14", "2026-01-15") == []
+    assert [e.status for e in fake.calls("GET", listing)] == [200, 200, 429, 200]
+
+
 def test_it_restores_a_session_from_dumped_tokens(fake, base_url, garmin):
     tokens = garmin.client.dumps()
     fake.clear_ledger()
