@@ -1,14 +1,25 @@
-"""A workout's sets in words, as a lifter writes them: the one formatter every destination's text uses."""
+"""A workout's sets in words, as a lifter writes them: the one formatter for every destination's text and
+for the dashboard's workout page."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from .profiles import from_kg
 from .records import ExerciseSet
 
+KIND_LABELS = {"warmup": "warm-up ", "dropset": "drop ", "failure": ""}
 
-def set_text(row: ExerciseSet, title: str = "", assisted: bool = False) -> str:
+
+def set_line(exercise_set: ExerciseSet, title: str, unit: str = "kg") -> str:
+    """One set with its kind: "warm-up 40 kg × 10", "80 kg × 5 to failure", "drop 60 kg × 12", "2 km in 8:20"."""
+    assisted = "assisted" in title.casefold()
+    text = KIND_LABELS.get(exercise_set.kind, "") + set_text(exercise_set, title, assisted, unit)
+    return text + " to failure" if exercise_set.kind == "failure" else text
+
+
+def set_text(row: ExerciseSet, title: str = "", assisted: bool = False, unit: str = "kg") -> str:
     """'85 kg × 6 @ RPE 8', '12 reps', '2 km in 7:58', '32 kg for 40 m', '1:00'; an assisted exercise's
     weight is the machine's help: 'assist 20 kg × 8'."""
-    weight = f"{'assist ' if assisted else ''}{format_number(row.weight_kg)} kg" if row.weight_kg else ""
+    weight = f"{'assist ' if assisted else ''}{weight_text(row.weight_kg, unit)}" if row.weight_kg else ""
     parts = []
     if row.reps is not None:
         parts.append(f"{weight} × {row.reps}" if weight else f"{row.reps} reps")
@@ -22,6 +33,13 @@ def set_text(row: ExerciseSet, title: str = "", assisted: bool = False) -> str:
         parts.append(f"· {format_number(row.custom_metric)} {custom_unit(title)}".rstrip())
     text = " ".join(parts) or "no values logged"
     return text + (f" @ RPE {format_number(row.rpe)}" if row.rpe is not None else "")
+
+
+def weight_text(kilograms: Decimal, unit: str = "kg") -> str:
+    """As logged in kg ('82.5 kg'); in pounds to a tenth ('181.9 lb'), as a lifter reads a converted weight."""
+    if unit == "kg":
+        return f"{format_number(kilograms)} kg"
+    return f"{format_number(from_kg(kilograms, unit), 1)} {unit}"
 
 
 def custom_unit(title: str) -> str:

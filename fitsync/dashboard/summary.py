@@ -7,17 +7,19 @@ as strings (Decimals); anything missing or malformed shows as blank rather than 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from ..profiles import from_kg
+from ..records import ExerciseSet
 from ..routes import ROUTES
+from ..workout_text import set_line
 
 
 def number(value) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        return Decimal(str(value))
+        found = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return found if found.is_finite() else None
 
 
 def amount(value: Decimal | float | None, places: int = 1) -> str:
@@ -28,18 +30,23 @@ def amount(value: Decimal | float | None, places: int = 1) -> str:
 
 
 def volume_kg(snapshot: dict) -> Decimal:
-    """Weight x reps over a workout's sets; bodyweight and timed sets add nothing (as in records.ExerciseSet)."""
-    total = Decimal(0)
-    for exercise in snapshot.get("exercises") or []:
-        for one_set in exercise.get("sets") or []:
-            weight, reps = number(one_set.get("weight_kg")), number(one_set.get("reps"))
-            if weight is not None and reps:
-                total += weight * reps
-    return total
+    """Weight x reps over a workout's sets, counted as `records.ExerciseSet` counts them."""
+    return sum((set_of(one_set).volume_kg for _, sets in exercises_of(snapshot) for one_set in sets), Decimal(0))
 
 
 def number_of_sets(snapshot: dict) -> int:
-    return sum(len(exercise.get("sets") or []) for exercise in snapshot.get("exercises") or [])
+    return sum(len(sets) for _, sets in exercises_of(snapshot))
+
+
+def exercises_of(snapshot: dict) -> list[tuple[str, list]]:
+    """(title, sets) per exercise of a workout's snapshot; what is not an exercise is left out."""
+    exercises = snapshot.get("exercises") if isinstance(snapshot, dict) else None
+    found = []
+    for exercise in exercises if isinstance(exercises, list) else []:
+        if isinstance(exercise, dict):
+            sets = exercise.get("sets") if isinstance(exercise.get("sets"), list) else []
+            found.append((str(exercise.get("title") or "Exercise"), sets))
+    return found
 
 
 @dataclass
@@ -77,38 +84,32 @@ def summarize(item, unit: str = "kg") -> Summary:
 
 
 def exercise_lines(snapshot: dict, unit: str = "kg") -> list[tuple[str, str]]:
-    """A workout's exercises as (title, "80 kg × 5 · 82.5 kg × 5 · 8 reps") for people, not for JSON readers."""
+    """A workout's exercises as (title, "warm-up 40 kg × 10 · 80 kg × 5"), written as the destinations'
+    descriptions write them (`fitsync.workout_text`)."""
     lines = []
-    for exercise in snapshot.get("exercises") or []:
-        sets = [set_text(one_set, unit) for one_set in exercise.get("sets") or []]
-        lines.append((str(exercise.get("title") or "Exercise"), " · ".join(sets) or "no sets"))
+    for title, sets in exercises_of(snapshot):
+        texts = [set_line(set_of(one_set), title, unit) for one_set in sets]
+        lines.append((title, " · ".join(texts) or "no sets"))
     return lines
 
 
-def set_text(one_set: dict, unit: str = "kg") -> str:
-    """ "80 kg × 5", "12 reps", "60 s", "400 m", with the set kind when it is not a normal set."""
-    weight, reps = weight_in(number(one_set.get("weight_kg")), unit), one_set.get("reps")
-    if weight is not None and reps:
-        text = f"{weight} {unit} × {reps}"
-    else:
-        parts = [
-            f"{weight} {unit}" if weight is not None else "",
-            f"{reps} reps" if reps else "",
-            f"{one_set['duration_s']} s" if one_set.get("duration_s") else "",
-            f"{one_set['distance_m']} m" if one_set.get("distance_m") else "",
-        ]
-        text = " ".join(p for p in parts if p) or "–"
-    kind = one_set.get("kind")
-    return text + (f" ({kind})" if kind and kind != "normal" else "")
+def set_of(one_set) -> ExerciseSet:
+    """A snapshot's set as a record; a malformed value is left out rather than breaking the page."""
+    values = one_set if isinstance(one_set, dict) else {}
+    return ExerciseSet(
+        kind=str(values.get("kind") or "normal"),
+        weight_kg=number(values.get("weight_kg")),
+        reps=whole(values.get("reps")),
+        distance_m=number(values.get("distance_m")),
+        duration_s=whole(values.get("duration_s")),
+        rpe=number(values.get("rpe")),
+        custom_metric=number(values.get("custom_metric")),
+    )
 
 
-def weight_in(kilograms: Decimal | None, unit: str) -> str | None:
-    """A set's weight as typed in kg ("82.5"), or in lb to one decimal ("181.9")."""
-    if kilograms is None:
-        return None
-    if unit == "kg":
-        return f"{kilograms.normalize():f}"
-    return f"{from_kg(kilograms, unit).quantize(Decimal('0.1')).normalize():f}"
+def whole(value) -> int | None:
+    found = number(value)
+    return int(found) if found is not None else None
 
 
 def flatten(data, prefix: str = "", limit: int = 300) -> list[tuple[str, object]]:

@@ -3,12 +3,10 @@ upload: a FIT activity file has no description field). Everything the FIT sets c
 warm-up, drop and failure sets, RPE, supersets, notes, assisted weights, distances.
 """
 
-from fitsync.records import Exercise, ExerciseSet, Workout
-from fitsync.workout_text import format_number, set_text
+from fitsync.records import Exercise, Workout
+from fitsync.workout_text import format_number, set_line
 
 from .calories import RESISTANCE_TRAINING_MET
-
-KIND_LABELS = {"warmup": "warm-up ", "dropset": "drop ", "failure": ""}
 
 
 def activity_description(workout: Workout, calories_kcal: int | None = None, calories_estimated: bool = False) -> str:
@@ -39,14 +37,6 @@ def _exercise_lines(exercises: tuple[Exercise, ...]) -> list[str]:
         if exercise.notes:
             lines.append(f"  Note: {exercise.notes}")
     return lines
-
-
-def set_line(exercise_set: ExerciseSet, title: str) -> str:
-    """One set: its kind, then the set as `fitsync.workout_text` writes it: "warm-up 40 kg × 10",
-    "80 kg × 5 to failure", "drop 60 kg × 12", "2 km in 8:20"."""
-    assisted = "assisted" in title.casefold()
-    text = KIND_LABELS.get(exercise_set.kind, "") + set_text(exercise_set, title, assisted)
-    return text + " to failure" if exercise_set.kind == "failure" else text
 
 
 def _summary(workout: Workout, calories_kcal: int | None, calories_estimated: bool) -> str:

@@ -152,3 +152,20 @@ def test_it_uploads_held_weights_with_the_cap_lifted_once(
 def test_it_never_redirects_a_bulk_action_off_site(logged_in):
     response = logged_in.post("/bulk/resync-failed/", {"next": "https://evil.example/"})
     assert response["Location"] == "/"
+
+
+def test_a_workouts_sets_read_as_in_its_descriptions_and_a_malformed_set_breaks_nothing(logged_in, hevy):
+    make_items(hevy, WORKOUTS, 1)
+    workout = item("w-0")
+    sets = [
+        {"kind": "warmup", "weight_kg": "20", "reps": 10},
+        {"kind": "failure", "weight_kg": "NaN", "reps": "abc", "rpe": "9"},
+        {"duration_s": "65"},
+        "not a set",
+    ]
+    snapshot = {**workout.snapshot, "exercises": [{"title": "Plank", "sets": sets}]}
+    SyncItem.objects.filter(pk=workout.pk).update(snapshot=snapshot)
+    response = logged_in.get(f"/items/{workout.pk}/")
+    assert response.status_code == 200
+    expected = "warm-up 20 kg × 10 · no values logged @ RPE 9 to failure · 1:05 · no values logged"
+    assert f'<th scope="row">Plank</th><td>{expected}</td>' in response.content.decode()

@@ -7,7 +7,6 @@ from fitsync.records import Exercise, ExerciseSet, Workout
 from integrations.garmin.calories import estimated_kcal
 from integrations.garmin.strength_activity import StrengthTarget, activity_from_workout
 from integrations.garmin.strength_fit import encode_strength_activity, local_timestamp
-from integrations.garmin.strength_text import set_line
 
 from .fit_readers import fit_seconds, garmin_sdk_messages
 
@@ -42,18 +41,6 @@ def test_the_description_says_what_fit_cannot():
     weighed = activity_from_workout(workout(BENCH), StrengthTarget(body_weight_kg=Decimal(80))).description
     assert weighed.endswith("About 280 kcal, estimated from body weight and duration at 3.5 MET.")
     assert "80 kg" not in weighed.split("\n")[-1]  # the body weight stays private
-
-
-def test_set_texts():
-    assert set_line(ExerciseSet("dropset", Decimal(60), 12), "Bench Press") == "drop 60 kg × 12"
-    assert set_line(ExerciseSet("warmup", Decimal(40), 10), "Bench Press") == "warm-up 40 kg × 10"
-    assert set_line(ExerciseSet("failure", None, 7), "Pull Up") == "7 reps to failure"
-    assert set_line(ExerciseSet(duration_s=65), "Plank") == "1:05"
-    assert set_line(ExerciseSet(distance_m=Decimal(2000), duration_s=480), "Rowing Machine") == "2 km in 8:00"
-    assert (
-        set_line(ExerciseSet(weight_kg=Decimal("32.5"), distance_m=Decimal(40)), "Farmers Walk") == "32.5 kg for 40 m"
-    )
-    assert set_line(ExerciseSet(weight_kg=Decimal(20), reps=8), "Pull Up (Assisted)") == "assist 20 kg × 8"
 
 
 def test_overrides_choose_the_exercise():
