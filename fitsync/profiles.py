@@ -7,7 +7,6 @@ session older than profiles uses the same guess without saving it (a GET changes
 only the settings page changes it.
 """
 
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,10 +17,10 @@ from django.utils import timezone
 
 from . import account_meta
 from .models import ConnectedAccount, Profile, Provider, WeightUnit
+from .units import from_kg
 from .zones import is_time_zone, zone_or_none
 
 BROWSER_ZONE_COOKIE = "fitsync_zone"
-KG_PER_LB = Decimal("0.45359237")
 
 
 def profile_of(user) -> Profile:
@@ -63,14 +62,6 @@ def settle_zone(sender, request: HttpRequest | None, user, **kwargs) -> None:
     if not profile.time_zone:
         name = (guessed_zone(user, request) if request is not None else "") or settings.TIME_ZONE
         Profile.objects.filter(pk=profile.pk, time_zone="").update(time_zone=name)
-
-
-def from_kg(kilograms, unit: str):
-    """A weight in kg in the chosen unit (a Decimal stays a Decimal, a float a float)."""
-    if kilograms is None or unit != WeightUnit.LB:
-        return kilograms
-    factor = KG_PER_LB if isinstance(kilograms, Decimal) else float(KG_PER_LB)
-    return kilograms / factor
 
 
 def unit_of(user) -> str:  # a user or a user id

@@ -3,8 +3,8 @@ for the dashboard's workout page."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .profiles import from_kg
 from .records import ExerciseSet
+from .units import from_kg
 
 KIND_LABELS = {"warmup": "warm-up ", "dropset": "drop ", "failure": ""}
 

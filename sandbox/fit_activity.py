@@ -1,5 +1,6 @@
 """FIT activity files for the fake Garmin: read what an upload holds (with fitdecode, a decoder independent
-of fit-tool, which fitsync encodes with), and write the file a watch would have recorded (with fit-tool).
+of fit-tool, which fitsync encodes with), and write the file a watch would have recorded (with fit-tool and
+fitsync's own message builders: the file's shape, not its encoding, is what the fake chooses).
 
 Pure code: no I/O, no Django.
 """
@@ -8,20 +9,18 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import fitdecode
 from fit_tool.fit_file_builder import FitFileBuilder
-from fit_tool.profile.messages.activity_message import ActivityMessage
 from fit_tool.profile.messages.device_info_message import DeviceInfoMessage
-from fit_tool.profile.messages.event_message import EventMessage
 from fit_tool.profile.messages.file_id_message import FileIdMessage
 from fit_tool.profile.messages.lap_message import LapMessage
-from fit_tool.profile.messages.record_message import RecordMessage
 from fit_tool.profile.messages.session_message import SessionMessage
-from fit_tool.profile.profile_type import Activity, Event, EventType, FileType, Manufacturer, Sport, SubSport
+from fit_tool.profile.profile_type import Event, EventType, FileType, Manufacturer, Sport, SubSport
 
-FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
+from integrations.garmin.strength_fit import activity_message, sample, timer_event
+from integrations.garmin.strength_fit_sets import fit_time_ms
+
 WATCH_PRODUCT = 3906  # a fēnix 7 as Garmin's product list numbers it; any Garmin device would do
 WATCH_SERIAL = 3_390_600_001
 
@@ -136,18 +135,14 @@ def watch_strength_file(
     builder = FitFileBuilder(auto_define=True, strict=True)
     builder.add(_watch_file_id(start))
     builder.add(_watch_device(start))
-    builder.add(_event(start, EventType.START))
+    builder.add(timer_event(start, EventType.START))
     for index, bpm in enumerate(rates):
-        builder.add(_heart_rate_record(start + timedelta(seconds=index * every_s), bpm))
-    builder.add(_event(end, EventType.STOP_ALL))
+        builder.add(sample(start + timedelta(seconds=index * every_s), bpm))
+    builder.add(timer_event(end, EventType.STOP_ALL))
     builder.add(_summary(LapMessage(), start, end, calories, rates, Event.LAP))
     builder.add(_summary(SessionMessage(), start, end, calories, rates, Event.SESSION))
-    builder.add(_activity(end, seconds, timezone))
+    builder.add(activity_message(end, seconds, timezone))
     return builder.build().to_bytes()
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1000
 
 
 def _watch_file_id(start: datetime) -> FileIdMessage:
@@ -156,13 +151,13 @@ def _watch_file_id(start: datetime) -> FileIdMessage:
     message.manufacturer = Manufacturer.GARMIN.value
     message.product = WATCH_PRODUCT
     message.serial_number = WATCH_SERIAL
-    message.time_created = _ms(start)
+    message.time_created = fit_time_ms(start)
     return message
 
 
 def _watch_device(start: datetime) -> DeviceInfoMessage:
     message = DeviceInfoMessage()
-    message.timestamp = _ms(start)
+    message.timestamp = fit_time_ms(start)
     message.device_index = 0
     message.manufacturer = Manufacturer.GARMIN.value
     message.product = WATCH_PRODUCT
@@ -170,25 +165,10 @@ def _watch_device(start: datetime) -> DeviceInfoMessage:
     return message
 
 
-def _event(moment: datetime, event_type: EventType) -> EventMessage:
-    message = EventMessage()
-    message.timestamp = _ms(moment)
-    message.event = Event.TIMER
-    message.event_type = event_type
-    return message
-
-
-def _heart_rate_record(moment: datetime, bpm: int) -> RecordMessage:
-    message = RecordMessage()
-    message.timestamp = _ms(moment)
-    message.heart_rate = bpm
-    return message
-
-
 def _summary(message, start: datetime, end: datetime, calories: int, rates: list[int], event: Event):
     seconds = float((end - start).total_seconds())
-    message.timestamp = _ms(end)
-    message.start_time = _ms(start)
+    message.timestamp = fit_time_ms(end)
+    message.start_time = fit_time_ms(start)
     message.total_elapsed_time = message.total_timer_time = seconds
     message.event = event
     message.event_type = EventType.STOP
@@ -201,17 +181,4 @@ def _summary(message, start: datetime, end: datetime, calories: int, rates: list
     if isinstance(message, SessionMessage):
         message.first_lap_index = 0
         message.num_laps = 1
-    return message
-
-
-def _activity(end: datetime, seconds: int, timezone: str) -> ActivityMessage:
-    message = ActivityMessage()
-    message.timestamp = _ms(end)
-    message.total_timer_time = float(seconds)
-    message.num_sessions = 1
-    message.type = Activity.MANUAL
-    message.event = Event.ACTIVITY
-    message.event_type = EventType.STOP
-    wall_clock = end.astimezone(ZoneInfo(timezone)).replace(tzinfo=UTC)
-    message.local_timestamp = int((wall_clock - FIT_EPOCH).total_seconds())
     return message

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET
 
 from ..errors import provider_label
 from ..models import AccountStatus, ConnectedAccount, SyncItem
-from ..profiles import from_kg
 from ..routes import ROUTES
+from ..units import from_kg
 from . import charts
 from .status import connect_url
 from .summary import amount, number, volume_kg

@@ -8,8 +8,8 @@ from django import template
 from django.urls import reverse
 
 from fitsync.dashboard import summary
-from fitsync.profiles import from_kg
 from fitsync.routes import ROUTES
+from fitsync.units import from_kg
 from fitsync.zones import clock_time
 
 register = template.Library()

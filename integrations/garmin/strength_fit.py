@@ -64,13 +64,13 @@ def encode_strength_activity(activity: StrengthActivity, heart_rates: Sequence[H
 def _messages(activity: StrengthActivity, heart_rates: list[HeartRate]):
     yield from (_file_id(activity), _file_creator(), _device_info(activity), _sport(activity))
     yield from workout_messages(activity)
-    yield _timer(activity.start, EventType.START)
-    yield _record(activity.start)
+    yield timer_event(activity.start, EventType.START)
+    yield sample(activity.start)
     yield from _in_time_order(set_and_lap_messages(activity), heart_rates)
-    yield _record(activity.end)
-    yield _timer(activity.end, EventType.STOP_ALL)
+    yield sample(activity.end)
+    yield timer_event(activity.end, EventType.STOP_ALL)
     yield _session(activity, heart_rates)
-    yield _activity(activity)
+    yield activity_message(activity.end, activity.duration_s, activity.timezone)
 
 
 def _in_time_order(messages, heart_rates: list[HeartRate]):
@@ -78,9 +78,9 @@ def _in_time_order(messages, heart_rates: list[HeartRate]):
     pending = list(heart_rates)
     for message in messages:
         while pending and fit_time_ms(pending[0][0]) <= message.timestamp:
-            yield _record(*pending.pop(0))
+            yield sample(*pending.pop(0))
         yield message
-    yield from (_record(*sample) for sample in pending)
+    yield from (sample(*sample) for sample in pending)
 
 
 def _file_id(activity: StrengthActivity) -> FileIdMessage:
@@ -143,15 +143,16 @@ def _session(activity: StrengthActivity, heart_rates: list[HeartRate]) -> Sessio
     return message
 
 
-def _activity(activity: StrengthActivity) -> ActivityMessage:
+def activity_message(end: datetime, seconds: int, timezone: str) -> ActivityMessage:
+    """The closing activity message of a one-session file (fitsync's, and the sandbox's watch recording)."""
     message = ActivityMessage()
-    message.timestamp = fit_time_ms(activity.end)
-    message.total_timer_time = float(activity.duration_s)
+    message.timestamp = fit_time_ms(end)
+    message.total_timer_time = float(seconds)
     message.num_sessions = 1
     message.type = Activity.MANUAL
     message.event = Event.ACTIVITY
     message.event_type = EventType.STOP
-    message.local_timestamp = local_timestamp(activity.end, activity.timezone)
+    message.local_timestamp = local_timestamp(end, timezone)
     return message
 
 
@@ -161,7 +162,7 @@ def local_timestamp(moment: datetime, timezone: str) -> int:
     return int((wall_clock - FIT_EPOCH).total_seconds())
 
 
-def _timer(moment: datetime, event_type: EventType) -> EventMessage:
+def timer_event(moment: datetime, event_type: EventType) -> EventMessage:
     message = EventMessage()
     message.timestamp = fit_time_ms(moment)
     message.event = Event.TIMER
@@ -169,7 +170,7 @@ def _timer(moment: datetime, event_type: EventType) -> EventMessage:
     return message
 
 
-def _record(moment: datetime, heart_rate: int | None = None) -> RecordMessage:
+def sample(moment: datetime, heart_rate: int | None = None) -> RecordMessage:
     """A sample: heart rate when a watch measured it, else timestamp-only (the Activity file type requires
     records, and Hevy has no samples)."""
     message = RecordMessage()

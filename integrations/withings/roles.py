@@ -13,9 +13,10 @@ from django.conf import settings
 from fitsync import account_meta
 from fitsync.dashboard.summary import amount, number
 from fitsync.errors import PermanentError
-from fitsync.profiles import from_kg, weight_text
+from fitsync.profiles import weight_text
 from fitsync.records import BodyMeasurement, measurement_from_jsonable, to_jsonable
 from fitsync.roles import Described, Source, SyncContext
+from fitsync.units import from_kg
 
 from .fetch import history_pages
 from .mapping import ambiguity_reason

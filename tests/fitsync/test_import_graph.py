@@ -2,6 +2,9 @@
 only by a function-level import is still one (the route table names its functions by dotted path)."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +70,12 @@ def test_the_project_has_no_import_cycle():
 def test_the_check_sees_a_cycle_through_a_function_level_import():
     graph = {"fitsync.sync": {"fitsync.imports"}, "fitsync.imports": {"fitsync.sync"}}
     assert cycles(graph) == [["fitsync.imports", "fitsync.sync", "fitsync.imports"]]
+
+
+def test_the_fit_encoder_and_the_fakes_file_builder_need_no_django():
+    """The FIT activity encoder and the sandbox's FIT reader and watch recordings are plain code: they import
+    (and so run in the fakes' own process) without Django's settings."""
+    environment = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
+    code = "import integrations.garmin.strength_fit, sandbox.fit_activity"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
