@@ -5,6 +5,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+import responses
+
+from sandbox.hevy import HevyFake
+from sandbox.mock import mount
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -40,6 +44,16 @@ def _test_settings(settings):
 def sandbox_app(settings):
     """The sandbox app installed, as FITSYNC_SANDBOX=1 installs it: its management commands are found."""
     settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "sandbox"]
+
+
+@pytest.fixture
+def mounted_hevy(settings):
+    """The Hevy fake behind the HTTP chokepoint, unpaced: fitsync's Hevy calls reach it, any other call fails."""
+    settings.HEVY_REQUESTS_PER_SECOND = 0
+    fake = HevyFake()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mount(rsps, fake, settings.HEVY_API_URL)
+        yield fake
 
 
 @pytest.fixture

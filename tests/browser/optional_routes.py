@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from fitsync import sync
+from fitsync import route_settings, sync
 from fitsync.models import SyncItem
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
@@ -15,8 +15,9 @@ def route_card(page, name: str):
     return page.locator("article.route").filter(has=page.locator(f"#route-{name}"))
 
 
-def turn_on(page, name: str, label: str, summary: str):
-    """The card says the route is off and what it does; its "Turn on" button turns it on."""
+def turn_on(page, route, user):
+    """The card says the route is off and what it does; its "Turn on" button turns it on for `user`."""
+    name, label, summary = route.name, route.label, route.summary
     card = route_card(page, name)
     expect(card.locator("h3 .badge")).to_have_text("Off")
     expect(card.locator(f"#summary-{name}")).to_have_text(summary)
@@ -28,11 +29,13 @@ def turn_on(page, name: str, label: str, summary: str):
     expect(page.get_by_role("status")).to_contain_text(f"{label} is on: new data from")
     expect(card.locator("h3 .badge")).to_have_count(0)
     expect(card.get_by_role("button", name=f"Turn off {label}")).to_be_visible()
+    assert route_settings.is_on(user.pk, route)
     return card
 
 
-def turn_off(page, name: str, label: str, summary: str, shot) -> None:
+def turn_off(page, route, user, shot) -> None:
     """ "Turn off" asks first (Cancel changes nothing), then the card is back to its summary."""
+    name, label, summary = route.name, route.label, route.summary
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
     route_card(page, name).get_by_role("button", name=f"Turn off {label}").click()
     expect(page.get_by_role("heading", name=f"Turn off {label}?")).to_be_visible()
@@ -48,6 +51,7 @@ def turn_off(page, name: str, label: str, summary: str, shot) -> None:
     expect(card.locator(f"#summary-{name}")).to_have_text(summary)
     card.scroll_into_view_if_needed()
     shot("turned-off", full_page=False)
+    assert not route_settings.is_on(user.pk, route)
 
 
 def run_jobs(sent_jobs: list[int], route: str) -> list[str]:

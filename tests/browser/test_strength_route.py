@@ -119,8 +119,7 @@ def test_a_workout_waits_for_the_watch_is_uploaded_and_a_watched_one_skipped(
     hevy, garmin = upstreams
     label = ROUTE.label
     log_in()
-    turn_on(page, ROUTE.name, label, ROUTE.summary)
-    assert route_settings.is_on(browser_user.pk, ROUTE)
+    turn_on(page, ROUTE, browser_user)
     shot("1-turned-on")
 
     first = workout_ended(hevy, 5, "Push A")
@@ -219,8 +218,7 @@ def test_a_workout_waits_for_the_watch_is_uploaded_and_a_watched_one_skipped(
     card.scroll_into_view_if_needed()
     shot("10-paused", full_page=False)
     card.get_by_role("button", name=f"Resume {label}").click()
-    turn_off(page, ROUTE.name, label, ROUTE.summary, shot)
-    assert not route_settings.is_on(browser_user.pk, ROUTE)
+    turn_off(page, ROUTE, browser_user, shot)
 
 
 def garmin_url() -> str:

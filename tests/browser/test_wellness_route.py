@@ -89,8 +89,7 @@ def test_a_days_weigh_ins_reach_its_intervals_wellness_by_the_chosen_pick(
     withings, intervals = upstreams
     label = ROUTE.label
     log_in()
-    turn_on(page, ROUTE.name, label, ROUTE.summary)
-    assert route_settings.is_on(browser_user.pk, ROUTE)
+    turn_on(page, ROUTE, browser_user)
     shot("1-turned-on")
 
     open_options(page, label)
@@ -154,8 +153,7 @@ def test_a_days_weigh_ins_reach_its_intervals_wellness_by_the_chosen_pick(
     shot("4-item-sent")
     in_dark_mode(page, shot, "5-item-sent-dark")
 
-    turn_off(page, ROUTE.name, label, ROUTE.summary, shot)
-    assert not route_settings.is_on(browser_user.pk, ROUTE)
+    turn_off(page, ROUTE, browser_user, shot)
 
 
 def fact(region, name: str):

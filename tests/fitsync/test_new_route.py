@@ -13,15 +13,12 @@ import json
 import re
 
 import pytest
-import responses
 from django import forms
 
 from fitsync import crypto, route_settings, sync
 from fitsync.models import ItemStatus, RouteSetting, SyncItem
 from fitsync.roles import Destination, SyncContext, SyncResult
 from fitsync.routes import ROUTES, Route
-from sandbox.hevy import HevyFake
-from sandbox.mock import mount
 from tests.conftest import load_fixture
 
 pytestmark = pytest.mark.django_db
@@ -65,13 +62,9 @@ def notebook(monkeypatch):
 
 
 @pytest.fixture
-def hevy(settings):
-    settings.HEVY_REQUESTS_PER_SECOND = 0
-    fake = HevyFake()
-    fake.add_user(HEVY_KEY)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        mount(rsps, fake, settings.HEVY_API_URL)
-        yield fake
+def hevy(mounted_hevy):
+    mounted_hevy.add_user(HEVY_KEY)
+    return mounted_hevy
 
 
 @pytest.fixture

@@ -13,15 +13,11 @@ import re
 from collections import Counter
 
 import pytest
-import responses
-from django.conf import settings
 
 from fitsync import route_settings
 from fitsync.routes import ROUTES
 from integrations.garmin import exercise_views
 from integrations.garmin.exercise_overrides import is_valid, overrides_of
-from sandbox.hevy import HevyFake
-from sandbox.mock import mount
 from tests.reliability import hostile
 
 pytestmark = pytest.mark.django_db
@@ -32,18 +28,10 @@ LANDMINE = "b7c2e9a4-3f1d-4c5e-9a8b-2d6f0e1c7a35"  # custom "Landmine Press (Hal
 BENCH = "79D0BB3A"  # Bench Press (Barbell)
 
 
-@pytest.fixture(autouse=True)
-def unpaced(settings):
-    settings.HEVY_REQUESTS_PER_SECOND = 0
-
-
 @pytest.fixture
-def hevy():
-    fake = HevyFake()
-    fake.add_user(HEVY_KEY)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        mount(rsps, fake, settings.HEVY_API_URL)
-        yield fake
+def hevy(mounted_hevy):
+    mounted_hevy.add_user(HEVY_KEY)
+    return mounted_hevy
 
 
 @pytest.fixture
