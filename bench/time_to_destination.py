@@ -54,7 +54,13 @@ class Sample:
 
 
 def hevy_run(
-    port: int, ids: list[str], waits: list[h.WriteClock], counted=(), path: str = "/webhooks/hevy/", route: str = ""
+    port: int,
+    ids: list[str],
+    waits: list[h.WriteClock],
+    counted=(),
+    path: str = "/webhooks/hevy/",
+    route: str = "",
+    spacing: float = 0.0,
 ) -> list[tuple[Sample, ...]]:
     """Per webhook, a sample per clock in `waits`: seconds from sending it to that write of its workout,
     with the requests the `counted` fakes received meanwhile. The next webhook goes once `route`'s items
@@ -67,15 +73,16 @@ def hevy_run(
         response.raise_for_status()
         out.append(tuple(timed(clock.wait(workout_id, TIMEOUT), started, counted) for clock in waits))
         print(f"{route or path} {n}: {out[-1]}", file=sys.stderr, flush=True)
-        settle(route, started)
+        settle(route, started, spacing)
     return out
 
 
 def settle(route: str, started: float, spacing: float = 0.0) -> None:
     """One delivery at a time with the worker idle, as a person's workouts and weigh-ins arrive: the route's
-    items done (a Garmin item still reads back after its upload), then past the pacers' spacing (Garmin's
-    is 0.5 s at 2 requests/s), so a delivery never waits for its predecessor's slot; at least `spacing` s
-    after the last delivery started; at random points of the broker's poll cycle."""
+    items done (a Garmin item still reads back after its upload), then past the pacers' spacing, so a
+    delivery never waits for its predecessor's slot; at least `spacing` s after the last delivery started
+    (a Garmin delivery finds the pacer's burst refilled, as workouts hours apart do); at random points of
+    the broker's poll cycle."""
     if route:
         drain(route, TIMEOUT)
     time.sleep(max(QUIET_SECONDS, spacing - (time.time() - started)) + random.uniform(0, 0.1))
@@ -150,15 +157,18 @@ def measure(port: int, fakes: dict, ids: list[str], args) -> tuple[dict, dict]:
 def measure_strength(port: int, fakes: dict, at_once_ids: list[str], default_ids: list[str], args) -> dict:
     """Hevy -> Garmin Connect alone from Hevy, watch option "alongside": with Garmin processing uploads at
     once and with the fake's default, [stats until the upload is held, stats until it is named] each."""
-    garmin = fakes["garmin"]
+    from integrations.garmin.client import BURST_SECONDS
+
+    garmin, spacing = fakes["garmin"], BURST_SECONDS + 1.0
     uploaded, named = clocks.strength_clocks(garmin)
     switch_routes(on="hevy_garmin", off="hevy_intervals", options={"watch": "alongside", "grace_minutes": 30})
-    out = {"hidden_reads": garmin.upload_hidden_reads}
+    out = {"hidden_reads": garmin.upload_hidden_reads, "spacing": spacing}
     try:
         for setting, hidden_reads, ids in (("at_once", 0, at_once_ids), ("default", out["hidden_reads"], default_ids)):
             garmin.upload_hidden_reads = hidden_reads
-            hevy_run(port, ids[:WARM], [uploaded, named], route="hevy_garmin")
-            samples = hevy_run(port, ids[WARM:], [uploaded, named], [fakes["hevy"], garmin], route="hevy_garmin")
+            hevy_run(port, ids[:WARM], [uploaded, named], route="hevy_garmin", spacing=spacing)
+            counted = [fakes["hevy"], garmin]
+            samples = hevy_run(port, ids[WARM:], [uploaded, named], counted, route="hevy_garmin", spacing=spacing)
             out[setting] = [stats(column(samples, i), args.latency_ms) for i in (0, 1)]
     finally:
         garmin.upload_hidden_reads = out["hidden_reads"]
@@ -266,6 +276,8 @@ def target_row(name: str, result: dict) -> str:
 
 
 def render(results: dict, idle: float, args, poll: float, garmin_rate: float) -> str:
+    from integrations.garmin.client import BURST_SECONDS as burst
+
     hevy, inline, strength = results["hevy"], results["inline"], results["strength"]
     ratio = hevy["p50"] / inline["p50"]
     at_once, default, hidden = strength["at_once"], strength["default"], strength["hidden_reads"]
@@ -314,8 +326,10 @@ def render(results: dict, idle: float, args, poll: float, garmin_rate: float) ->
             '- Hevy → Garmin Connect: "upload held" stops the clock when the Garmin fake has accepted the '
             "activity's file (the Hevy read, the listing of the days around the workout, the upload); \"activity "
             "named\" at the PUT that gives it its title and description, the route's last write. Every Garmin "
-            f"request waits for the Garmin pacer (`GARMIN_REQUESTS_PER_SECOND` {garmin_rate:g}, slots "
-            f"{1 / garmin_rate:g} s apart), so each request after a delivery's first waits for the next slot.",
+            f"request goes through the Garmin pacer (`GARMIN_REQUESTS_PER_SECOND` {garmin_rate:g}, slots "
+            f"{1 / garmin_rate:g} s apart; after a lull the slots of the last {burst:g} s nobody used go at once), "
+            f"and Hevy → Garmin Connect deliveries were sent at least {strength['spacing']:g} s apart, so each "
+            "finds that burst refilled, as workouts hours apart do.",
             f"- Garmin's asynchronous processing: with the fake's default (a new activity is missing from the first "
             f"{hidden} listing after its upload) fitsync reads the activity back ({at_once[1]['calls']} calls to "
             f'"named" processed at once, {default[1]["calls"]} with the read-back), which adds '

@@ -17,6 +17,8 @@ from . import client
 from .client import PROVIDER, UploadAnswer, calling
 
 STRENGTH = "strength_training"
+PAGE = 20  # activities per listing page, as Garmin Connect's own pages ask
+MAX_LISTED = 1000  # a few days never hold more; a runaway listing stops here
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,24 @@ def activity_from_entry(entry: dict) -> GarminActivity | None:
 
 def activities_between(garmin: Garmin, first: date, last: date) -> list[GarminActivity]:
     """Activities whose local start day (in the user's Garmin time zone) lies in [first, last]."""
-    with calling("reading activities"):
-        entries = garmin.get_activities_by_date(first.isoformat(), last.isoformat())
-    if not isinstance(entries, list):
-        raise TransientError("Garmin Connect answered the activity query with something else", provider=PROVIDER)
+    entries = []
+    for start in range(0, MAX_LISTED, PAGE):
+        page = listing_page(garmin, first, last, start)
+        entries.extend(page)
+        if len(page) < PAGE:
+            break
     return [a for a in map(activity_from_entry, entries) if a is not None]
+
+
+def listing_page(garmin: Garmin, first: date, last: date, start: int) -> list:
+    """One page of the search garminconnect's get_activities_by_date reads. That call always reads on to an
+    empty page; a page shorter than PAGE is the last one, so a few days' activities take one request."""
+    params = {"startDate": first.isoformat(), "endDate": last.isoformat(), "start": str(start), "limit": str(PAGE)}
+    with calling("reading activities"):
+        page = garmin.connectapi(garmin.garmin_connect_activities, params=params)
+    if not isinstance(page, list):
+        raise TransientError("Garmin Connect answered the activity query with something else", provider=PROVIDER)
+    return page
 
 
 def upload_activity(garmin: Garmin, data: bytes, file_name: str) -> UploadAnswer:

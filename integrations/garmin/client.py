@@ -47,6 +47,9 @@ LOGIN_STRATEGIES = ("mobile+cffi", "mobile+requests", "widget+cffi", "portal+cff
 UPLOAD_PATH = "/upload-service/upload"
 # Garmin publishes no limit; the pacer starts here and probes up to GARMIN_REQUESTS_PER_SECOND.
 START_PER_SECOND = 1.0
+# After a lull, the slots of the last two seconds nobody used go at once: one workout's or weigh-in's few
+# calls are not spread over seconds, while a long run (a history import) still averages the rate.
+BURST_SECONDS = 2.0
 # "API Error 412 - ...", "DI token refresh failed: 400", "returned 429", "HTTP 503", "client error (404)"
 STATUS_IN_TEXT = re.compile(r"(?:API Error|HTTP|failed:|returned|error \()\s*(\d{3})\b")
 CONSENT_MESSAGE = (
@@ -168,7 +171,7 @@ def pace_api_requests(client) -> None:
     request = client._api_session.request
 
     def paced(method, url, **kw):
-        pace = pacer(PROVIDER, settings.GARMIN_REQUESTS_PER_SECOND, START_PER_SECOND)
+        pace = pacer(PROVIDER, settings.GARMIN_REQUESTS_PER_SECOND, START_PER_SECOND, burst=BURST_SECONDS)
         pace.wait()
         response = request(method, url, **kw)
         if getattr(response, "status_code", None) == 429:

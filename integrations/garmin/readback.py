@@ -19,9 +19,10 @@ READBACK_WAITS = (0.0, 0.25, 0.75, 2.0)
 T = TypeVar("T")
 
 
-def read_back(look: Callable[[], T | None]) -> T | None:
-    """`look()` after each of READBACK_WAITS until it finds something; None when it never did."""
-    for wait in READBACK_WAITS:
+def read_back(look: Callable[[], T | None], *, looked: bool = False) -> T | None:
+    """`look()` after each of READBACK_WAITS until it finds something; None when it never did. `looked`:
+    the caller has just looked itself, so the look at once is left out."""
+    for wait in READBACK_WAITS[1:] if looked else READBACK_WAITS:
         time.sleep(wait)
         found = look()
         if found:

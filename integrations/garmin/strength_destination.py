@@ -165,6 +165,8 @@ class Placing:
         self.before = {a.activity_id for a in around}
         uploaded = self.sent.get("uploaded") or {}
         ours = self.ours(around, any_name=uploaded.get("hash") == self.digest)
+        if not ours and uploaded.get("hash") == self.digest:
+            ours = self.still_processing()
         if ours and self.item.force and uploaded.get("hash") != self.digest:
             self.old, ours = ours.activity_id, None  # a resync replaces what it finds, whatever it holds
         if not ours and not self.old:
@@ -202,6 +204,11 @@ class Placing:
                 if any_name or candidate.name == self.activity.title:
                     return candidate
         return None
+
+    def still_processing(self) -> GarminActivity | None:
+        """An earlier attempt uploaded this very file and died before finding it: Garmin may still be
+        processing it, so it gets the read-back an upload gets before it is uploaded again."""
+        return read_back(lambda: self.ours(self.around(), any_name=True), looked=True)
 
     def stale_copy(self, around: list[GarminActivity]) -> str:
         """After a lost database: a file of fitsync's maker at the workout's start second under another

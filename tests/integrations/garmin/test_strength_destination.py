@@ -19,7 +19,7 @@ from integrations.hevy.mapping import workout_from_hevy
 from tests.contract.engine import copy_item
 from tests.items import put_in_state
 
-from .strength_world import TIMEZONE, StrengthWorld
+from .strength_world import LAST_MAY, TIMEZONE, StrengthWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +184,17 @@ def test_a_worker_killed_after_the_upload_before_recording_leaves_one_activity(w
     item = world.run(item, due=False)
     assert item.status == "synced" and world.activity_ids() == [item.destination_id]
     assert len(world.garmin.calls("POST", "/upload-service/upload")) == 1
+
+
+def test_the_days_around_a_workout_take_one_listing_request_and_a_full_page_reads_on(
+    make_account, settings, monkeypatch
+):
+    with StrengthWorld(make_account, settings, monkeypatch, hidden_reads=0).running() as world:
+        listings = lambda: world.garmin.calls("GET", "/activitylist-service/")  # noqa: E731
+        item = world.run(world.item(world.workout()))
+        assert item.status == "synced" and len(listings()) == 1  # fewer than a page: no empty page read
+        later = [world.watch(LAST_MAY + timedelta(hours=3, minutes=10 * n), minutes=5) for n in range(20)]
+        replay = world.run(copy_item(item))  # ours is the oldest: on the second page, newest first
+        assert (replay.status, replay.destination_id) == ("synced", item.destination_id)
+        assert len(listings()) == 3 and len(world.garmin.calls("POST", "/upload-service/upload")) == 1
+        assert set(world.activity_ids()) == {item.destination_id, *later}
