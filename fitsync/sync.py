@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import jobs, route_settings
-from .errors import AuthExpired, NotFound, UpstreamError, provider_label
+from .errors import AuthExpired, NotFound, RateLimited, UpstreamError, provider_label
 from .item_states import ACTIVE, due
 from .models import AccountStatus, ConnectedAccount, ItemStatus, SyncAttempt, SyncItem, SyncRun
 from .roles import Described, NotYet, SyncContext, SyncResult
@@ -211,6 +211,8 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
     if isinstance(exc, AuthExpired):
         _mark_account_for(item, exc).mark_needs_reauth(reauth_message(exc))
         return _release_waiting(item, owner, attempt, message)
+    if isinstance(exc, RateLimited):  # the upstream slows every caller down: no fault of this item's
+        return rate_limited(item, owner, attempt, exc)
     attempts = item.attempts + 1
     gives_up = exc.permanent or attempts >= settings.SYNC_MAX_ATTEMPTS
     retry_at = now + timedelta(seconds=backoff_seconds(attempts, exc.retry_after))
@@ -221,6 +223,15 @@ def record_failure(item: SyncItem, owner: str, attempt: SyncAttempt, exc: Upstre
         _finish_attempt(attempt, "failed" if gives_up else "retrying", message)
     _mark_account_for(item, exc).mark_error(message, logged=False)  # the attempt is the record
     return f"item {item.pk}: {'failed' if gives_up else 'will retry'}: {message}"
+
+
+def rate_limited(item: SyncItem, owner: str, attempt: SyncAttempt, exc: RateLimited) -> str:
+    """A 429 (or the pacer asking for a long wait) spends no attempt: the item waits for the first backoff
+    step (never less than the Retry-After) and keeps its place however long the upstream stays busy; the
+    pacer holds every caller meanwhile, so waiting items do not add to the load."""
+    until = timezone.now() + timedelta(seconds=backoff_seconds(1, exc.retry_after))
+    _mark_account_for(item, exc).mark_error(str(exc)[:500], logged=False)
+    return _release_waiting(item, owner, attempt, f"{exc} (fitsync tries again shortly)", until)
 
 
 def _release_waiting(item: SyncItem, owner: str, attempt: SyncAttempt, message: str, until=None) -> str:

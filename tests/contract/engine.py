@@ -68,9 +68,11 @@ def item_state(item: SyncItem) -> str:
         return "done"
     if item.status == ItemStatus.FAILED:
         return "failed"
-    if item.status == ItemStatus.PENDING and item.attempts:
+    if _needs_reauth(item.account.owner_id) and not item.attempts:
+        return "waiting"
+    if item.status == ItemStatus.PENDING and (item.attempts or item.last_error):  # a 429 spends no attempt
         return "retrying"
-    return "waiting" if _needs_reauth(item.account.owner_id) else item.status
+    return item.status
 
 
 def run_outcome(run: SyncRun, spy: ErrorSpy) -> Outcome:

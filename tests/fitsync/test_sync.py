@@ -97,6 +97,19 @@ def test_it_respects_retry_after(route, item, settings):
     assert item.next_attempt_at >= before + timedelta(seconds=600)
 
 
+def test_a_429_spends_no_attempt_so_a_busy_upstream_never_fails_the_item(route, item, settings):
+    settings.SYNC_MAX_ATTEMPTS = 2
+    route.outcomes = [RateLimited("HTTP 429", provider="intervals")] * 3
+    for _ in range(3):
+        SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now())
+        item = run(item)
+        assert (item.status, item.attempts) == ("pending", 0) and "tries again shortly" in item.last_error
+        assert item.next_attempt_at > timezone.now()
+    SyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now())
+    assert run(item).status == "synced"
+    assert [a.outcome for a in item.attempt_log.order_by("pk")] == ["waiting"] * 3 + ["created"]
+
+
 def test_it_bounds_the_backoff(settings):
     settings.SYNC_BACKOFF_BASE, settings.SYNC_BACKOFF_MAX = 30, 3600
     assert all(sync.backoff_seconds(n) <= 3600 for n in range(1, 40))

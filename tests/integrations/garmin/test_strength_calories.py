@@ -84,6 +84,6 @@ def test_garmin_calls_go_through_the_one_garmin_pacer_and_a_429_holds_every_call
     world.garmin.add_fault(method="GET", path=r"^/activitylist-service/", status=429, retry_after=30)
     before = time.time()
     item = world.run(world.item(world.workout()))
-    assert (item.status, item.attempts) == ("pending", 1)  # rate limited: the engine retries later
+    assert (item.status, item.attempts) == ("pending", 0)  # rate limited: the engine retries later, no attempt spent
     state = pacer(client.PROVIDER, 50, client.START_PER_SECOND).state()
     assert state.hold_until >= before + 29 and state.strikes == 1  # weigh-ins wait behind the same hold
