@@ -73,7 +73,7 @@ def test_it_turns_a_body_composition_payload_into_pending_items(account, scripte
     pages, seen = scripted
     pages[0] = "body_composition"
     counts = fetch.fetch_new(account, run_for(account))
-    assert counts == {"created": 4, "updated": 0, "unchanged": 0, "skipped": 0, "held": 0}
+    assert counts == {"created": 4, "updated": 0, "deleted": 0, "unchanged": 0, "skipped": 0, "held": 0}
     assert seen[0]["action"] == "getmeas" and seen[0]["category"] == "1" and seen[0]["meastypes"] == MEASTYPES
     found = items(account)
     assert set(found) == {"5120004711", "5120004590", "5120004402", "5120004377"}  # not the height group
