@@ -80,7 +80,8 @@ def decide_status(route: Route, record, counts: dict, uncapped: bool) -> tuple[s
 
 
 def is_over_cap(route: Route, counts: dict, uncapped: bool) -> bool:
-    """True once this run changed as many copies at the destination (uploads and deletions) as its cap allows."""
+    """True once this run changed as many copies at the destination as its cap allows (`take_in` counts the
+    uploads, `take_out` the deletions: each is capped on its own)."""
     cap = route.destination_role.max_uploads_per_run
     return cap is not None and not uncapped and counts["created"] + counts["updated"] + counts["deleted"] >= cap
 
@@ -137,11 +138,8 @@ def store_deletion(account: ConnectedAccount, item: SyncItem, run_id=None, *, he
     status, note = ItemStatus.PENDING, ""
     if held:
         cap = route_for(item.route).destination_role.max_uploads_per_run
-        status, note = (
-            ItemStatus.HELD,
-            f"Deletion held by the safety cap of {cap} changes per run: the source "
-            + ("no longer has this record. Release it with Upload held (or Resync) to delete the copy."),
-        )
+        note = f"Deletion held by the safety cap of {cap} per run: the source no longer has this record. "
+        status, note = ItemStatus.HELD, note + "Upload held (or Resync) deletes the copy."
     fields = {"operation": SyncItem.Operation.DELETE, "status": status, "last_error": note, "run_id": run_id}
     item_id, _ = SyncItem.objects.upsert(account.pk, item.route, item.source_id, **fields)
     if not held:

@@ -9,8 +9,8 @@ Checked in the fakes' stores (Garmin's weigh-ins, Intervals.icu's wellness recor
 from itertools import product
 
 import pytest
+from django.urls import reverse
 
-from fitsync.dashboard import actions
 from fitsync.models import ItemStatus, SyncItem, SyncRun
 from sandbox.core import Fault
 from sandbox.withings_measures import DELETION_SHAPES
@@ -99,7 +99,7 @@ def test_a_weigh_in_deleted_and_entered_again_keeps_one_garmin_weigh_in(world, w
 
 
 @pytest.mark.parametrize("withings_switches", [VARIANTS[0]], ids=["vanish-measured"])
-def test_a_mass_vanish_in_a_bulk_run_holds_deletions_beyond_the_cap(world, withings_switches, settings):
+def test_a_mass_vanish_in_a_bulk_run_holds_deletions_beyond_the_cap(world, withings_switches, settings, logged_in):
     grpids = [world.weigh(days_ago(days), f"80.{days}0") for days in range(1, 9)]
     settings.GARMIN_MAX_UPLOADS_PER_RUN = 100
     world.sync()
@@ -112,15 +112,18 @@ def test_a_mass_vanish_in_a_bulk_run_holds_deletions_beyond_the_cap(world, withi
 
     assert len(world.garmin_weights()) == 5 and world.garmin_deletes() == 3
     held = SyncItem.objects.filter(route=GARMIN_ROUTE, status=ItemStatus.HELD)
-    assert held.count() == 5 and all("Deletion held by the safety cap of 3" in i.last_error for i in held)
+    assert held.count() == 5 and all("Deletion held by the safety cap of 3 per run" in i.last_error for i in held)
     run = SyncRun.objects.filter(trigger=SyncRun.Trigger.SCHEDULE).get()
     assert set(held.values_list("run_id", flat=True)) == {run.pk}
+
+    page = logged_in.get(reverse("dashboard:item", args=[held.first().pk])).content.decode()
+    assert "Deletion held by the safety cap of 3 per run" in page
 
     world.scheduled_fetch()  # the next reconcile leaves the held deletions held
     assert held.count() == 5 and len(world.garmin_weights()) == 5
 
-    with world.capture(execute=True):
-        actions.upload_held(SyncItem.objects.filter(route=GARMIN_ROUTE))  # the user releases them
+    with world.capture(execute=True):  # the user releases them
+        logged_in.post(reverse("dashboard:bulk_upload_held"), {"route": GARMIN_ROUTE})
     world.settle()
     assert world.garmin_weights() == [] and all(is_deleted(GARMIN_ROUTE, g) for g in grpids)
 
