@@ -292,6 +292,9 @@ WITHINGS_ACCOUNT_URL = env.str("WITHINGS_ACCOUNT_URL", default="https://account.
 WITHINGS_CLIENT_ID = env.str("WITHINGS_CLIENT_ID", default="")
 WITHINGS_CLIENT_SECRET = env.str("WITHINGS_CLIENT_SECRET", default="")
 WITHINGS_INCLUDE_AMBIGUOUS = env.bool("WITHINGS_INCLUDE_AMBIGUOUS", default=False)
+# The 6-hourly fetch also reads this many recent days by measurement date: a weigh-in deleted at Withings
+# whose notification named no window (or only its own time) is deleted downstream then. 0 turns it off.
+WITHINGS_RECONCILE_DAYS = env.int("WITHINGS_RECONCILE_DAYS", default=30)
 # Withings allows 120 requests/minute per application: every process paces against this one cap
 # (fitsync/throttle.py, never above it; 0 turns pacing off).
 WITHINGS_REQUESTS_PER_MINUTE = env.int("WITHINGS_REQUESTS_PER_MINUTE", default=120)

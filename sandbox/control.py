@@ -6,6 +6,7 @@
     POST /_control/emit/hevy    {"workout_id"?, "new"?: true, "watch"?: true, "url"?, "authorization"?}
                                 (watch: a Garmin watch recorded the new workout too)
     POST /_control/emit/withings  {"weight_kg"?}: step on the scale, notify subscribers
+    POST /_control/withings/delete  delete the latest weigh-in in the Withings app, notify subscribers
     POST /_control/fault        {"service", "kind": 503x3|429|reset|blackhole, "path"?}
     POST /_control/heal         {"service"?}: clear faults (every service when omitted)
     POST /_control/hevy/webhook, /_control/hevy/edit, /_control/hevy/delete   page forms
@@ -38,6 +39,7 @@ class ControlService(FakeService):
         self.route("GET", "/_control/ledger", self._ledger)
         self._action("/_control/emit/hevy", self._emit_hevy)
         self._action("/_control/emit/withings", self._emit_withings)
+        self._action("/_control/withings/delete", self._delete_weigh_in)
         self._action("/_control/fault", self._fault)
         self._action("/_control/heal", self._heal)
         self._action("/_control/hevy/webhook", self._hevy_webhook)
@@ -102,6 +104,14 @@ class ControlService(FakeService):
         if not data["subscribers"]:
             return data, f"Weighed {data['weight_kg']} kg. No subscriber to notify: connect Withings in fitsync first."
         return data, f"Weighed {data['weight_kg']} kg; notifying {', '.join(data['subscribers'])}."
+
+    def _delete_weigh_in(self, params: dict) -> tuple[dict, str]:
+        data = actions.delete_latest_weigh_in(self.sandbox, wait=params["_wait"])
+        shape, window = self.sandbox.withings.deletion_shape, self.sandbox.withings.deletion_window
+        return data, (
+            f"Deleted weigh-in {data['grpid']} (getmeas: {shape}; notification window: {window}). fitsync deletes "
+            "its copies at once when the notification names its date, else at its 6-hourly reconcile or Sync now."
+        )
 
     def _fault(self, params: dict) -> tuple[dict, str]:
         data = actions.add_fault(

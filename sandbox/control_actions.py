@@ -28,7 +28,7 @@ from .registry import (
     Sandbox,
     newest_workout_id,
 )
-from .withings_measures import HistoryWalk
+from .withings_measures import WEIGHT, HistoryWalk
 from .workouts import generate_workouts
 
 # Fault plans a person can pick on the page: what a flaky upstream really does.
@@ -134,6 +134,22 @@ def step_on_scale(sandbox: Sandbox, weight_kg: str | float | None = None, wait: 
     grpid = _step(sandbox, values)
     deliveries = [asdict(d) for d in sandbox.withings.deliveries[before:]]
     return {**result, "grpid": grpid, "deliveries": deliveries}
+
+
+def delete_latest_weigh_in(sandbox: Sandbox, wait: bool = True) -> dict:
+    """The demo user deletes their latest weigh-in in the Withings app; subscribers are notified as the fake's
+    `deletion_window` says, and getmeas shows it as `deletion_shape` says."""
+    fake = sandbox.withings
+    with fake.lock:
+        live = [g for g in fake.groups.values() if g.userid == DEMO_WITHINGS_USERID and WEIGHT in g.types()]
+    if not live:
+        raise KeyError("The demo Withings user has no weigh-in to delete")
+    latest = max(live, key=lambda g: (g.date, g.grpid))
+    result = {"grpid": latest.grpid, "date": latest.date}
+    if not wait:  # a page's form: the page must not hang on a slow receiver
+        threading.Thread(target=fake.delete_weigh_in, args=(latest.grpid,), daemon=True).start()
+        return result
+    return {**result, "deliveries": [asdict(d) for d in fake.delete_weigh_in(latest.grpid)]}
 
 
 def _step(sandbox: Sandbox, values: dict) -> int:

@@ -189,6 +189,7 @@ def _withings(sandbox: Sandbox) -> str:
         _input("scale", "weight_kg", "Weight in kg (empty: near the last one)"),
         "Step on the scale",
     )
+    form += "\n" + _form(sandbox, "withings/delete", "", "Delete the latest weigh-in")
     subscriptions = sandbox.withings.subscriptions.of_user(DEMO_WITHINGS_USERID)
     subs = _table(
         "Notification subscriptions",

@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 import requests
 
 from .core import FakeService, Request, Response, json_response
-from .withings_measures import MeasureGroup, MeasurementHelpers, MeasureQuery, select_page
+from .withings_measures import DELETION_SHAPES, MeasureGroup, MeasurementHelpers, MeasureQuery, select_page
 from .withings_notify import (
+    DELETION_WINDOWS,
     KNOWN_APPLIS,
     NOTIFY_ENCODINGS,
     NOTIFY_FIELDS,
@@ -99,10 +100,14 @@ class WithingsFake(MeasurementHelpers, FakeService):
         notify_fields: str = "documented",
         numbers_as_strings: bool = False,
         same_arguments_seconds: float = 0,
+        deletion_shape: str = "vanish",
+        deletion_window: str = "measured",
     ):
         super().__init__()
         if notify_encoding not in NOTIFY_ENCODINGS or notify_fields not in NOTIFY_FIELDS:
             raise ValueError(f"notify_encoding in {NOTIFY_ENCODINGS}, notify_fields in {NOTIFY_FIELDS}")
+        if deletion_shape not in DELETION_SHAPES or deletion_window not in DELETION_WINDOWS:
+            raise ValueError(f"deletion_shape in {DELETION_SHAPES}, deletion_window in {DELETION_WINDOWS}")
         self.now = time.time  # replace in tests to move time without sleeping
         self.http = requests  # anything with .head() and .post(): the probe and the emitter use it
         self.page_size = page_size
@@ -116,6 +121,10 @@ class WithingsFake(MeasurementHelpers, FakeService):
         # Seen live on requesttoken: 601 for the same call repeated within 10 s; whether it applies to
         # every action is unconfirmed. 0 turns it off.
         self.same_arguments_seconds = same_arguments_seconds
+        # A deleted group in getmeas: "vanish" (gone from every read) or "empty" (returned with no measures).
+        self.deletion_shape = deletion_shape
+        # The window a deletion's notification names: "measured" (the group's date), "now" or "none".
+        self.deletion_window = deletion_window
         self._last_seen_arguments: dict[tuple, float] = {}
         self.tokens = TokenStore(lambda: self.now())
         self.users: dict[int, FakeUser] = {}
@@ -206,13 +215,14 @@ class WithingsFake(MeasurementHelpers, FakeService):
         enddate: int | None = None,
         retries: int = 2,
         backoff: float = 0.05,
+        fields: str | None = None,
     ) -> list[Delivery]:
-        """POST `userid, appli, startdate, enddate` (shaped by `notify_fields`, encoded as
-        `notify_encoding`) to each subscription of the user for `appli`; a subscription is removed
+        """POST `userid, appli, startdate, enddate` (shaped by `fields`, `notify_fields` by default, encoded
+        as `notify_encoding`) to each subscription of the user for `appli`; a subscription is removed
         after `drop_after` failed deliveries in a row (as Withings)."""
         enddate = enddate if enddate is not None else int(self.now())
         startdate = startdate if startdate is not None else enddate - 86400
-        form = notification_form(userid, appli, startdate, enddate, self.notify_fields)
+        form = notification_form(userid, appli, startdate, enddate, fields or self.notify_fields)
         results = []
         for subscription in self.subscriptions.of_user(userid, appli):
             delivery = deliver(self.http, subscription.callbackurl, form, retries, backoff, self.notify_encoding)
@@ -221,6 +231,19 @@ class WithingsFake(MeasurementHelpers, FakeService):
         with self.lock:
             self.deliveries.extend(results)
         return results
+
+    def delete_weigh_in(self, grpid: int, retries: int = 2, backoff: float = 0.05) -> list[Delivery]:
+        """Delete a weigh-in as the user does in the app (shaped by `deletion_shape`) and notify appli 1
+        subscribers with the window `deletion_window` names."""
+        with self.lock:
+            group = self.groups[grpid]
+            userid, date = group.userid, group.date
+        self.delete_measurement(grpid)
+        now = int(self.now())
+        if self.deletion_window == "none":
+            return self.notify_user(userid, 1, retries=retries, backoff=backoff, fields="no_dates")
+        start = date if self.deletion_window == "measured" else now
+        return self.notify_user(userid, 1, start, start + 1, retries=retries, backoff=backoff)
 
     def step_on_scale(
         self,

@@ -32,6 +32,10 @@ HEIGHT_UNIT = -2
 MANUAL_WEIGHT_UNIT = -2
 MANUAL_ATTRIBS = {2, 4}
 
+# How a deleted group shows in getmeas is unconfirmed upstream (docs/upstream.md, "Withings"): "vanish" (gone
+# from every read) or "empty" (still returned, by lastupdate and date reads alike, with `measures: []`).
+DELETION_SHAPES = ("vanish", "empty")
+
 SCALE_MODEL = ("Body Cardio", 6)
 MANUAL_MODEL = ("Withings Android App", 1057)
 
@@ -130,9 +134,10 @@ class MeasureQuery:
         )
 
     def matches(self, group: MeasureGroup) -> bool:
-        # An omitted category returns both real measures and objectives (unconfirmed upstream).
+        # An omitted category returns both real measures and objectives (unconfirmed upstream). A deleted
+        # group kept as `measures: []` (deletion_shape "empty") has no type to filter on: it always matches.
         checks = (
-            self.meastypes is None or bool(group.types() & self.meastypes),
+            self.meastypes is None or not group.measures or bool(group.types() & self.meastypes),
             self.category is None or group.category == self.category,
             self.startdate is None or group.date >= self.startdate,
             self.enddate is None or group.date <= self.enddate,
@@ -202,7 +207,8 @@ def daily_weigh_in_times(days: int, end: datetime, rng: random.Random) -> list[d
 class MeasurementHelpers:
     """The measurement half of WithingsFake: test and demo helpers over its users and groups.
 
-    Expects `self.users`, `self.groups`, `self.lock`, `self.now` and `self._grpids` from the fake.
+    Expects `self.users`, `self.groups`, `self.lock`, `self.now`, `self._grpids` and `self.deletion_shape`
+    from the fake.
     """
 
     def add_measurement(
@@ -266,9 +272,14 @@ class MeasurementHelpers:
             group.modified = int(self.now())
 
     def delete_measurement(self, grpid: int) -> None:
-        # How deletions show up in getmeas is unconfirmed upstream; here the group simply vanishes.
+        """Delete a group as `deletion_shape` says Withings does: it vanishes, or stays with no measures (its
+        `modified` bumped, so `lastupdate` reads return it)."""
         with self.lock:
-            del self.groups[grpid]
+            if self.deletion_shape == "vanish":
+                del self.groups[grpid]
+                return
+            group = self.groups[grpid]
+            group.measures, group.modified = [], int(self.now())
 
     def latest_weight(self, userid: int) -> Decimal | None:
         with self.lock:

@@ -23,6 +23,9 @@ NOTIFY_ENCODINGS = ("urlencoded", "multipart")
 # documented: userid, appli, startdate, enddate; extra: also deviceid, date and the docs' foo=bar;
 # no_dates: only userid and appli.
 NOTIFY_FIELDS = ("documented", "extra", "no_dates")
+# The window a deletion's notification names, unconfirmed upstream: the deleted group's measurement date
+# ("measured"), the moment of the deletion ("now"), or none at all ("none").
+DELETION_WINDOWS = ("measured", "now", "none")
 
 
 @dataclass

@@ -38,7 +38,12 @@ def push_measurement(account: ConnectedAccount, item: SyncItem, record: WeightRe
     try:
         with garmin_session(account) as garmin:
             placement = place_weight(
-                garmin, record, replacing=previous, ours=ours, on_uploaded=lambda: remember_upload(item, content_hash)
+                garmin,
+                record,
+                replacing=previous,
+                ours=ours,
+                leaving=being_deleted(item),
+                on_uploaded=lambda: remember_upload(item, content_hash),
             )
     except UploadConsentMissing as exc:
         account.mark_error(exc.message)  # shown on the Garmin card: only the user can grant consent
@@ -53,10 +58,29 @@ def remove_measurement(account: ConnectedAccount, item: SyncItem) -> SyncResult:
     if previous is None:
         note = "Nothing to delete in Garmin Connect: this weigh-in was never uploaded."
         return SyncResult(status=ItemStatus.SKIPPED, action="skipped", note=note)
+    heir = heir_of(item, previous.sample_pk)
+    if heir is not None:
+        note = f"Kept the weigh-in in Garmin Connect: it now belongs to measurement {heir.source_id} (re-created)."
+        return SyncResult(action="deleted", destination_id=previous.sample_pk, sent={"deleted": True}, note=note)
     with garmin_session(account) as garmin:
         existed = remove_weight(garmin, previous)
     note = "" if existed else "Garmin Connect no longer had this weigh-in."
     return SyncResult(action="deleted", destination_id=previous.sample_pk, sent={"deleted": True}, note=note)
+
+
+def being_deleted(item: SyncItem) -> set[str]:
+    """The weigh-ins other items of the route are about to delete: a measurement deleted and re-created at the
+    source (a new id, the same values) must get a weigh-in of its own, not adopt the one going away."""
+    leaving = SyncItem.objects.filter(account_id=item.account_id, route=item.route, operation=SyncItem.Operation.DELETE)
+    leaving = leaving.exclude(status__in=(ItemStatus.SYNCED, ItemStatus.SKIPPED)).exclude(pk=item.pk)
+    return set(leaving.exclude(destination_id="").values_list("destination_id", flat=True))
+
+
+def heir_of(item: SyncItem, sample_pk: str) -> SyncItem | None:
+    """A live item of the route that adopted this weigh-in (the re-created measurement, read before the
+    deletion was known): the weigh-in is its copy now, and stays."""
+    others = SyncItem.objects.filter(account_id=item.account_id, route=item.route, destination_id=sample_pk)
+    return others.filter(operation=SyncItem.Operation.UPSERT).exclude(pk=item.pk).first()
 
 
 def uploaded_weigh_in(item: SyncItem) -> WeighIn | None:

@@ -45,14 +45,16 @@ def place_weight(
     *,
     replacing: WeighIn | None = None,
     ours: bool = False,
+    leaving: set[str] = frozenset(),
     on_uploaded: Callable[[], None] = lambda: None,
 ) -> Placement:
     """Upload `record` unless Garmin already has it; then remove the weigh-in it replaces, if any.
 
     `ours`: an earlier attempt uploaded exactly this record, so a match is that upload, not a duplicate.
+    `leaving`: samplePks about to be deleted, which never count as Garmin already having the record.
     `on_uploaded` runs as soon as Garmin accepted the file, before the read-back.
     """
-    ignore = {replacing.sample_pk} if replacing else set()
+    ignore = set(leaving) | ({replacing.sample_pk} if replacing else set())
     before = weigh_ins_around(garmin, record)
     existing = _match(record, before, ignore)
     if existing:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fitsync import route_settings, sync
+from fitsync.feeds import store_deletion
 from fitsync.models import ConnectedAccount, ItemStatus, Provider, SyncItem
 
 from .auth import api_key_of
@@ -91,12 +92,12 @@ def apply_event(account: ConnectedAccount, event: WorkoutEvent, summary: PollSum
                 summary.unchanged += 1
                 continue
             summary.deleted += 1
-            item_ids.append(_upsert(account, route.name, event, SyncItem.Operation.DELETE, run_id))
+            store_deletion(account, item, run_id)  # the one way every source marks and queues a deletion
         elif _is_already_synced(item, event):
             summary.unchanged += 1
         else:
             summary.updated += 1
-            item_ids.append(_upsert(account, route.name, event, SyncItem.Operation.UPSERT, run_id))
+            item_ids.append(_upsert(account, route.name, event, run_id))
     return item_ids
 
 
@@ -108,10 +109,8 @@ def _is_already_synced(item: SyncItem | None, event: WorkoutEvent) -> bool:
     return bool(event.workout.updated_at) and item.snapshot.get("updated_at") == event.workout.updated_at.isoformat()
 
 
-def _upsert(account: ConnectedAccount, route: str, event: WorkoutEvent, operation: str, run_id=None) -> int:
-    fields = {"operation": operation, "run_id": run_id}
-    if event.workout is not None:
-        fields.update(
-            title=event.workout.title[:200], occurred_at=event.workout.start, snapshot=snapshot_of(event.workout)
-        )
+def _upsert(account: ConnectedAccount, route: str, event: WorkoutEvent, run_id=None) -> int:
+    """The workout's item, to create or update its copy."""
+    fields = {"operation": SyncItem.Operation.UPSERT, "run_id": run_id}
+    fields.update(title=event.workout.title[:200], occurred_at=event.workout.start, snapshot=snapshot_of(event.workout))
     return SyncItem.objects.upsert(account.pk, route, event.workout_id, **fields)[0]

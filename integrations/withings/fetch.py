@@ -1,10 +1,17 @@
 """Pull measure groups from Withings and hand the weigh-ins to every route from Withings.
 
 Incremental fetches read everything modified after the account's `lastupdate` cursor, which moves
-forward only once every page was read and ingested. Window fetches (the "last 7 days" button,
-`manage.py sync_withings --days N`) read by measurement date and leave the cursor alone. Both hand the
-weigh-ins to `fitsync.feeds.take_in`. A history import reads by measurement date too, as the source's
-`history` (`history_pages`), and `fitsync/imports.py` writes it through each route.
+forward only once every page was read and ingested. Window fetches (a notification's startdate/enddate,
+the "last 7 days" button, `manage.py sync_withings --days N`, the scheduled reconcile of the recent days)
+first do an incremental fetch, then read by measurement date. Both hand the weigh-ins to
+`fitsync.feeds.take_in`. A history import reads by measurement date too, as the source's `history`
+(`history_pages`), and `fitsync/imports.py` writes it through each route.
+
+Deletions: how Withings shows a deleted group is unconfirmed, so both plausible shapes are handled. A group
+that comes back with no measures (`mapping.is_deleted`, in any read) deletes its items; a live item measured
+inside a window that was read completely, whose group that read did not return, is deleted too. Both go
+through `fitsync.feeds.take_out`, under the destination's cap in bulk runs. A failed read raises before
+anything is deleted.
 """
 
 import logging
@@ -15,12 +22,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from fitsync import account_meta
 from fitsync.errors import TransientError
-from fitsync.feeds import take_in
-from fitsync.models import ConnectedAccount, SyncRun
+from fitsync.feeds import take_in, take_out
+from fitsync.models import ConnectedAccount, SyncItem, SyncRun
 from fitsync.records import BodyMeasurement
 from fitsync.roles import Page
 
@@ -33,6 +41,19 @@ FIRST_LOOKBACK = timedelta(days=1)  # a new account's first incremental fetch st
 CURSOR_OVERLAP = 60  # seconds re-read on the next fetch: stored-while-answering groups are not lost
 MAX_PAGES = 200
 HISTORY_PAGE_SIZE = 100  # weigh-ins per page handed to an import: how often its progress moves
+# A notification's window up to this long is a notification's few changes (not capped, as its uploads);
+# a wider one is reconciled as a bulk run, so a mistaken wide window cannot wipe a history uncapped.
+NOTIFIED_WINDOW_UNCAPPED = 2 * 86400
+
+
+@dataclass(frozen=True)
+class Window:
+    """Measurement dates [start, end] (epoch seconds, both included, as getmeas reads them) read completely,
+    and when that read began: an item changed since then was not judged by it."""
+
+    start: int
+    end: int
+    read_from: datetime
 
 
 @dataclass
@@ -88,15 +109,28 @@ def fetch_new(account: ConnectedAccount, run: SyncRun) -> dict:
 
 
 def fetch_window(account: ConnectedAccount, run: SyncRun, days: int, *, lift_cap: bool = False) -> dict:
-    """Weigh-ins measured in the last `days` days (a manual sync)."""
+    """Weigh-ins measured in the last `days` days (a manual sync, the scheduled reconcile)."""
     end = int(time.time())
     return fetch_range(account, run, end - days * 86400, end, lift_cap=lift_cap)
 
 
-def fetch_range(account: ConnectedAccount, run: SyncRun, start: int, end: int, *, lift_cap: bool = False) -> dict:
-    """Weigh-ins measured between two epoch seconds (a window): a bulk run."""
+def fetch_notified(account: ConnectedAccount, run: SyncRun, start: int, end: int) -> dict:
+    """What a notification announced: the window it named, not capped unless it is wide."""
+    return fetch_range(account, run, start, end, bulk=end - start > NOTIFIED_WINDOW_UNCAPPED)
+
+
+def fetch_range(
+    account: ConnectedAccount, run: SyncRun, start: int, end: int, *, lift_cap: bool = False, bulk: bool = True
+) -> dict:
+    """Weigh-ins measured between two epoch seconds (a window), and the deletions that window shows.
+
+    The incremental fetch comes first: an edit that moved a weigh-in's date out of the window is taken in
+    before the window's absentees are judged, so it is not taken for a deletion."""
+    counts = fetch_new(account, run)
+    read_from = timezone.now()
     fetched = read_all_pages(account, startdate=start, enddate=end)
-    return _ingest(account, fetched, run, lift_cap=lift_cap)
+    window = _ingest(account, fetched, run, lift_cap=lift_cap, bulk=bulk, window=Window(start, end, read_from))
+    return {outcome: counts[outcome] + window[outcome] for outcome in counts}
 
 
 def history_pages(
@@ -127,13 +161,41 @@ def _remember_timezone(account: ConnectedAccount, fetched: Fetched) -> None:
         account_meta.write(account, WithingsMeta, timezone=fetched.timezone)
 
 
-def _ingest(account: ConnectedAccount, fetched: Fetched, run: SyncRun, *, lift_cap: bool, bulk: bool = True) -> dict:
+def _ingest(
+    account: ConnectedAccount,
+    fetched: Fetched,
+    run: SyncRun,
+    *,
+    lift_cap: bool,
+    bulk: bool = True,
+    window: Window | None = None,
+) -> dict:
     _remember_timezone(account, fetched)
     measurements = measurements_from(account, fetched)
-    SyncRun.objects.filter(pk=run.pk).update(total=len(measurements))
+    SyncRun.objects.filter(pk=run.pk).update(total=F("total") + len(measurements))
     counts = take_in(account, measurements, run, lift_cap=lift_cap, bulk=bulk)
+    removed = take_out(account, deleted_items(account, fetched.groups, window), run, lift_cap=lift_cap, bulk=bulk)
+    counts = {outcome: number + removed.get(outcome, 0) for outcome, number in counts.items()}
     log.info("withings account %s: %s groups read, %s", account.pk, len(fetched.groups), counts)
     return counts
+
+
+def deleted_items(account: ConnectedAccount, groups: list[dict], window: Window | None) -> list[SyncItem]:
+    """The live items (on any route) whose group came back empty, and, for a window read completely, those
+    measured inside it whose group it did not return."""
+    newest = mapping.newest_groups(groups)
+    emptied = {str(mapping.group_id(g)) for g in newest if mapping.is_deleted(g)}
+    live = SyncItem.objects.filter(account=account, operation=SyncItem.Operation.UPSERT)
+    gone = list(live.filter(source_id__in=emptied)) if emptied else []
+    if window is None:
+        return gone
+    returned = {str(mapping.group_id(g)) for g in newest if not mapping.is_deleted(g)}
+    inside = live.filter(
+        occurred_at__gte=datetime.fromtimestamp(window.start, UTC),
+        occurred_at__lte=datetime.fromtimestamp(window.end, UTC),
+        updated_at__lt=window.read_from,
+    ).exclude(source_id__in=emptied)
+    return gone + [item for item in inside if item.source_id not in returned]
 
 
 def _cursor(account: ConnectedAccount) -> int:

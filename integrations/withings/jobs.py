@@ -41,9 +41,13 @@ def connected_account(account_id: int) -> ConnectedAccount | None:
     ).first()
 
 
-def new_run(account: ConnectedAccount, trigger: str) -> SyncRun:
-    """A run for an incremental fetch (from the account's cursor)."""
-    return start_run(str(trigger), account=account, route=SyncRun.EVERY_ROUTE, task=RESUME_TASK)
+def new_run(account: ConnectedAccount, trigger: str, window: list[int] | None = None) -> SyncRun:
+    """A run for an incremental fetch (from the account's cursor), which also reads a notification's `window`
+    [startdate, enddate], or, on the schedule, reconciles the last WITHINGS_RECONCILE_DAYS days."""
+    params = {"window": window} if window else {}
+    if trigger == SyncRun.Trigger.SCHEDULE and settings.WITHINGS_RECONCILE_DAYS > 0:
+        params = {"days": settings.WITHINGS_RECONCILE_DAYS}
+    return start_run(str(trigger), account=account, route=SyncRun.EVERY_ROUTE, task=RESUME_TASK, params=params)
 
 
 def prepare_window_run(run: SyncRun, days: int, lift_cap: bool) -> None:
@@ -66,9 +70,12 @@ def run_fetch(account: ConnectedAccount, run: SyncRun) -> str:
 
 def _fetch(account: ConnectedAccount, run: SyncRun) -> dict:
     params, lift_cap = run.params, bool(run.params.get("lift_cap"))
-    if params.get("days") is None:
-        return fetch.fetch_new(account, run)
-    return fetch.fetch_window(account, run, int(params["days"]), lift_cap=lift_cap)
+    if params.get("days") is not None:
+        return fetch.fetch_window(account, run, int(params["days"]), lift_cap=lift_cap)
+    if params.get("window"):
+        start, end = params["window"]
+        return fetch.fetch_notified(account, run, int(start), int(end))
+    return fetch.fetch_new(account, run)
 
 
 def _failed(account: ConnectedAccount, run: SyncRun, exc: UpstreamError, attempt: int) -> str:

@@ -62,6 +62,12 @@ def values_by_type(group: dict) -> dict[int, Decimal]:
     return values
 
 
+def is_deleted(group: dict) -> bool:
+    """A group that comes back with `measures: []`: one plausible shape of a deletion (docs/upstream.md,
+    "Withings"); the other is the group missing from every read, which a window read finds out."""
+    return group_id(group) is not None and group.get("measures") == []
+
+
 def group_id(group: dict) -> int | None:
     return as_int(group.get("grpid"))
 

@@ -8,12 +8,16 @@ from . import jobs, subscriptions
 MANUAL_SYNC_DAYS = 7
 
 
-def fetch_new(account_id: int, trigger: str = "webhook") -> str:
-    """Fetch everything Withings changed since the account's cursor (after a notification)."""
+def fetch_new(
+    account_id: int, trigger: str = "webhook", startdate: int | None = None, enddate: int | None = None
+) -> str:
+    """Fetch everything Withings changed since the account's cursor (after a notification), then the window
+    of measurement dates the notification named, if it named one: a deletion shows only there."""
     account = jobs.connected_account(account_id)
     if account is None:
         return f"withings account {account_id}: not connected"
-    return jobs.run_fetch(account, jobs.new_run(account, trigger))
+    window = [startdate, enddate] if startdate is not None and enddate is not None and startdate <= enddate else None
+    return jobs.run_fetch(account, jobs.new_run(account, trigger, window))
 
 
 def fetch_window(account_id: int, run_id: int, days: int, lift_cap: bool = False) -> str:
@@ -45,7 +49,8 @@ def sync_now(account_id: int, run_id: int) -> str:
 
 
 def fetch_new_for_all() -> str:
-    """Every 6 hours: catch up on notifications that never arrived."""
+    """Every 6 hours: catch up on notifications that never arrived, and reconcile the recent days (deletions
+    whose notification named no window, or the wrong one)."""
     ids = list(_connected_ids())
     for account_id in ids:
         jobs.queue("fetch_new", account_id, SyncRun.Trigger.SCHEDULE.value)

@@ -5,7 +5,9 @@ It wants a 2xx within 2 s, and repeated failed deliveries remove the subscriptio
 with a valid token gets a 200. A notification only says "something changed": what we do is one
 incremental fetch from the account's `lastupdate` cursor, which reads whatever changed whatever the
 notification said. So a body we cannot fully read (another encoding, extra or missing fields, too
-large) still queues that fetch; only a readable notification for another appli or user is ignored.
+large) still queues that fetch; only a readable notification for another appli or user is ignored. The
+notification's startdate/enddate, when readable, go with it: the fetch also reads that window by measurement
+date, where a deleted weigh-in shows as missing (`fetch.py`).
 See docs/upstream.md, "Withings".
 """
 
@@ -19,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from fitsync import deliveries
 from fitsync.crypto import digest
-from fitsync.models import ConnectedAccount, InboundEvent, Provider
+from fitsync.models import ConnectedAccount, InboundEvent, Provider, SyncRun
 
 from . import jobs
 from .notification import Notification, read_notification
@@ -96,7 +98,7 @@ def accept(account: ConnectedAccount, notification: Notification) -> str:
                 Provider.WITHINGS, deliveries.Outcome.DUPLICATE, 200, account_id=account.pk, reason=reason
             )
             return "duplicate"
-        jobs.queue("fetch_new", account.pk)
+        jobs.queue("fetch_new", account.pk, SyncRun.Trigger.WEBHOOK.value, notification.startdate, notification.enddate)
         reason = f"Fetching what changed{' (' + notification.problem + ')' if notification.problem else ''}."
         deliveries.record(Provider.WITHINGS, deliveries.Outcome.ACCEPTED, 200, account_id=account.pk, reason=reason)
     return "ok"

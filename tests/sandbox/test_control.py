@@ -126,6 +126,19 @@ def test_it_steps_on_the_scale_and_notifies_the_subscriber(url, sandbox, receive
     assert sandbox.withings.latest_weight(DEMO_WITHINGS_USERID) == Decimal("79.4")
 
 
+def test_it_deletes_the_latest_weigh_in_and_notifies_the_subscriber(url, sandbox, receiver):
+    callback = f"{receiver.url}/webhooks/withings/t0ken/"
+    sandbox.withings.subscriptions.add(DEMO_WITHINGS_USERID, 1, callback, "")
+    step = post(url, "/_control/emit/withings", weight_kg="79.4").json()
+
+    answer = post(url, "/_control/withings/delete").json()
+
+    assert answer["grpid"] == step["grpid"] and step["grpid"] not in sandbox.withings.groups
+    deletion = receiver.calls("POST", "/webhooks/withings/")[-1].form()
+    assert (deletion["startdate"], answer["deliveries"][0]["ok"]) == (str(answer["date"]), True)
+    assert form(url, "/_control/withings/delete").status_code == 303
+
+
 def test_it_refuses_an_implausible_weight(url):
     assert "between 20 and 300" in post(url, "/_control/emit/withings", weight_kg="8000").json()["error"]
 

@@ -420,6 +420,32 @@ def test_it_forgets_a_deleted_measurement(fake, rsps):
     assert getmeas(access_token(fake))["body"]["measuregrps"] == []
 
 
+def test_with_deletion_shape_empty_a_deleted_group_comes_back_without_measures(fake, rsps, clock):
+    fake.deletion_shape = "empty"
+    grpid = fake.add_measurement(USER, at(0), 80.3)
+    clock.advance(60)
+    fake.delete_measurement(grpid)
+    token = access_token(fake)
+    [changed] = getmeas(token, meastypes="1,6", lastupdate=int(T0) + 30)["body"]["measuregrps"]
+    [dated] = getmeas(token, meastypes="1", startdate=int(T0) - 10, enddate=int(T0) + 10)["body"]["measuregrps"]
+    assert (changed["grpid"], changed["measures"], changed["modified"]) == (grpid, [], int(T0) + 60)
+    assert (dated["grpid"], dated["measures"]) == (grpid, [])
+
+
+@pytest.mark.parametrize(
+    "window, dates",
+    [("measured", {"startdate": 1000, "enddate": 1001}), ("now", {"startdate": 5000, "enddate": 5001}), ("none", {})],
+)
+def test_a_deleted_weigh_in_is_notified_with_the_window_deletion_window_names(fake, clock, window, dates):
+    fake.http, fake.deletion_window = StubHttp(), window
+    fake.subscriptions.add(USER, 1, HOOK, "")
+    grpid = fake.add_measurement(USER, datetime.fromtimestamp(1000, timezone.utc), 80.3)
+    clock.t = 5000
+    [delivery] = fake.delete_weigh_in(grpid)
+    assert delivery.ok and grpid not in fake.groups
+    assert fake.http.calls[0][2]["data"] == {"userid": USER, "appli": 1, **dates}
+
+
 # --- notify -------------------------------------------------------------------------------------
 def notify(token: str, **params) -> dict:
     return api_call("/notify", token, **params)

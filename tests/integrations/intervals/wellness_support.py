@@ -9,13 +9,12 @@ import pytest
 import responses
 
 from fitsync import route_settings, sync
-from fitsync.feeds import take_in
+from fitsync.feeds import take_in, take_out
 from fitsync.models import SyncItem
 from fitsync.routes import ROUTES, Route
 from sandbox.intervals import IntervalsFake
 from sandbox.intervals_wellness import WELLNESS_PUTS
 from sandbox.mock import mount
-from tests.items import put_in_state
 
 ROUTE = ROUTES["withings_intervals"]
 ATHLETE, KEY = "i12345", "intervals-wellness-key"
@@ -80,10 +79,10 @@ def item(source_id: str) -> SyncItem:
 
 
 def delete_at_source(sent_jobs: list[int], *source_ids: str) -> None:
-    """The groups were deleted at Withings: their items become pending deletes, then run."""
-    items = SyncItem.objects.filter(route=ROUTE.name, source_id__in=source_ids)
-    put_in_state(items, operation=SyncItem.Operation.DELETE, status="pending")
-    sent_jobs.extend(items.values_list("pk", flat=True))
+    """The groups were deleted at Withings: a fetch takes their items out (pending deletes), then they run."""
+    items = list(SyncItem.objects.filter(route=ROUTE.name, source_id__in=source_ids))
+    withings = items[0].account
+    take_out(withings, items, sync.start_run("webhook", account=withings, route=ROUTE.name), bulk=False)
     sync_route(sent_jobs)
 
 

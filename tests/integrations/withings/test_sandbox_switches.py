@@ -31,7 +31,8 @@ def test_each_notifier_setting_reaches_the_webhook_as_one_fetch(
     with django_capture_on_commit_callbacks(execute=True):
         fake.notify_user(USER, 1, startdate=1737353412, enddate=1737353413)
     assert [(d.ok, d.status) for d in fake.deliveries] == [(True, 200)]
-    assert jobs_sent.sent == [("fetch_new", (account.pk,))]
+    window = (None, None) if withings_switches["notify_fields"] == "no_dates" else (1737353412, 1737353413)
+    assert jobs_sent.sent == [("fetch_new", (account.pk, "webhook", *window))]
     payload = InboundEvent.objects.get().payload
     assert f"{USER}" in payload and ("Content-Disposition" in payload) == (
         withings_switches["notify_encoding"] == "multipart"
